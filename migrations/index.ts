@@ -1,0 +1,11 @@
+// The ordered list of migrations. Listed in code (not discovered from disk) so the same set runs from
+// TypeScript sources, the compiled build and tests alike, on SQLite and PostgreSQL.
+import type { Knex } from 'knex';
+import * as core from './001_core.js';
+
+export interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [['001_core', core]];

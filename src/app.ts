@@ -1,0 +1,133 @@
+// The composition root: the one place that wires stores, keys, oidc-provider, middleware and routes,
+// and the HTTPS listener around them. Everything else receives what it needs as arguments.
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import Koa from 'koa';
+import type { Provider } from 'oidc-provider';
+import { PACKAGE_ROOT, type LoadedConfig } from './config/load.js';
+import { CsrfTokens } from './http/csrf.js';
+import { errorHandler } from './http/errors.js';
+import { health, HEALTH_PATHS } from './http/health.js';
+import { allowedHosts, hostCheck } from './http/host-check.js';
+import { forwardedHeaders } from './http/proxy.js';
+import { securityHeaders } from './http/security-headers.js';
+import { loadTlsMaterial, type TlsMaterial } from './http/tls.js';
+import { interactionRouter } from './interactions/router.js';
+import { InteractionStates } from './interactions/state.js';
+import { LoginThrottle } from './interactions/throttle.js';
+import type { Logger } from './log.js';
+import { createProvider } from './oidc/provider.js';
+import { openServices, type Services } from './services.js';
+
+export interface LatchkeyApp {
+  services: Services;
+  provider: Provider;
+  koa: Koa;
+  tls: TlsMaterial;
+  /** Starts the HTTPS listener; resolves with the bound port. */
+  listen(port?: number, host?: string): Promise<number>;
+  /** Stops accepting, lets open requests finish (up to the grace period), closes the stores. */
+  close(): Promise<void>;
+}
+
+const PURGE_INTERVAL_MS = 5 * 60_000;
+
+/** Builds a ready-to-listen Latchkey from validated configuration. */
+export async function createApp(config: LoadedConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<LatchkeyApp> {
+  const services = await openServices(config, log, env);
+  try {
+    return await assemble(services);
+  } catch (error) {
+    await services.close();
+    throw error;
+  }
+}
+
+async function assemble(services: Services): Promise<LatchkeyApp> {
+  const { config, log } = services;
+  const createdKeys = await services.keys.ensureSigningKeys();
+  if (createdKeys) log.info({ created: createdKeys }, 'generated signing keys');
+  const cookieKeys = await services.keys.cookieKeys();
+  const provider = createProvider({
+    config,
+    store: services.oidcStore,
+    users: services.users,
+    jwks: await services.keys.privateJwks(),
+    cookieKeys,
+  });
+  provider.on('server_error', (_ctx, error) => log.error({ err: error }, 'oidc-provider server error'));
+  const tls = await loadTlsMaterial(config.server.tls, config.dataDirAbsolute);
+
+  const koa = new Koa({ proxy: config.server.trusted_proxies.length > 0 });
+  const stylesheet = readFileSync(path.join(PACKAGE_ROOT, 'src', 'views', 'static', 'latchkey.css'));
+  const interactions = interactionRouter({
+    provider,
+    users: services.users,
+    clients: services.clients,
+    box: services.box,
+    csrf: new CsrfTokens(cookieKeys),
+    throttle: new LoginThrottle(services.rateLimits, config.security.rate_limits),
+    audit: services.audit,
+    states: new InteractionStates(services.oidcStore.adapterFor('LatchkeyInteraction'), config.security.interaction_ttl_seconds),
+    log,
+  });
+  const providerCallback = provider.callback();
+
+  koa.use(forwardedHeaders(config.server.trusted_proxies, log));
+  koa.use(errorHandler(log));
+  koa.use(securityHeaders());
+  koa.use(health(services.readiness));
+  koa.use(hostCheck(allowedHosts(config.issuer, config.server.host_aliases), log, (p) => HEALTH_PATHS.has(p)));
+  koa.use(async (ctx, next) => {
+    if (ctx.path !== '/static/latchkey.css') return next();
+    ctx.type = 'text/css';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = stylesheet;
+  });
+  koa.use(interactions.routes());
+  koa.use(interactions.allowedMethods());
+  // Everything else is oidc-provider's: discovery, /auth, /token, /me, /jwks, /session/end, ...
+  koa.use(async (ctx) => {
+    ctx.set('Content-Security-Policy', "frame-ancestors 'none'; base-uri 'none'; object-src 'none'");
+    ctx.respond = false;
+    await providerCallback(ctx.req, ctx.res);
+  });
+
+  const purge = setInterval(() => {
+    services.oidcStore.purgeExpired().catch((error: unknown) => log.warn({ err: error }, 'purging expired artifacts failed'));
+  }, PURGE_INTERVAL_MS);
+  purge.unref();
+
+  let server: https.Server | undefined;
+  return {
+    services,
+    provider,
+    koa,
+    tls,
+    async listen(port = config.server.port, host = config.server.host) {
+      server = https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, koa.callback());
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(port, host, () => resolve());
+      });
+      return (server.address() as AddressInfo).port;
+    },
+    async close() {
+      clearInterval(purge);
+      if (server) await closeGracefully(server, config.server.shutdown_grace_seconds * 1000);
+      await services.close();
+    },
+  };
+}
+
+async function closeGracefully(server: https.Server, graceMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+  await closed;
+  clearTimeout(timer);
+}
+
+export type { Logger };

@@ -1,0 +1,90 @@
+// The one configuration schema. Every setting has its default in config/default.yaml; this schema says
+// what values are allowed so that a bad value stops start-up with a message naming it.
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+const port = z.number().int().min(1).max(65535);
+const seconds = z.number().int().positive();
+const nullableString = z.string().min(1).nullable();
+
+const cidr = z.string().refine(isCidr, { message: 'must be a CIDR such as 10.0.0.0/8 or 2001:db8::/32' });
+
+/** True for "a.b.c.d/n" or "v6/n" (a bare address counts as a single-host CIDR). */
+export function isCidr(value: string): boolean {
+  const [address = '', prefix, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+const issuer = z
+  .string()
+  .url()
+  .refine(
+    (value) => {
+      const url = new URL(value);
+      const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+      return url.protocol === 'https:' || (url.protocol === 'http:' && local);
+    },
+    { message: 'must be an https URL (http only for localhost)' },
+  )
+  .refine((value) => !new URL(value).search && !new URL(value).hash && !value.endsWith('/'), {
+    message: 'must have no query, fragment or trailing slash',
+  })
+  .nullable();
+
+const rateLimit = z.strictObject({ max: z.number().int().positive(), window_seconds: seconds });
+
+export const configSchema = z.strictObject({
+  issuer,
+  data_dir: z.string().min(1),
+  server: z.strictObject({
+    host: z.string().min(1),
+    port,
+    host_aliases: z.array(z.string().min(1)),
+    trusted_proxies: z.array(cidr),
+    tls: z
+      .strictObject({ cert_file: nullableString, key_file: nullableString })
+      .refine((tls) => (tls.cert_file === null) === (tls.key_file === null), {
+        message: 'cert_file and key_file must be set together (or both left null for a development certificate)',
+      }),
+    shutdown_grace_seconds: z.number().int().min(0).max(600),
+  }),
+  device_check: z.strictObject({ port }),
+  database: z.strictObject({
+    url: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .nullable(),
+    pool_max: z.number().int().min(1).max(1000),
+  }),
+  redis: z.strictObject({
+    url: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .nullable(),
+    key_prefix: z.string(),
+  }),
+  security: z.strictObject({
+    require_master_key: z.boolean(),
+    rate_limits: z.strictObject({ login_per_user: rateLimit, login_per_ip: rateLimit }),
+    interaction_ttl_seconds: seconds.max(86400),
+  }),
+  tokens: z.strictObject({
+    access_token_ttl_seconds: seconds,
+    id_token_ttl_seconds: seconds,
+    authorization_code_ttl_seconds: seconds.max(600),
+    refresh_token_ttl_seconds: seconds,
+    client_credentials_ttl_seconds: seconds,
+    session_ttl_seconds: seconds,
+    grant_ttl_seconds: seconds,
+  }),
+  log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) }),
+});
+
+type ParsedConfig = z.infer<typeof configSchema>;
+
+/** Configuration after defaults that depend on other settings are filled in. */
+export type LatchkeyConfig = Omit<ParsedConfig, 'issuer'> & { issuer: string };

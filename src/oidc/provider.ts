@@ -1,0 +1,139 @@
+// oidc-provider configuration: the one place protocol behaviour is chosen. We configure the certified
+// library; we never re-implement its endpoints. Interactions (sign-in pages) are ours, mounted in app.ts.
+import { Provider, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { JWK } from 'jose';
+import type { LoadedConfig } from '../config/load.js';
+import type { OidcStore } from '../store/oidc-adapter.js';
+import type { UserRepository, User } from '../store/users.js';
+import { ACR_VALUES, acrSatisfies, requestedAcr } from './acr.js';
+import { renderErrorPage, renderLogoutPage, renderLoggedOutPage } from '../views/oidc-pages.js';
+
+export interface ProviderDeps {
+  config: LoadedConfig;
+  store: OidcStore;
+  users: UserRepository;
+  jwks: { keys: JWK[] };
+  cookieKeys: string[];
+}
+
+export const SCOPES = ['openid', 'offline_access', 'profile', 'email', 'groups'];
+
+/** Builds the claims a user releases, per scope. */
+export async function userClaims(user: User, groups: () => Promise<string[]>): Promise<{ sub: string } & Record<string, unknown>> {
+  return {
+    sub: user.id,
+    email: user.email ?? undefined,
+    email_verified: user.email ? true : undefined,
+    name: user.name ?? undefined,
+    // Federating IdPs (Okta) match users on this claim: the email when there is one.
+    preferred_username: user.email ?? user.username,
+    groups: await groups(),
+  };
+}
+
+/**
+ * A login-prompt check: acr_values asking for more than the session achieved starts an interaction
+ * (step-up). Once an interaction has produced a login result, the interaction has already decided (it
+ * either reached the class or ended with an OAuth error), so the check never asks twice: no loop.
+ */
+function acrValuesCheck() {
+  const { Check } = interactionPolicy;
+  return new Check('acr_values_not_met', 'requested authentication context class not reached', (ctx: KoaContextWithOIDC) => {
+    const { oidc } = ctx;
+    if (oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
+    const required = requestedAcr(oidc.params?.acr_values as string | undefined);
+    if (!required || !oidc.session?.accountId) return Check.NO_NEED_TO_PROMPT;
+    return acrSatisfies(oidc.session.acr, required) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+  });
+}
+
+function interactionPolicyWithAcr() {
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(acrValuesCheck());
+  return policy;
+}
+
+/** Creates the configured Provider (not yet listening). */
+export function createProvider(deps: ProviderDeps): Provider {
+  const { config, store, users } = deps;
+  const tokens = config.tokens;
+
+  const configuration: Configuration = {
+    adapter: (name: string) => store.adapterFor(name),
+    jwks: deps.jwks as Configuration['jwks'],
+    cookies: {
+      keys: deps.cookieKeys,
+      long: { httpOnly: true, sameSite: 'lax', secure: true },
+      short: { httpOnly: true, sameSite: 'lax', secure: true },
+    },
+    scopes: SCOPES,
+    claims: {
+      acr: null,
+      amr: null,
+      auth_time: null,
+      sid: null,
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'preferred_username'],
+      groups: ['groups'],
+    },
+    // Okta and other federating IdPs match users on id_token claims: keep scope claims in the id_token.
+    conformIdTokenClaims: false,
+    acrValues: [...ACR_VALUES],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    enabledJWA: {
+      idTokenSigningAlgValues: ['RS256', 'ES256'],
+      userinfoSigningAlgValues: ['RS256', 'ES256'],
+      clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+    },
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'RS256',
+    },
+    responseTypes: ['code'],
+    features: {
+      devInteractions: { enabled: false },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      clientCredentials: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource: renderLogoutPage, postLogoutSuccessSource: renderLoggedOutPage },
+    },
+    interactions: {
+      policy: interactionPolicyWithAcr(),
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: tokens.access_token_ttl_seconds,
+      AuthorizationCode: tokens.authorization_code_ttl_seconds,
+      ClientCredentials: tokens.client_credentials_ttl_seconds,
+      IdToken: tokens.id_token_ttl_seconds,
+      Interaction: config.security.interaction_ttl_seconds,
+      Session: tokens.session_ttl_seconds,
+      Grant: tokens.grant_ttl_seconds,
+      RefreshToken: tokens.refresh_token_ttl_seconds,
+    },
+    async findAccount(_ctx, sub, token) {
+      const user = await users.findById(sub);
+      if (!user || user.disabled) return undefined;
+      // Defence in depth for `latchkey users revoke-sessions`: tokens issued before it are dead even if
+      // some store still held them.
+      const issuedAt = (token as { iat?: number } | undefined)?.iat;
+      if (issuedAt !== undefined && user.sessionsRevokedAt !== null && issuedAt * 1000 < user.sessionsRevokedAt) {
+        return undefined;
+      }
+      return {
+        accountId: sub,
+        claims: async () => userClaims(user, () => users.groupNames(user.id)),
+      };
+    },
+    renderError: renderErrorPage,
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.server.trusted_proxies.length > 0;
+  return provider;
+}

@@ -1,0 +1,108 @@
+// OIDC clients (relying parties) in SQL. oidc-provider reads them through the Client adapter; their
+// secrets are sealed at rest under the master key and shown once, when created.
+import { randomBytes } from 'node:crypto';
+import type { SealedBox } from '../crypto/sealed-box.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import type { Database } from './database.js';
+
+/** first_party: ours, no consent screen; third_party: consent asked; factor: a federating IdP (Okta). */
+export const CLIENT_KINDS = ['first_party', 'third_party', 'factor'] as const;
+export type ClientKind = (typeof CLIENT_KINDS)[number];
+
+export type ClientMetadata = Record<string, unknown> & { client_id: string };
+
+export interface StoredClient {
+  clientId: string;
+  name: string;
+  kind: ClientKind;
+  metadata: ClientMetadata;
+  hasSecret: boolean;
+  createdAt: number;
+}
+
+const SECRET_PURPOSE = 'client-secret';
+
+interface ClientRow {
+  client_id: string;
+  name: string;
+  kind: ClientKind;
+  metadata: string;
+  secret_sealed: string | null;
+  created_at: number;
+}
+
+export class ClientRepository {
+  constructor(
+    private readonly db: Database,
+    private readonly box: SealedBox,
+  ) {}
+
+  /** Generates a client id that is hard to guess and safe in URLs. */
+  static newClientId(): string {
+    return randomBytes(12).toString('base64url');
+  }
+
+  /** Generates a client secret with 256 bits of entropy. */
+  static newClientSecret(): string {
+    return randomBytes(32).toString('base64url');
+  }
+
+  /** Stores a client whose metadata oidc-provider has already validated; the secret is sealed. */
+  async add(input: { name: string; kind: ClientKind; metadata: ClientMetadata; secret: string | null }): Promise<void> {
+    if (await this.db('clients').where({ client_id: input.metadata.client_id }).first()) {
+      throw new ConflictError('ERR_CLIENT_EXISTS', `a client with id "${input.metadata.client_id}" already exists`);
+    }
+    const { client_secret: _omit, ...metadata } = input.metadata;
+    const now = Date.now();
+    await this.db('clients').insert({
+      client_id: input.metadata.client_id,
+      name: input.name,
+      kind: input.kind,
+      metadata: JSON.stringify(metadata),
+      secret_sealed: input.secret ? this.box.seal(input.secret, SECRET_PURPOSE) : null,
+      created_at: now,
+      updated_at: now,
+    });
+  }
+
+  /** Metadata as oidc-provider wants it, with the secret unsealed; undefined when unknown. */
+  async findForProvider(clientId: string): Promise<ClientMetadata | undefined> {
+    const row = await this.db<ClientRow>('clients').where({ client_id: clientId }).first();
+    if (!row) return undefined;
+    const metadata = JSON.parse(row.metadata) as ClientMetadata;
+    if (row.secret_sealed) metadata.client_secret = this.box.openText(row.secret_sealed, SECRET_PURPOSE);
+    return metadata;
+  }
+
+  async find(clientId: string): Promise<StoredClient | undefined> {
+    const row = await this.db<ClientRow>('clients').where({ client_id: clientId }).first();
+    return row ? toStoredClient(row) : undefined;
+  }
+
+  async require(clientId: string): Promise<StoredClient> {
+    const client = await this.find(clientId);
+    if (!client) throw new NotFoundError('ERR_CLIENT_NOT_FOUND', `no client with id "${clientId}"`);
+    return client;
+  }
+
+  async list(): Promise<StoredClient[]> {
+    const rows = await this.db<ClientRow>('clients').orderBy('name');
+    return rows.map(toStoredClient);
+  }
+
+  async remove(clientId: string): Promise<void> {
+    const deleted = await this.db('clients').where({ client_id: clientId }).delete();
+    if (deleted === 0) throw new NotFoundError('ERR_CLIENT_NOT_FOUND', `no client with id "${clientId}"`);
+  }
+}
+
+function toStoredClient(row: ClientRow): StoredClient {
+  return {
+    clientId: row.client_id,
+    name: row.name,
+    kind: row.kind,
+    metadata: JSON.parse(row.metadata) as ClientMetadata,
+    hasSecret: row.secret_sealed !== null,
+    createdAt: Number(row.created_at),
+  };
+}

@@ -1,0 +1,230 @@
+// Users and groups in SQL. Usernames are stored lower-case and matched case-insensitively.
+import { randomUUID } from 'node:crypto';
+import type { Database } from './database.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+
+export interface User {
+  id: string;
+  username: string;
+  email: string | null;
+  name: string | null;
+  passwordHash: string | null;
+  totpSecretSealed: string | null;
+  totpEnrolledAt: number | null;
+  totpLastStep: number | null;
+  disabled: boolean;
+  sessionsRevokedAt: number | null;
+  createdAt: number;
+}
+
+export interface Group {
+  id: string;
+  name: string;
+  description: string | null;
+}
+
+interface UserRow {
+  id: string;
+  username: string;
+  email: string | null;
+  name: string | null;
+  password_hash: string | null;
+  totp_secret_sealed: string | null;
+  totp_enrolled_at: number | null;
+  totp_last_step: number | null;
+  disabled: boolean | number;
+  sessions_revoked_at: number | null;
+  created_at: number;
+}
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    name: row.name,
+    passwordHash: row.password_hash,
+    totpSecretSealed: row.totp_secret_sealed,
+    totpEnrolledAt: row.totp_enrolled_at === null ? null : Number(row.totp_enrolled_at),
+    totpLastStep: row.totp_last_step === null ? null : Number(row.totp_last_step),
+    disabled: Boolean(row.disabled),
+    sessionsRevokedAt: row.sessions_revoked_at === null ? null : Number(row.sessions_revoked_at),
+    createdAt: Number(row.created_at),
+  };
+}
+
+export function normalizeUsername(username: string): string {
+  return username.trim().toLowerCase();
+}
+
+const USERNAME = /^[a-z0-9][a-z0-9._@+-]{0,254}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export class UserRepository {
+  constructor(private readonly db: Database) {}
+
+  /** Creates a user; username must be unique (case-insensitive), email too when given. */
+  async create(input: { username: string; email?: string | null; name?: string | null; passwordHash?: string | null }): Promise<User> {
+    const username = normalizeUsername(input.username);
+    if (!USERNAME.test(username)) {
+      throw new ConflictError('ERR_USERNAME_INVALID', `username "${input.username}" may only contain letters, digits and . _ @ + -`);
+    }
+    const email = input.email ? input.email.trim().toLowerCase() : null;
+    if (email !== null && !EMAIL.test(email)) {
+      throw new ConflictError('ERR_EMAIL_INVALID', `"${input.email}" is not an email address`);
+    }
+    if (await this.findByUsername(username)) {
+      throw new ConflictError('ERR_USER_EXISTS', `a user named "${username}" already exists`);
+    }
+    if (email && (await this.db('users').where({ email }).first())) {
+      throw new ConflictError('ERR_EMAIL_EXISTS', `another user already has the email ${email}`);
+    }
+    const now = Date.now();
+    const row = {
+      id: randomUUID(),
+      username,
+      email,
+      name: input.name ?? null,
+      password_hash: input.passwordHash ?? null,
+      disabled: false,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.db('users').insert(row);
+    return (await this.findById(row.id))!;
+  }
+
+  async findById(id: string): Promise<User | undefined> {
+    const row = await this.db<UserRow>('users').where({ id }).first();
+    return row ? toUser(row) : undefined;
+  }
+
+  async findByUsername(username: string): Promise<User | undefined> {
+    const row = await this.db<UserRow>('users').where({ username: normalizeUsername(username) }).first();
+    return row ? toUser(row) : undefined;
+  }
+
+  /** Finds by username, or by email when the input contains "@" and no username matches. */
+  async findByLogin(login: string): Promise<User | undefined> {
+    const byName = await this.findByUsername(login);
+    if (byName || !login.includes('@')) return byName;
+    const row = await this.db<UserRow>('users').where({ email: login.trim().toLowerCase() }).first();
+    return row ? toUser(row) : undefined;
+  }
+
+  async require(username: string): Promise<User> {
+    const user = await this.findByUsername(username);
+    if (!user) throw new NotFoundError('ERR_USER_NOT_FOUND', `no user named "${username}"`);
+    return user;
+  }
+
+  async list(): Promise<User[]> {
+    const rows = await this.db<UserRow>('users').orderBy('username');
+    return rows.map(toUser);
+  }
+
+  async setDisabled(id: string, disabled: boolean): Promise<void> {
+    await this.db('users').where({ id }).update({ disabled, updated_at: Date.now() });
+  }
+
+  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+    await this.db('users').where({ id }).update({ password_hash: passwordHash, updated_at: Date.now() });
+  }
+
+  async setTotp(id: string, secretSealed: string | null): Promise<void> {
+    await this.db('users')
+      .where({ id })
+      .update({
+        totp_secret_sealed: secretSealed,
+        totp_enrolled_at: secretSealed ? Date.now() : null,
+        totp_last_step: null,
+        updated_at: Date.now(),
+      });
+  }
+
+  /**
+   * Records that TOTP step `step` was used, atomically refusing a step already used (two concurrent
+   * submissions of the same code: exactly one wins).
+   */
+  async claimTotpStep(id: string, step: number): Promise<boolean> {
+    const updated = await this.db('users')
+      .where({ id })
+      .andWhere((q) => q.whereNull('totp_last_step').orWhere('totp_last_step', '<', step))
+      .update({ totp_last_step: step });
+    return updated === 1;
+  }
+
+  async markSessionsRevoked(id: string, at: number): Promise<void> {
+    await this.db('users').where({ id }).update({ sessions_revoked_at: at, updated_at: at });
+  }
+
+  async groupNames(userId: string): Promise<string[]> {
+    const rows = await this.db('group_members')
+      .join('groups', 'groups.id', 'group_members.group_id')
+      .where('group_members.user_id', userId)
+      .orderBy('groups.name')
+      .select<{ name: string }[]>('groups.name');
+    return rows.map((row) => row.name);
+  }
+}
+
+const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._ -]{0,254}$/;
+
+export class GroupRepository {
+  constructor(private readonly db: Database) {}
+
+  async create(name: string, description: string | null = null): Promise<Group> {
+    if (!GROUP_NAME.test(name)) {
+      throw new ConflictError('ERR_GROUP_NAME_INVALID', `group name "${name}" may only contain letters, digits, spaces and . _ -`);
+    }
+    if (await this.find(name)) throw new ConflictError('ERR_GROUP_EXISTS', `a group named "${name}" already exists`);
+    const group = { id: randomUUID(), name, description };
+    await this.db('groups').insert({ ...group, created_at: Date.now() });
+    return group;
+  }
+
+  async find(name: string): Promise<Group | undefined> {
+    return this.db('groups').where({ name }).first('id', 'name', 'description');
+  }
+
+  async require(name: string): Promise<Group> {
+    const group = await this.find(name);
+    if (!group) throw new NotFoundError('ERR_GROUP_NOT_FOUND', `no group named "${name}"`);
+    return group;
+  }
+
+  async list(): Promise<Array<Group & { members: number }>> {
+    const rows = await this.db('groups')
+      .leftJoin('group_members', 'groups.id', 'group_members.group_id')
+      .groupBy('groups.id', 'groups.name', 'groups.description')
+      .orderBy('groups.name')
+      .select('groups.id', 'groups.name', 'groups.description')
+      .count<Array<Group & { members: number | string }>>({ members: 'group_members.user_id' });
+    return rows.map((row) => ({ ...row, members: Number(row.members) }));
+  }
+
+  async remove(name: string): Promise<void> {
+    const group = await this.require(name);
+    await this.db.transaction(async (trx) => {
+      await trx('group_members').where({ group_id: group.id }).delete();
+      await trx('groups').where({ id: group.id }).delete();
+    });
+  }
+
+  async addMember(groupId: string, userId: string): Promise<void> {
+    await this.db('group_members').insert({ group_id: groupId, user_id: userId }).onConflict(['group_id', 'user_id']).ignore();
+  }
+
+  async removeMember(groupId: string, userId: string): Promise<void> {
+    await this.db('group_members').where({ group_id: groupId, user_id: userId }).delete();
+  }
+
+  async members(groupId: string): Promise<string[]> {
+    const rows = await this.db('group_members')
+      .join('users', 'users.id', 'group_members.user_id')
+      .where('group_members.group_id', groupId)
+      .orderBy('users.username')
+      .select<{ username: string }[]>('users.username');
+    return rows.map((row) => row.username);
+  }
+}
