@@ -2,6 +2,9 @@
 // support), one step of drift either way, and each step usable once (replay protection).
 import * as OTPAuth from 'otpauth';
 
+/** Sealed-box purpose under which TOTP secrets are stored. */
+export const TOTP_SECRET_PURPOSE = 'totp-secret';
+
 export interface TotpCheck {
   ok: boolean;
   /** The time step that matched, to be stored so the same code cannot be used twice. */

@@ -1,7 +1,7 @@
 // The sign-in methods of the core: password and TOTP. Each parses its input, verifies it, decides, and
 // writes the audit record; none touches the interaction itself (the router does).
 import { verifyPassword } from '../accounts/passwords.js';
-import { checkTotp } from '../accounts/totp.js';
+import { checkTotp, TOTP_SECRET_PURPOSE } from '../accounts/totp.js';
 import { RateLimitedError } from '../errors.js';
 import type { AuditLog } from '../store/audit.js';
 import type { UserRepository } from '../store/users.js';
@@ -20,7 +20,6 @@ interface MethodDeps {
   audit: AuditLog;
 }
 
-export const TOTP_SECRET_PURPOSE = 'totp-secret';
 const BAD_CREDENTIALS = 'The username or password is incorrect.';
 
 /** Username + password, rate-limited per user and per IP before any hash is computed. */

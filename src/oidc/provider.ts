@@ -72,7 +72,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       amr: null,
       auth_time: null,
       sid: null,
-      openid: ['sub'],
+      // acr and amr ride on the openid scope so every id_token carries them (Okta matches on them).
+      openid: ['sub', 'acr', 'amr'],
       email: ['email', 'email_verified'],
       profile: ['name', 'preferred_username'],
       groups: ['groups'],

@@ -1,0 +1,92 @@
+// What every `latchkey` command shares: configuration, opening the stores, one-line errors, exit codes,
+// and reading secrets without echoing them.
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { InvalidInputError, isLatchkeyError } from '../errors.js';
+import { createLogger } from '../log.js';
+import { openServices, type Services } from '../services.js';
+
+/** Exit codes: 0 ok, 1 failure, 2 bad usage or configuration. */
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export interface GlobalOptions {
+  config?: string;
+}
+
+export function readConfig(options: GlobalOptions): LoadedConfig {
+  return loadConfig({ file: options.config });
+}
+
+/** Runs `work` with the stores open, closing them afterwards whatever happens. */
+export async function withServices<T>(options: GlobalOptions, work: (services: Services) => Promise<T>): Promise<T> {
+  const config = readConfig(options);
+  // The CLI logs only problems, to stderr: stdout carries the command's answer.
+  const log = createLogger(process.env.LATCHKEY_LOG_LEVEL ?? 'warn', process.stderr);
+  const services = await openServices(config, log);
+  try {
+    return await work(services);
+  } finally {
+    await services.close();
+  }
+}
+
+/** Prints a one-line reason and exits non-zero. */
+export function fail(error: unknown): never {
+  const message = isLatchkeyError(error) ? error.message : error instanceof Error ? error.message : String(error);
+  process.stderr.write(`latchkey: ${message}\n`);
+  const usage = isLatchkeyError(error) && (error.code === 'ERR_CONFIG_INVALID' || error.code.startsWith('ERR_USAGE'));
+  process.exit(usage ? EXIT_USAGE : EXIT_FAILURE);
+}
+
+/** Reads a secret: all of stdin when piped (--password-stdin), else a prompt with echo off. */
+export async function readSecret(prompt: string, fromStdin: boolean): Promise<string> {
+  if (fromStdin) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  }
+  if (!process.stdin.isTTY) {
+    throw new InvalidInputError('ERR_USAGE_NO_TTY', 'no terminal to ask for the password: pipe it with --password-stdin');
+  }
+  const first = await promptHidden(prompt);
+  const second = await promptHidden('Repeat: ');
+  if (first !== second) throw new InvalidInputError('ERR_USAGE_MISMATCH', 'the two passwords differ');
+  return first;
+}
+
+function promptHidden(prompt: string): Promise<string> {
+  let muted = false;
+  const output = new Writable({
+    write(chunk, _encoding, done) {
+      if (!muted) process.stderr.write(chunk);
+      done();
+    },
+  });
+  const rl = createInterface({ input: process.stdin, output, terminal: true });
+  return new Promise((resolve) => {
+    rl.question(prompt, (answer) => {
+      rl.close();
+      process.stderr.write('\n');
+      resolve(answer);
+    });
+    muted = true;
+  });
+}
+
+/** Prints rows as an aligned text table. */
+export function printTable(headers: string[], rows: Array<Array<string | number | null | undefined>>): void {
+  const cells = [headers, ...rows.map((row) => row.map((cell) => (cell === null || cell === undefined ? '-' : String(cell))))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
+  for (const row of cells) process.stdout.write(row.map((cell, i) => (cell ?? '').padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+}
+
+export function isoTime(ms: number | null | undefined): string {
+  return ms ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') : '-';
+}
+
+/** Commander collector for repeatable options. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,48 @@
+// A real OpenID Connect relying party: openid-client (panva) discovering Latchkey over TLS.
+import * as oidc from 'openid-client';
+import type { TestServer } from './server.js';
+
+export interface RelyingParty {
+  config: oidc.Configuration;
+  redirectUri: string;
+  /** Builds an authorization URL with PKCE, state and nonce; keeps the secrets for the callback. */
+  start(extra?: Record<string, string>): Promise<{ url: string; verifier: string; state: string; nonce: string }>;
+  finish(callback: URL, started: { verifier: string; state: string; nonce: string }): Promise<oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers>;
+}
+
+export const REDIRECT_URI = 'https://rp.example.test/callback';
+
+export async function relyingParty(server: TestServer, clientId: string, clientSecret: string | null, redirectUri = REDIRECT_URI): Promise<RelyingParty> {
+  const auth = clientSecret ? oidc.ClientSecretBasic(clientSecret) : oidc.None();
+  const config = await oidc.discovery(new URL(server.issuer), clientId, clientSecret ?? undefined, auth, {
+    [oidc.customFetch]: server.fetch as oidc.CustomFetch,
+  } as oidc.DiscoveryRequestOptions);
+  config[oidc.customFetch] = server.fetch as oidc.CustomFetch;
+  return {
+    config,
+    redirectUri,
+    async start(extra = {}) {
+      const verifier = oidc.randomPKCECodeVerifier();
+      const state = oidc.randomState();
+      const nonce = oidc.randomNonce();
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: redirectUri,
+        scope: 'openid profile email',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state,
+        nonce,
+        ...extra,
+      });
+      return { url: url.toString(), verifier, state, nonce };
+    },
+    async finish(callback, started) {
+      return oidc.authorizationCodeGrant(config, callback, {
+        pkceCodeVerifier: started.verifier,
+        expectedState: started.state,
+        expectedNonce: started.nonce,
+        idTokenExpected: true,
+      });
+    },
+  };
+}

@@ -1,0 +1,113 @@
+// Starts a real Latchkey over real TLS on an ephemeral port, with a temporary data directory and the
+// backend chosen by the environment, plus helpers to create users and clients the way the CLI does.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { createApp, type LatchkeyApp } from '../../src/app.js';
+import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
+import { hashPassword } from '../../src/accounts/passwords.js';
+import { newTotpSecret, TOTP_SECRET_PURPOSE } from '../../src/accounts/totp.js';
+import { clientMetadataFrom, type ClientAddOptions } from '../../src/cli/clients.js';
+import { createLogger } from '../../src/log.js';
+import type { User } from '../../src/store/users.js';
+import { prepareBackend, type Backend } from './backend.js';
+
+export interface TestServer {
+  app: LatchkeyApp;
+  config: LoadedConfig;
+  issuer: string;
+  port: number;
+  backend: Backend;
+  dataDir: string;
+  /** fetch that trusts the server's development certificate. */
+  fetch: typeof globalThis.fetch;
+  dispatcher: Agent;
+  addUser(username: string, options?: { password?: string; email?: string; totp?: boolean }): Promise<{ user: User; password: string; totpSecret?: string }>;
+  addClient(options: Partial<ClientAddOptions> & { name?: string }): Promise<{ clientId: string; clientSecret: string | null }>;
+  close(): Promise<void>;
+}
+
+export const PASSWORD = 'correct horse battery staple';
+
+/** Picks a free port by letting the OS choose, then starts Latchkey with an issuer naming that port. */
+export async function startServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+  const backend = await prepareBackend();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'latchkey-test-'));
+  const port = await freePort();
+  const issuer = `https://localhost:${port}`;
+  const config = loadConfig({
+    env: {},
+    overrides: deepMerge(
+      {
+        issuer,
+        data_dir: dataDir,
+        server: { host: '127.0.0.1', port, shutdown_grace_seconds: 1 },
+        database: { url: backend.databaseUrl },
+        redis: { url: backend.redisUrl, key_prefix: backend.redisPrefix },
+        log: { level: process.env.LATCHKEY_TEST_LOG_LEVEL ?? 'silent' },
+      },
+      overrides,
+    ),
+  });
+  const log = createLogger(config.log.level);
+  const app = await createApp(config, log, {});
+  await app.listen(port, '127.0.0.1');
+  const dispatcher = new Agent({ connect: { ca: app.tls.cert } });
+  const boundFetch = ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) =>
+    undiciFetch(input, { ...init, dispatcher })) as unknown as typeof globalThis.fetch;
+  const s = app.services;
+  return {
+    app,
+    config,
+    issuer,
+    port,
+    backend,
+    dataDir,
+    fetch: boundFetch,
+    dispatcher,
+    async addUser(username, options = {}) {
+      const password = options.password ?? PASSWORD;
+      const user = await s.users.create({ username, email: options.email ?? `${username}@example.com`, passwordHash: await hashPassword(password) });
+      if (!options.totp) return { user, password };
+      const totpSecret = newTotpSecret();
+      await s.users.setTotp(user.id, s.box.seal(totpSecret, TOTP_SECRET_PURPOSE));
+      return { user: (await s.users.findById(user.id))!, password, totpSecret };
+    },
+    async addClient(options) {
+      const { metadata, kind, secret } = clientMetadataFrom({ name: options.name ?? 'Test RP', kind: 'first_party', idTokenAlg: 'RS256', ...options });
+      await s.clients.add({ name: options.name ?? 'Test RP', kind, metadata, secret });
+      return { clientId: metadata.client_id, clientSecret: secret };
+    },
+    async close() {
+      await dispatcher.close();
+      await app.close();
+      await backend.dispose();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    const current = out[key];
+    out[key] =
+      current && value && typeof current === 'object' && typeof value === 'object' && !Array.isArray(value)
+        ? deepMerge(current as Record<string, unknown>, value as Record<string, unknown>)
+        : value;
+  }
+  return out;
+}

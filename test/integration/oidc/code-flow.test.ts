@@ -1,0 +1,72 @@
+// The authorization-code flow as a real relying party sees it: discovery, PKCE, password and TOTP
+// sign-in through our pages, the id_token's claims, userinfo, refresh rotation, logout.
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startServer, type TestServer } from '../../helpers/server.js';
+import { HttpUser, expectCallback } from '../../helpers/http-user.js';
+import { relyingParty, REDIRECT_URI } from '../../helpers/rp.js';
+import { backendName } from '../../helpers/backend.js';
+
+describe(`authorization code flow [${backendName()}]`, () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('publishes discovery with the endpoints, scopes and claims relying parties need', async () => {
+    const response = await server.fetch(`${server.issuer}/.well-known/openid-configuration`);
+    expect(response.status).toBe(200);
+    const doc = (await response.json()) as Record<string, unknown>;
+    expect(doc.issuer).toBe(server.issuer);
+    for (const endpoint of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'revocation_endpoint', 'introspection_endpoint', 'end_session_endpoint']) {
+      expect(String(doc[endpoint])).toMatch(new RegExp(`^${server.issuer}/`));
+    }
+    expect(doc.scopes_supported).toEqual(expect.arrayContaining(['openid', 'profile', 'email', 'groups', 'offline_access']));
+    expect(doc.claims_supported).toEqual(expect.arrayContaining(['email', 'preferred_username', 'acr', 'amr', 'groups']));
+    expect(doc.code_challenge_methods_supported).toEqual(['S256']);
+    expect(doc.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']));
+    const jwks = (await (await server.fetch(String(doc.jwks_uri))).json()) as { keys: Array<Record<string, unknown>> };
+    expect(jwks.keys.map((k) => k.alg).sort()).toEqual(['ES256', 'RS256']);
+    expect(jwks.keys.every((k) => k.d === undefined)).toBe(true);
+  });
+
+  it('signs a public client in with password and PKCE, with email, preferred_username, acr and amr in the id_token', async () => {
+    const { user, password } = await server.addUser('pat');
+    const { clientId } = await server.addClient({ name: 'Public SPA', public: true, redirectUri: [REDIRECT_URI] });
+    const rp = await relyingParty(server, clientId, null);
+    const started = await rp.start();
+    const callback = expectCallback(await new HttpUser(server.fetch, server.issuer).signIn(started.url, { username: 'pat', password }));
+    const tokens = await rp.finish(callback, started);
+    const claims = tokens.claims()!;
+    expect(claims.sub).toBe(user.id);
+    expect(claims.email).toBe('pat@example.com');
+    expect(claims.preferred_username).toBe('pat@example.com');
+    expect(claims.acr).toBe('urn:latchkey:acr:pwd');
+    expect(claims.amr).toEqual(['pwd']);
+    const info = await oidc.fetchUserInfo(rp.config, tokens.access_token, user.id);
+    expect(info.email).toBe('pat@example.com');
+  });
+
+  it('asks for TOTP when the user has it and reports mfa; rotates refresh tokens and refuses the old one', async () => {
+    const { user, password, totpSecret } = await server.addUser('tia', { totp: true });
+    const { clientId, clientSecret } = await server.addClient({ name: 'Confidential app', redirectUri: [REDIRECT_URI] });
+    const rp = await relyingParty(server, clientId, clientSecret);
+    const started = await rp.start({ scope: 'openid profile email groups offline_access', prompt: 'consent' });
+    const callback = expectCallback(await new HttpUser(server.fetch, server.issuer).signIn(started.url, { username: 'tia', password, totpSecret }));
+    const tokens = await rp.finish(callback, started);
+    const claims = tokens.claims()!;
+    expect(claims.sub).toBe(user.id);
+    expect(claims.acr).toBe('urn:latchkey:acr:mfa');
+    expect(claims.amr).toEqual(expect.arrayContaining(['pwd', 'otp', 'mfa']));
+    expect(tokens.refresh_token).toBeDefined();
+
+    const refreshed = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!);
+    expect(refreshed.refresh_token).toBeDefined();
+    expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
+    await expect(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+});
