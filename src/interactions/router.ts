@@ -156,7 +156,11 @@ async function seededState(deps: InteractionDeps, loaded: Loaded): Promise<Inter
   const onlyStepUp = prompt.reasons.length > 0 && prompt.reasons.every((reason) => reason === 'acr_values_not_met');
   const amr = (session as { amr?: string[] } | undefined)?.amr ?? [];
   if (onlyStepUp && session?.accountId && amr.includes('pwd')) {
-    return { userId: session.accountId, methods: { password: nowSeconds() } };
+    // The password was proven when the session signed in, not now: keep that time (sign-in frequency).
+    const stored = session.cookie ? await deps.provider.Session.find(session.cookie) : undefined;
+    const seeded: InteractionState = { userId: session.accountId, methods: { password: stored?.loginTs ?? nowSeconds() } };
+    await deps.states.save(loaded.uid, seeded);
+    return seeded;
   }
   return state;
 }
