@@ -1,0 +1,100 @@
+// The `latchkey` admin CLI as an operator runs it: a real process, the same configuration as the
+// server, a one-line reason and a non-zero exit on error, and nothing changed by a refused command.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { backendName, prepareBackend, type Backend } from '../../helpers/backend.js';
+
+const BIN = path.resolve('bin/latchkey.js');
+
+describe(`latchkey CLI [${backendName()}]`, () => {
+  let backend: Backend;
+  let env: NodeJS.ProcessEnv;
+  let dataDir: string;
+
+  function cli(args: string[], input?: string, extraEnv: NodeJS.ProcessEnv = {}) {
+    const result = spawnSync(process.execPath, [BIN, ...args], { env: { ...env, ...extraEnv }, input, encoding: 'utf8', timeout: 60_000 });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr.replace(/^oidc-provider WARNING.*\n/gm, '') };
+  }
+
+  beforeAll(async () => {
+    backend = await prepareBackend();
+    dataDir = mkdtempSync(path.join(tmpdir(), 'latchkey-cli-'));
+    env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LATCHKEY_DATA_DIR: dataDir,
+      ...(backend.databaseUrl ? { LATCHKEY_DATABASE_URL: backend.databaseUrl } : {}),
+      ...(backend.redisUrl ? { LATCHKEY_REDIS_URL: backend.redisUrl } : {}),
+    };
+  });
+  afterAll(async () => {
+    await backend?.dispose();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('creates a user from a piped password and refuses a duplicate without changing anything', () => {
+    const created = cli(['users', 'add', 'Alice', '--email', 'alice@example.com', '--password-stdin'], 'correct horse battery staple\n');
+    expect(created.stderr).toBe('');
+    expect(created.status).toBe(0);
+    expect(created.stdout).toMatch(/^created user alice \(/);
+    const duplicate = cli(['users', 'add', 'alice', '--password-stdin'], 'another long password\n');
+    expect(duplicate.status).toBe(1);
+    expect(duplicate.stderr).toBe('latchkey: a user named "alice" already exists\n');
+    const list = cli(['users', 'list']);
+    expect(list.stdout.split('\n').filter((line) => line.startsWith('alice'))).toHaveLength(1);
+  });
+
+  it('refuses a short password with the rule it broke', () => {
+    const result = cli(['users', 'add', 'bob', '--password-stdin'], 'short\n');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe('latchkey: passwords must have at least 12 characters\n');
+    expect(cli(['users', 'show', 'bob']).stderr).toBe('latchkey: no user named "bob"\n');
+  });
+
+  it('registers a client, printing the secret once, and validates metadata with oidc-provider', () => {
+    const added = cli(['clients', 'add', '--name', 'Portal', '--redirect-uri', 'https://portal.example/cb', '--json']);
+    expect(added.status).toBe(0);
+    const { client_id, client_secret } = JSON.parse(added.stdout) as { client_id: string; client_secret: string };
+    expect(client_secret.length).toBeGreaterThanOrEqual(43);
+    const shown = cli(['clients', 'show', client_id]);
+    expect(shown.stdout).toContain('https://portal.example/cb');
+    expect(shown.stdout).not.toContain(client_secret);
+
+    const bad = cli(['clients', 'add', '--name', 'Bad', '--redirect-uri', 'javascript:alert(1)']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^latchkey: invalid client: redirect_uris/);
+    const kind = cli(['clients', 'add', '--name', 'Bad', '--redirect-uri', 'https://x.example/cb', '--kind', 'friendly']);
+    expect(kind.status).toBe(2);
+    expect(kind.stderr).toContain('--kind must be one of first_party, third_party, factor, not "friendly"');
+    expect(cli(['clients', 'list']).stdout).not.toContain('Bad');
+  });
+
+  it('rotates signing keys and refuses to retire the key that signs', () => {
+    expect(cli(['keys', 'rotate']).status).toBe(0);
+    const keys = cli(['keys', 'list']).stdout.trim().split('\n').slice(1);
+    expect(keys).toHaveLength(4);
+    const newest = keys[0]!.split(/\s+/)[0]!;
+    const refused = cli(['keys', 'retire', newest]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('is the newest');
+    const oldest = keys[keys.length - 1]!.split(/\s+/)[0]!;
+    expect(cli(['keys', 'retire', oldest]).status).toBe(0);
+  });
+
+  it('checks configuration like start-up does and exits 2 naming the bad setting', () => {
+    expect(cli(['config', 'check']).stdout).toContain('configuration OK');
+    const bad = cli(['config', 'check'], undefined, { LATCHKEY_PORT: 'eighty' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('server.port = "eighty"');
+  });
+
+  it('exits 2 on an unknown command and shows the audit trail of what it did', () => {
+    expect(cli(['users', 'frobnicate']).status).toBe(2);
+    const audit = cli(['audit', 'search', '--event', 'admin.user.add', '--json']);
+    const events = audit.stdout.trim().split('\n').map((line) => JSON.parse(line) as { username: string; outcome: string });
+    expect(events).toEqual([expect.objectContaining({ username: 'alice', outcome: 'success' })]);
+  });
+});
