@@ -1,5 +1,8 @@
 // Token endpoint features beyond the code flow: client credentials, revocation, introspection, and
 // RP-initiated logout, each through openid-client against a live server.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createRemoteJWKSet, customFetch, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startServer, type TestServer } from '../../helpers/server.js';
@@ -47,6 +50,39 @@ describe(`tokens [${backendName()}]`, () => {
     config[oidc.customFetch] = server.fetch as oidc.CustomFetch;
     const tokens = await oidc.clientCredentialsGrant(config);
     expect(tokens.access_token).toBeDefined();
+  });
+
+  it('authenticates a client with private_key_jwt against its registered JWKS', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwksFile = path.join(server.dataDir, 'client-jwks.json');
+    writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'rp-key-1', alg: 'ES256', use: 'sig' }] }));
+    const { clientId, clientSecret } = await server.addClient({ name: 'JWT auth', authMethod: 'private_key_jwt', jwksFile, grantType: ['client_credentials'] });
+    expect(clientSecret).toBeNull();
+    const config = await oidc.discovery(new URL(server.issuer), clientId, undefined, oidc.PrivateKeyJwt({ key: privateKey, kid: 'rp-key-1' }), {
+      [oidc.customFetch]: server.fetch as oidc.CustomFetch,
+    } as oidc.DiscoveryRequestOptions);
+    config[oidc.customFetch] = server.fetch as oidc.CustomFetch;
+    expect((await oidc.clientCredentialsGrant(config)).access_token).toBeDefined();
+
+    const stranger = (await generateKeyPair('ES256')).privateKey;
+    const forged = await oidc.discovery(new URL(server.issuer), clientId, undefined, oidc.PrivateKeyJwt({ key: stranger, kid: 'rp-key-1' }), {
+      [oidc.customFetch]: server.fetch as oidc.CustomFetch,
+    } as oidc.DiscoveryRequestOptions);
+    forged[oidc.customFetch] = server.fetch as oidc.CustomFetch;
+    await expect(oidc.clientCredentialsGrant(forged)).rejects.toBeDefined();
+  });
+
+  it('signs id_tokens with the algorithm the client registered (ES256) and publishes the key', async () => {
+    const { password } = await server.addUser('esme');
+    const { clientId, clientSecret } = await server.addClient({ name: 'ES256 RP', redirectUri: [REDIRECT_URI], idTokenAlg: 'ES256' });
+    const rp = await relyingParty(server, clientId, clientSecret);
+    const started = await rp.start();
+    const tokens = await rp.finish(expectCallback(await new HttpUser(server.fetch, server.issuer).signIn(started.url, { username: 'esme', password })), started);
+    const header = decodeProtectedHeader(tokens.id_token!);
+    expect(header.alg).toBe('ES256');
+    const jwks = createRemoteJWKSet(new URL(`${server.issuer}/jwks`), { [customFetch]: server.fetch } as never);
+    const { payload } = await jwtVerify(tokens.id_token!, jwks, { issuer: server.issuer, audience: clientId });
+    expect(payload.email).toBe('esme@example.com');
   });
 
   it('revokes a refresh token so it can no longer be used', async () => {
