@@ -18,7 +18,9 @@ const { values } = parseArgs({
   },
 });
 if (!values['client-id'] || !values['client-secret']) {
-  process.stderr.write('usage: npm run sample-rp -- --client-id ID --client-secret SECRET [--issuer URL] [--port 3000]\n');
+  process.stderr.write(
+    'usage: npm run sample-rp -- --client-id ID --client-secret SECRET [--issuer URL] [--port 3000]\n',
+  );
   process.exit(2);
 }
 
@@ -30,7 +32,8 @@ try {
   ca = undefined;
 }
 const dispatcher = new Agent({ connect: ca ? { ca } : {} });
-const fetchWithCa = ((url: string, init: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher })) as unknown as oidc.CustomFetch;
+const fetchWithCa = ((url: string, init: RequestInit) =>
+  undiciFetch(url, { ...(init as object), dispatcher })) as unknown as oidc.CustomFetch;
 
 const redirectUri = `http://localhost:${values.port}/callback`;
 const config = await oidc.discovery(new URL(values.issuer!), values['client-id'], values['client-secret'], undefined, {
@@ -40,7 +43,8 @@ config[oidc.customFetch] = fetchWithCa;
 const pending = new Map<string, { verifier: string; nonce: string }>();
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const page = (body: string) => `<!doctype html><html lang="en"><meta charset="utf-8"><title>Sample RP</title><body style="font-family:system-ui;max-width:46rem;margin:3rem auto">${body}</body></html>`;
+const page = (body: string) =>
+  `<!doctype html><html lang="en"><meta charset="utf-8"><title>Sample RP</title><body style="font-family:system-ui;max-width:46rem;margin:3rem auto">${body}</body></html>`;
 
 http
   .createServer(async (req, res) => {
@@ -67,16 +71,42 @@ http
         const saved = pending.get(state);
         pending.delete(state);
         if (url.searchParams.has('error') || !saved) {
-          res.writeHead(400, { 'content-type': 'text/html' }).end(page(`<h1>Sign-in failed</h1><p>${escape(url.searchParams.get('error') ?? 'unknown state')}: ${escape(url.searchParams.get('error_description') ?? '')}</p><p><a href="/login">Try again</a></p>`));
+          res
+            .writeHead(400, { 'content-type': 'text/html' })
+            .end(
+              page(
+                `<h1>Sign-in failed</h1><p>${escape(url.searchParams.get('error') ?? 'unknown state')}: ${escape(url.searchParams.get('error_description') ?? '')}</p><p><a href="/login">Try again</a></p>`,
+              ),
+            );
           return;
         }
-        const tokens = await oidc.authorizationCodeGrant(config, url, { pkceCodeVerifier: saved.verifier, expectedState: state, expectedNonce: saved.nonce });
-        res.writeHead(200, { 'content-type': 'text/html' }).end(page(`<h1>Signed in</h1><p>id_token claims:</p><pre>${escape(JSON.stringify(tokens.claims(), null, 2))}</pre><p><a href="/login">Sign in again</a></p>`));
+        const tokens = await oidc.authorizationCodeGrant(config, url, {
+          pkceCodeVerifier: saved.verifier,
+          expectedState: state,
+          expectedNonce: saved.nonce,
+        });
+        res
+          .writeHead(200, { 'content-type': 'text/html' })
+          .end(
+            page(
+              `<h1>Signed in</h1><p>id_token claims:</p><pre>${escape(JSON.stringify(tokens.claims(), null, 2))}</pre><p><a href="/login">Sign in again</a></p>`,
+            ),
+          );
         return;
       }
-      res.writeHead(200, { 'content-type': 'text/html' }).end(page(`<h1>Sample relying party</h1><p>Issuer: ${escape(values.issuer!)}</p><p><a href="/login">Sign in with Latchkey</a></p>`));
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end(
+          page(
+            `<h1>Sample relying party</h1><p>Issuer: ${escape(values.issuer!)}</p><p><a href="/login">Sign in with Latchkey</a></p>`,
+          ),
+        );
     } catch (error) {
-      res.writeHead(500, { 'content-type': 'text/html' }).end(page(`<h1>Error</h1><pre>${escape(String(error))}</pre>`));
+      res
+        .writeHead(500, { 'content-type': 'text/html' })
+        .end(page(`<h1>Error</h1><pre>${escape(String(error))}</pre>`));
     }
   })
-  .listen(Number(values.port), '127.0.0.1', () => process.stdout.write(`Sample RP on http://localhost:${values.port} (redirect URI ${redirectUri})\n`));
+  .listen(Number(values.port), '127.0.0.1', () =>
+    process.stdout.write(`Sample RP on http://localhost:${values.port} (redirect URI ${redirectUri})\n`),
+  );

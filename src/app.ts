@@ -35,7 +35,11 @@ export interface LatchkeyApp {
 const PURGE_INTERVAL_MS = 5 * 60_000;
 
 /** Builds a ready-to-listen Latchkey from validated configuration. */
-export async function createApp(config: LoadedConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<LatchkeyApp> {
+export async function createApp(
+  config: LoadedConfig,
+  log: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LatchkeyApp> {
   const services = await openServices(config, log, env);
   try {
     return await assemble(services);
@@ -70,7 +74,10 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     csrf: new CsrfTokens(cookieKeys),
     throttle: new LoginThrottle(services.rateLimits, config.security.rate_limits),
     audit: services.audit,
-    states: new InteractionStates(services.oidcStore.adapterFor('LatchkeyInteraction'), config.security.interaction_ttl_seconds),
+    states: new InteractionStates(
+      services.oidcStore.adapterFor('LatchkeyInteraction'),
+      config.security.interaction_ttl_seconds,
+    ),
     log,
   });
   const providerCallback = provider.callback();
@@ -96,7 +103,9 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   });
 
   const purge = setInterval(() => {
-    services.oidcStore.purgeExpired().catch((error: unknown) => log.warn({ err: error }, 'purging expired artifacts failed'));
+    services.oidcStore
+      .purgeExpired()
+      .catch((error: unknown) => log.warn({ err: error }, 'purging expired artifacts failed'));
   }, PURGE_INTERVAL_MS);
   purge.unref();
 

@@ -13,13 +13,24 @@ async function main(): Promise<void> {
   const port = await app.listen();
   const { services, tls } = app;
   if (services.masterKey.origin === 'dev-file') {
-    log.warn({ file: services.masterKey.file }, 'using a generated development master key: set LATCHKEY_MASTER_KEY in production');
+    log.warn(
+      { file: services.masterKey.file },
+      'using a generated development master key: set LATCHKEY_MASTER_KEY in production',
+    );
   }
   if (tls.devCertFile) {
-    log.warn({ file: tls.devCertFile }, 'serving a generated DEVELOPMENT TLS certificate: set server.tls.cert_file/key_file in production');
+    log.warn(
+      { file: tls.devCertFile },
+      'serving a generated DEVELOPMENT TLS certificate: set server.tls.cert_file/key_file in production',
+    );
   }
-  const storage = config.database.url ? `PostgreSQL ${redactUrl(config.database.url)}` : `SQLite ${config.dataDirAbsolute}/latchkey.sqlite`;
-  log.info({ issuer: config.issuer, port, storage, sessions: config.redis.url ? 'redis' : 'sql' }, 'Latchkey is listening');
+  const storage = config.database.url
+    ? `PostgreSQL ${redactUrl(config.database.url)}`
+    : `SQLite ${config.dataDirAbsolute}/latchkey.sqlite`;
+  log.info(
+    { issuer: config.issuer, port, storage, sessions: config.redis.url ? 'redis' : 'sql' },
+    'Latchkey is listening',
+  );
   process.stdout.write(banner(config.issuer, storage, tls.devCertFile));
 
   let stopping = false;

@@ -40,10 +40,18 @@ export interface Services {
 }
 
 /** Opens the stores named by the configuration and applies pending migrations. */
-export async function openServices(config: LoadedConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Services> {
+export async function openServices(
+  config: LoadedConfig,
+  log: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Services> {
   const masterKey = loadMasterKey(env, config.dataDirAbsolute, config.security.require_master_key);
   const box = new SealedBox(masterKey.key);
-  const db = openDatabase({ url: config.database.url, dataDir: config.dataDirAbsolute, poolMax: config.database.pool_max });
+  const db = openDatabase({
+    url: config.database.url,
+    dataDir: config.dataDirAbsolute,
+    poolMax: config.database.pool_max,
+  });
   let redis: Redis | undefined;
   try {
     await checkDatabase(db);
@@ -93,7 +101,12 @@ export async function openServices(config: LoadedConfig, log: Logger, env: NodeJ
 }
 
 async function connectRedis(url: string): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, connectTimeout: 5000 });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 2,
+    enableOfflineQueue: true,
+    connectTimeout: 5000,
+  });
   try {
     await redis.connect();
     await redis.ping();

@@ -12,10 +12,16 @@ const MAX_PASSWORD_LENGTH = 1024;
 /** Rejects passwords that are too short or absurdly long (a hashing denial-of-service). */
 export function assertAcceptablePassword(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new InvalidInputError('ERR_PASSWORD_TOO_SHORT', `passwords must have at least ${MIN_PASSWORD_LENGTH} characters`);
+    throw new InvalidInputError(
+      'ERR_PASSWORD_TOO_SHORT',
+      `passwords must have at least ${MIN_PASSWORD_LENGTH} characters`,
+    );
   }
   if (password.length > MAX_PASSWORD_LENGTH) {
-    throw new InvalidInputError('ERR_PASSWORD_TOO_LONG', `passwords must have at most ${MAX_PASSWORD_LENGTH} characters`);
+    throw new InvalidInputError(
+      'ERR_PASSWORD_TOO_LONG',
+      `passwords must have at most ${MAX_PASSWORD_LENGTH} characters`,
+    );
   }
 }
 

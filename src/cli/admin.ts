@@ -19,17 +19,33 @@ export function registerAdminCommands(program: Command, globals: () => GlobalOpt
   const keys = program.command('keys').description('token signing keys');
   keys.command('list').action(() =>
     withServices(globals(), async (s) => {
-      printTable(['KID', 'ALG', 'STATUS', 'CREATED', 'RETIRED'], (await s.keys.listSigningKeys()).map((k) => [k.kid, k.alg, k.status, isoTime(k.createdAt), isoTime(k.retiredAt)]));
+      printTable(
+        ['KID', 'ALG', 'STATUS', 'CREATED', 'RETIRED'],
+        (await s.keys.listSigningKeys()).map((k) => [
+          k.kid,
+          k.alg,
+          k.status,
+          isoTime(k.createdAt),
+          isoTime(k.retiredAt),
+        ]),
+      );
     }),
   );
   keys
     .command('rotate')
-    .description('add new RS256 and ES256 keys; old keys stay in the JWKS until retired (restart nodes to sign with the new keys)')
+    .description(
+      'add new RS256 and ES256 keys; old keys stay in the JWKS until retired (restart nodes to sign with the new keys)',
+    )
     .action(() =>
       withServices(globals(), async (s) => {
         await s.keys.ensureSigningKeys();
         const added = await s.keys.rotateSigningKeys();
-        await s.audit.record({ event: 'admin.keys.rotate', outcome: 'success', actor: 'cli', detail: { kids: added.map((k) => k.kid) } });
+        await s.audit.record({
+          event: 'admin.keys.rotate',
+          outcome: 'success',
+          actor: 'cli',
+          detail: { kids: added.map((k) => k.kid) },
+        });
         for (const k of added) process.stdout.write(`added ${k.alg} key ${k.kid}\n`);
       }),
     );
@@ -55,26 +71,42 @@ export function registerAdminCommands(program: Command, globals: () => GlobalOpt
       .option('--since <when>', 'ISO time or a duration ago such as 30m, 24h, 7d')
       .option('-n, --limit <n>', 'at most this many events', '50')
       .option('--json', 'one JSON object per line')
-      .action((options: { user?: string; client?: string; event?: string; since?: string; limit: string; json?: boolean }) =>
-        withServices(globals(), async (s) => {
-          const limit = Number(options.limit);
-          if (!Number.isInteger(limit) || limit < 1) throw new InvalidInputError('ERR_USAGE_LIMIT', `--limit must be a positive integer, not "${options.limit}"`);
-          const events = await s.audit.search({
-            username: options.user,
-            clientId: options.client,
-            event: options.event,
-            since: options.since ? parseSince(options.since) : undefined,
-            limit,
-          });
-          if (options.json) {
-            for (const e of events) process.stdout.write(JSON.stringify({ ...e, at: new Date(e.at).toISOString() }) + '\n');
-            return;
-          }
-          printTable(
-            ['TIME', 'EVENT', 'OUTCOME', 'USER', 'CLIENT', 'IP', 'REASONS'],
-            events.reverse().map((e) => [isoTime(e.at), e.event, e.outcome, e.username ?? e.userId, e.clientId, e.ip, e.reasons.join('; ')]),
-          );
-        }),
+      .action(
+        (options: { user?: string; client?: string; event?: string; since?: string; limit: string; json?: boolean }) =>
+          withServices(globals(), async (s) => {
+            const limit = Number(options.limit);
+            if (!Number.isInteger(limit) || limit < 1)
+              throw new InvalidInputError(
+                'ERR_USAGE_LIMIT',
+                `--limit must be a positive integer, not "${options.limit}"`,
+              );
+            const events = await s.audit.search({
+              username: options.user,
+              clientId: options.client,
+              event: options.event,
+              since: options.since ? parseSince(options.since) : undefined,
+              limit,
+            });
+            if (options.json) {
+              for (const e of events)
+                process.stdout.write(JSON.stringify({ ...e, at: new Date(e.at).toISOString() }) + '\n');
+              return;
+            }
+            printTable(
+              ['TIME', 'EVENT', 'OUTCOME', 'USER', 'CLIENT', 'IP', 'REASONS'],
+              events
+                .reverse()
+                .map((e) => [
+                  isoTime(e.at),
+                  e.event,
+                  e.outcome,
+                  e.username ?? e.userId,
+                  e.clientId,
+                  e.ip,
+                  e.reasons.join('; '),
+                ]),
+            );
+          }),
       );
   }
 }
@@ -84,6 +116,10 @@ export function parseSince(value: string, now = Date.now()): number {
   const match = /^(\d+)([smhd])$/.exec(value);
   if (match) return now - Number(match[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[match[2] as 's' | 'm' | 'h' | 'd'];
   const at = Date.parse(value);
-  if (Number.isNaN(at)) throw new InvalidInputError('ERR_USAGE_SINCE', `--since must be a duration like 30m/24h/7d or an ISO time, not "${value}"`);
+  if (Number.isNaN(at))
+    throw new InvalidInputError(
+      'ERR_USAGE_SINCE',
+      `--since must be a duration like 30m/24h/7d or an ISO time, not "${value}"`,
+    );
   return at;
 }

@@ -25,18 +25,31 @@ export interface ClientAddOptions {
 }
 
 /** Turns CLI options into client metadata, refusing contradictions before oidc-provider sees them. */
-export function clientMetadataFrom(options: ClientAddOptions): { metadata: ClientMetadata; kind: ClientKind; secret: string | null } {
+export function clientMetadataFrom(options: ClientAddOptions): {
+  metadata: ClientMetadata;
+  kind: ClientKind;
+  secret: string | null;
+} {
   if (!(CLIENT_KINDS as readonly string[]).includes(options.kind)) {
-    throw new InvalidInputError('ERR_USAGE_KIND', `--kind must be one of ${CLIENT_KINDS.join(', ')}, not "${options.kind}"`);
+    throw new InvalidInputError(
+      'ERR_USAGE_KIND',
+      `--kind must be one of ${CLIENT_KINDS.join(', ')}, not "${options.kind}"`,
+    );
   }
   const authMethod = options.public ? 'none' : (options.authMethod ?? 'client_secret_basic');
   if (!AUTH_METHODS.includes(authMethod)) {
-    throw new InvalidInputError('ERR_USAGE_AUTH_METHOD', `--auth-method must be one of ${AUTH_METHODS.join(', ')}, not "${authMethod}"`);
+    throw new InvalidInputError(
+      'ERR_USAGE_AUTH_METHOD',
+      `--auth-method must be one of ${AUTH_METHODS.join(', ')}, not "${authMethod}"`,
+    );
   }
   const grantTypes = options.grantType?.length ? options.grantType : ['authorization_code', 'refresh_token'];
   const interactive = grantTypes.includes('authorization_code');
   if (interactive && !options.redirectUri?.length) {
-    throw new InvalidInputError('ERR_USAGE_REDIRECT_URI', 'a client using authorization_code needs at least one --redirect-uri');
+    throw new InvalidInputError(
+      'ERR_USAGE_REDIRECT_URI',
+      'a client using authorization_code needs at least one --redirect-uri',
+    );
   }
   if (authMethod === 'none' && grantTypes.includes('client_credentials')) {
     throw new InvalidInputError('ERR_USAGE_PUBLIC_CC', 'a public client (--public) cannot use client_credentials');
@@ -54,7 +67,11 @@ export function clientMetadataFrom(options: ClientAddOptions): { metadata: Clien
   if (authMethod === 'private_key_jwt') {
     if (options.jwksUri) metadata.jwks_uri = options.jwksUri;
     else if (options.jwksFile) metadata.jwks = JSON.parse(readFileSync(options.jwksFile, 'utf8')) as unknown;
-    else throw new InvalidInputError('ERR_USAGE_JWKS', 'private_key_jwt needs --jwks-uri or --jwks-file with the client public keys');
+    else
+      throw new InvalidInputError(
+        'ERR_USAGE_JWKS',
+        'private_key_jwt needs --jwks-uri or --jwks-file with the client public keys',
+      );
   }
   const secret = SECRET_METHODS.has(authMethod) ? ClientRepository.newClientSecret() : null;
   if (secret) metadata.client_secret = secret;
@@ -91,7 +108,11 @@ export function registerClientCommands(program: Command, globals: () => GlobalOp
     .option('--client-id <id>', 'client id (default: random)')
     .option('--redirect-uri <uri>', 'allowed redirect URI (repeat for several)', collect)
     .option('--post-logout-redirect-uri <uri>', 'allowed post-logout redirect URI (repeatable)', collect)
-    .option('--grant-type <type>', 'authorization_code, refresh_token, client_credentials (repeatable; default the first two)', collect)
+    .option(
+      '--grant-type <type>',
+      'authorization_code, refresh_token, client_credentials (repeatable; default the first two)',
+      collect,
+    )
     .option('--auth-method <method>', `token endpoint auth: ${AUTH_METHODS.join(', ')}`)
     .option('--public', 'public client (no secret, PKCE required); same as --auth-method none')
     .option('--kind <kind>', `${CLIENT_KINDS.join(' | ')} (first_party skips the consent screen)`, 'first_party')
@@ -104,13 +125,23 @@ export function registerClientCommands(program: Command, globals: () => GlobalOp
         const { metadata, kind, secret } = clientMetadataFrom(options);
         await validateWithProvider(s, metadata);
         await s.clients.add({ name: options.name, kind, metadata, secret });
-        await s.audit.record({ event: 'admin.client.add', outcome: 'success', actor: 'cli', clientId: metadata.client_id });
+        await s.audit.record({
+          event: 'admin.client.add',
+          outcome: 'success',
+          actor: 'cli',
+          clientId: metadata.client_id,
+        });
         if (options.json) {
-          process.stdout.write(JSON.stringify({ client_id: metadata.client_id, client_secret: secret ?? undefined }) + '\n');
+          process.stdout.write(
+            JSON.stringify({ client_id: metadata.client_id, client_secret: secret ?? undefined }) + '\n',
+          );
           return;
         }
         process.stdout.write(`created client ${options.name}\n  client_id:     ${metadata.client_id}\n`);
-        if (secret) process.stdout.write(`  client_secret: ${secret}\n  (the secret is shown only now: store it in the relying party)\n`);
+        if (secret)
+          process.stdout.write(
+            `  client_secret: ${secret}\n  (the secret is shown only now: store it in the relying party)\n`,
+          );
       }),
     );
 
@@ -118,7 +149,13 @@ export function registerClientCommands(program: Command, globals: () => GlobalOp
     withServices(globals(), async (s) => {
       printTable(
         ['CLIENT_ID', 'NAME', 'KIND', 'AUTH', 'CREATED'],
-        (await s.clients.list()).map((c) => [c.clientId, c.name, c.kind, String(c.metadata.token_endpoint_auth_method), isoTime(c.createdAt)]),
+        (await s.clients.list()).map((c) => [
+          c.clientId,
+          c.name,
+          c.kind,
+          String(c.metadata.token_endpoint_auth_method),
+          isoTime(c.createdAt),
+        ]),
       );
     }),
   );

@@ -45,10 +45,15 @@ export async function readSecret(prompt: string, fromStdin: boolean): Promise<st
   if (fromStdin) {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    return Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
   }
   if (!process.stdin.isTTY) {
-    throw new InvalidInputError('ERR_USAGE_NO_TTY', 'no terminal to ask for the password: pipe it with --password-stdin');
+    throw new InvalidInputError(
+      'ERR_USAGE_NO_TTY',
+      'no terminal to ask for the password: pipe it with --password-stdin',
+    );
   }
   const first = await promptHidden(prompt);
   const second = await promptHidden('Repeat: ');
@@ -77,9 +82,18 @@ function promptHidden(prompt: string): Promise<string> {
 
 /** Prints rows as an aligned text table. */
 export function printTable(headers: string[], rows: Array<Array<string | number | null | undefined>>): void {
-  const cells = [headers, ...rows.map((row) => row.map((cell) => (cell === null || cell === undefined ? '-' : String(cell))))];
+  const cells = [
+    headers,
+    ...rows.map((row) => row.map((cell) => (cell === null || cell === undefined ? '-' : String(cell)))),
+  ];
   const widths = headers.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
-  for (const row of cells) process.stdout.write(row.map((cell, i) => (cell ?? '').padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+  for (const row of cells)
+    process.stdout.write(
+      row
+        .map((cell, i) => (cell ?? '').padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd() + '\n',
+    );
 }
 
 export function isoTime(ms: number | null | undefined): string {

@@ -15,14 +15,27 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
     .option('--name <name>', 'display name')
     .option('--password-stdin', 'read the password from standard input')
     .option('--no-password', 'create without a password (device-bound sign-in only)')
-    .action(async (username: string, options: { email?: string; name?: string; passwordStdin?: boolean; password: boolean }) => {
-      const passwordHash = options.password ? await hashPassword(await readSecret('Password: ', Boolean(options.passwordStdin))) : null;
-      await withServices(globals(), async (s) => {
-        const user = await s.users.create({ username, email: options.email, name: options.name, passwordHash });
-        await s.audit.record({ event: 'admin.user.add', outcome: 'success', actor: 'cli', userId: user.id, username: user.username });
-        process.stdout.write(`created user ${user.username} (${user.id})\n`);
-      });
-    });
+    .action(
+      async (
+        username: string,
+        options: { email?: string; name?: string; passwordStdin?: boolean; password: boolean },
+      ) => {
+        const passwordHash = options.password
+          ? await hashPassword(await readSecret('Password: ', Boolean(options.passwordStdin)))
+          : null;
+        await withServices(globals(), async (s) => {
+          const user = await s.users.create({ username, email: options.email, name: options.name, passwordHash });
+          await s.audit.record({
+            event: 'admin.user.add',
+            outcome: 'success',
+            actor: 'cli',
+            userId: user.id,
+            username: user.username,
+          });
+          process.stdout.write(`created user ${user.username} (${user.id})\n`);
+        });
+      },
+    );
 
   users
     .command('list')
@@ -32,7 +45,13 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
         const list = await s.users.list();
         printTable(
           ['USERNAME', 'EMAIL', 'TOTP', 'STATUS', 'CREATED'],
-          list.map((u) => [u.username, u.email, u.totpSecretSealed ? 'yes' : 'no', u.disabled ? 'disabled' : 'active', isoTime(u.createdAt)]),
+          list.map((u) => [
+            u.username,
+            u.email,
+            u.totpSecretSealed ? 'yes' : 'no',
+            u.disabled ? 'disabled' : 'active',
+            isoTime(u.createdAt),
+          ]),
         );
       }),
     );
@@ -71,7 +90,13 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
           const u = await s.users.require(username);
           await s.users.setDisabled(u.id, disabled);
           if (disabled) await s.revokeSessions(u.id);
-          await s.audit.record({ event: `admin.user.${name}`, outcome: 'success', actor: 'cli', userId: u.id, username: u.username });
+          await s.audit.record({
+            event: `admin.user.${name}`,
+            outcome: 'success',
+            actor: 'cli',
+            userId: u.id,
+            username: u.username,
+          });
           process.stdout.write(`${name}d ${u.username}\n`);
         }),
       );
@@ -86,7 +111,13 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
       await withServices(globals(), async (s) => {
         const u = await s.users.require(username);
         await s.users.setPasswordHash(u.id, hash);
-        await s.audit.record({ event: 'admin.user.set-password', outcome: 'success', actor: 'cli', userId: u.id, username: u.username });
+        await s.audit.record({
+          event: 'admin.user.set-password',
+          outcome: 'success',
+          actor: 'cli',
+          userId: u.id,
+          username: u.username,
+        });
         process.stdout.write(`password set for ${u.username}\n`);
       });
     });
@@ -100,10 +131,19 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
         const u = await s.users.require(username);
         const secret = newTotpSecret();
         await s.users.setTotp(u.id, s.box.seal(secret, TOTP_SECRET_PURPOSE));
-        await s.audit.record({ event: 'admin.user.totp-enroll', outcome: 'success', actor: 'cli', userId: u.id, username: u.username });
+        await s.audit.record({
+          event: 'admin.user.totp-enroll',
+          outcome: 'success',
+          actor: 'cli',
+          userId: u.id,
+          username: u.username,
+        });
         const uri = totpUri(secret, u.username, new URL(s.config.issuer).host);
-        process.stdout.write(`TOTP enrolled for ${u.username}. Add it to an authenticator app (shown once):\n${uri}\nsecret: ${secret}\n`);
-        if (options.qr && process.stdout.isTTY) qrcode.generate(uri, { small: true }, (code) => process.stdout.write(code + '\n'));
+        process.stdout.write(
+          `TOTP enrolled for ${u.username}. Add it to an authenticator app (shown once):\n${uri}\nsecret: ${secret}\n`,
+        );
+        if (options.qr && process.stdout.isTTY)
+          qrcode.generate(uri, { small: true }, (code) => process.stdout.write(code + '\n'));
       }),
     );
 
@@ -114,7 +154,13 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
       withServices(globals(), async (s) => {
         const u = await s.users.require(username);
         await s.users.setTotp(u.id, null);
-        await s.audit.record({ event: 'admin.user.totp-reset', outcome: 'success', actor: 'cli', userId: u.id, username: u.username });
+        await s.audit.record({
+          event: 'admin.user.totp-reset',
+          outcome: 'success',
+          actor: 'cli',
+          userId: u.id,
+          username: u.username,
+        });
         process.stdout.write(`TOTP removed for ${u.username}\n`);
       }),
     );
@@ -126,12 +172,21 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
       withServices(globals(), async (s) => {
         const u = await s.users.require(username);
         const count = await s.revokeSessions(u.id);
-        await s.audit.record({ event: 'admin.user.revoke-sessions', outcome: 'success', actor: 'cli', userId: u.id, username: u.username, detail: { removed: count } });
+        await s.audit.record({
+          event: 'admin.user.revoke-sessions',
+          outcome: 'success',
+          actor: 'cli',
+          userId: u.id,
+          username: u.username,
+          detail: { removed: count },
+        });
         process.stdout.write(`revoked ${count} session artifact(s) of ${u.username}\n`);
       }),
     );
 
-  const groups = program.command('groups').description('manage groups (released in the groups claim, used by policies)');
+  const groups = program
+    .command('groups')
+    .description('manage groups (released in the groups claim, used by policies)');
   groups
     .command('add <name>')
     .option('--description <text>', 'what the group is for')
@@ -143,7 +198,10 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
     );
   groups.command('list').action(() =>
     withServices(globals(), async (s) => {
-      printTable(['GROUP', 'MEMBERS', 'DESCRIPTION'], (await s.groups.list()).map((g) => [g.name, g.members, g.description]));
+      printTable(
+        ['GROUP', 'MEMBERS', 'DESCRIPTION'],
+        (await s.groups.list()).map((g) => [g.name, g.members, g.description]),
+      );
     }),
   );
   groups.command('remove <name>').action((name: string) =>
@@ -154,7 +212,8 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
   );
   groups.command('members <name>').action((name: string) =>
     withServices(globals(), async (s) => {
-      for (const member of await s.groups.members((await s.groups.require(name)).id)) process.stdout.write(member + '\n');
+      for (const member of await s.groups.members((await s.groups.require(name)).id))
+        process.stdout.write(member + '\n');
     }),
   );
   for (const [verb, add] of [

@@ -22,7 +22,11 @@ export function errorHandler(log: Logger): Middleware {
         ctx.body = { error: code, error_description: message };
       } else {
         ctx.type = 'html';
-        ctx.body = errorPage(status >= 500 ? 'Something went wrong' : 'Request refused', message, `Error code: ${code}`);
+        ctx.body = errorPage(
+          status >= 500 ? 'Something went wrong' : 'Request refused',
+          message,
+          `Error code: ${code}`,
+        );
       }
     }
   };

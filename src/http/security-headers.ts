@@ -3,7 +3,13 @@
 // that follows a form post; pages that finish an interaction add that origin.
 import type { Middleware, Context } from 'koa';
 
-const BASE_CSP = ["default-src 'none'", "style-src 'self'", "img-src 'self' data:", "base-uri 'none'", "frame-ancestors 'none'"];
+const BASE_CSP = [
+  "default-src 'none'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+];
 
 /** Sets the CSP for an HTML page, allowing form posts to us and to `formTargets` origins. */
 export function setPageCsp(ctx: Context, formTargets: readonly string[] = [], scriptSelf = false): void {

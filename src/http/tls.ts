@@ -16,9 +16,15 @@ export interface TlsMaterial {
 export const DEV_CERT_CN = 'Latchkey DEVELOPMENT certificate - not for production';
 
 /** Reads the configured certificate and key, or creates/reuses the development certificate. */
-export async function loadTlsMaterial(tls: { cert_file: string | null; key_file: string | null }, dataDir: string): Promise<TlsMaterial> {
+export async function loadTlsMaterial(
+  tls: { cert_file: string | null; key_file: string | null },
+  dataDir: string,
+): Promise<TlsMaterial> {
   if (tls.cert_file && tls.key_file) {
-    return { cert: readConfigured(tls.cert_file, 'server.tls.cert_file'), key: readConfigured(tls.key_file, 'server.tls.key_file') };
+    return {
+      cert: readConfigured(tls.cert_file, 'server.tls.cert_file'),
+      key: readConfigured(tls.key_file, 'server.tls.key_file'),
+    };
   }
   const dir = path.join(dataDir, 'dev-tls');
   const certFile = path.join(dir, 'cert.pem');
@@ -36,7 +42,9 @@ function readConfigured(file: string, setting: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`${setting} = ${JSON.stringify(file)}: cannot read it (${(error as NodeJS.ErrnoException).code ?? error})`);
+    throw new ConfigError(
+      `${setting} = ${JSON.stringify(file)}: cannot read it (${(error as NodeJS.ErrnoException).code ?? error})`,
+    );
   }
 }
 
@@ -46,7 +54,9 @@ export async function createDevCertificate(): Promise<{ cert: string; key: strin
   const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
+    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
     name: `CN=${DEV_CERT_CN}, O=Latchkey development`,
     notBefore: new Date(now - 5 * 60_000),
     notAfter: new Date(now + 365 * 86_400_000),

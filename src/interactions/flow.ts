@@ -33,7 +33,11 @@ export function nextStep(input: FlowInput): FlowStep {
   const used = Object.keys(methods) as MethodName[];
   const acr = acrFor(used);
   if (!acrSatisfies(acr, requiredAcr)) {
-    return { kind: 'fail', error: 'unmet_authentication_requirements', description: `The requested authentication level ${requiredAcr} cannot be reached.` };
+    return {
+      kind: 'fail',
+      error: 'unmet_authentication_requirements',
+      description: `The requested authentication level ${requiredAcr} cannot be reached.`,
+    };
   }
   return { kind: 'finish', accountId: user.id, acr, amr: amrFor(used) };
 }

@@ -10,8 +10,7 @@ import type { LoginThrottle } from './throttle.js';
 import type { RequestFacts } from './router.js';
 
 export type StepOutcome =
-  | { ok: true; userId: string }
-  | { ok: false; status: number; message: string; retryAfter?: number };
+  { ok: true; userId: string } | { ok: false; status: number; message: string; retryAfter?: number };
 
 interface MethodDeps {
   users: UserRepository;
@@ -23,10 +22,21 @@ interface MethodDeps {
 const BAD_CREDENTIALS = 'The username or password is incorrect.';
 
 /** Username + password, rate-limited per user and per IP before any hash is computed. */
-export async function checkPassword(deps: MethodDeps, facts: RequestFacts, rawUsername: unknown, rawPassword: unknown): Promise<StepOutcome> {
+export async function checkPassword(
+  deps: MethodDeps,
+  facts: RequestFacts,
+  rawUsername: unknown,
+  rawPassword: unknown,
+): Promise<StepOutcome> {
   const username = typeof rawUsername === 'string' ? rawUsername.trim().slice(0, 320) : '';
   const password = typeof rawPassword === 'string' ? rawPassword : '';
-  const base = { event: 'login.password', username: username || null, ip: facts.ip, userAgent: facts.userAgent, clientId: facts.clientId };
+  const base = {
+    event: 'login.password',
+    username: username || null,
+    ip: facts.ip,
+    userAgent: facts.userAgent,
+    clientId: facts.clientId,
+  };
   if (!username || !password) {
     return { ok: false, status: 400, message: 'Enter your username and password.' };
   }
@@ -41,7 +51,12 @@ export async function checkPassword(deps: MethodDeps, facts: RequestFacts, rawUs
   const valid = await verifyPassword(user?.passwordHash, password);
   if (!user || !valid) {
     await deps.throttle.recordFailure(username, facts.ip);
-    await deps.audit.record({ ...base, userId: user?.id, outcome: 'failure', reasons: [user ? 'wrong password' : 'unknown user'] });
+    await deps.audit.record({
+      ...base,
+      userId: user?.id,
+      outcome: 'failure',
+      reasons: [user ? 'wrong password' : 'unknown user'],
+    });
     return { ok: false, status: 401, message: BAD_CREDENTIALS };
   }
   if (user.disabled) {
@@ -54,10 +69,23 @@ export async function checkPassword(deps: MethodDeps, facts: RequestFacts, rawUs
 }
 
 /** A TOTP code for an identified user; each time step is accepted once. Failures count like passwords. */
-export async function checkTotpCode(deps: MethodDeps, facts: RequestFacts, userId: string, rawCode: unknown): Promise<StepOutcome> {
+export async function checkTotpCode(
+  deps: MethodDeps,
+  facts: RequestFacts,
+  userId: string,
+  rawCode: unknown,
+): Promise<StepOutcome> {
   const user = await deps.users.findById(userId);
-  const base = { event: 'login.totp', userId, username: user?.username, ip: facts.ip, userAgent: facts.userAgent, clientId: facts.clientId };
-  if (!user?.totpSecretSealed) return { ok: false, status: 400, message: 'No authenticator app is set up for this account.' };
+  const base = {
+    event: 'login.totp',
+    userId,
+    username: user?.username,
+    ip: facts.ip,
+    userAgent: facts.userAgent,
+    clientId: facts.clientId,
+  };
+  if (!user?.totpSecretSealed)
+    return { ok: false, status: 400, message: 'No authenticator app is set up for this account.' };
   try {
     await deps.throttle.assertAllowed(user.username, facts.ip);
   } catch (error) {

@@ -75,7 +75,12 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if (!loaded) return;
     const state = await deps.states.load(loaded.uid);
     if (!state.userId || state.methods.password === undefined) return proceed(ctx, deps, loaded, state);
-    const outcome = await checkTotpCode(deps, requestFacts(ctx, loaded), state.userId, (ctx.request.body as Record<string, unknown>).otp);
+    const outcome = await checkTotpCode(
+      deps,
+      requestFacts(ctx, loaded),
+      state.userId,
+      (ctx.request.body as Record<string, unknown>).otp,
+    );
     if (!outcome.ok) return renderMethod(ctx, deps, loaded, 'totp', outcome);
     state.methods.totp = nowSeconds();
     await deps.states.save(loaded.uid, state);
@@ -85,7 +90,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
   router.post('/:uid/consent', forms, async (ctx) => {
     const loaded = await loadForPost(ctx, deps);
     if (!loaded) return;
-    if (loaded.details.prompt.name !== 'consent') throw new InvalidInputError('ERR_INTERACTION_STEP', 'this sign-in is not waiting for consent');
+    if (loaded.details.prompt.name !== 'consent')
+      throw new InvalidInputError('ERR_INTERACTION_STEP', 'this sign-in is not waiting for consent');
     const decision = (ctx.request.body as Record<string, unknown>).decision;
     if (decision !== 'allow') {
       await deps.audit.record({ event: 'consent', outcome: 'deny', ...auditFacts(ctx, loaded) });
@@ -97,7 +103,12 @@ export function interactionRouter(deps: InteractionDeps): Router {
   router.post('/:uid/abort', forms, async (ctx) => {
     const loaded = await loadForPost(ctx, deps);
     if (!loaded) return;
-    await deps.audit.record({ event: 'login.abort', outcome: 'failure', reasons: ['user cancelled'], ...auditFacts(ctx, loaded) });
+    await deps.audit.record({
+      event: 'login.abort',
+      outcome: 'failure',
+      reasons: ['user cancelled'],
+      ...auditFacts(ctx, loaded),
+    });
     await finish(ctx, deps, loaded, { error: 'access_denied', error_description: 'The user cancelled the sign-in.' });
   });
 
@@ -158,7 +169,10 @@ async function seededState(deps: InteractionDeps, loaded: Loaded): Promise<Inter
   if (onlyStepUp && session?.accountId && amr.includes('pwd')) {
     // The password was proven when the session signed in, not now: keep that time (sign-in frequency).
     const stored = session.cookie ? await deps.provider.Session.find(session.cookie) : undefined;
-    const seeded: InteractionState = { userId: session.accountId, methods: { password: stored?.loginTs ?? nowSeconds() } };
+    const seeded: InteractionState = {
+      userId: session.accountId,
+      methods: { password: stored?.loginTs ?? nowSeconds() },
+    };
     await deps.states.save(loaded.uid, seeded);
     return seeded;
   }
@@ -192,11 +206,24 @@ async function proceed(ctx: Context, deps: InteractionDeps, loaded: Loaded, stat
     reasons: [`acr ${step.acr}`, `amr ${step.amr.join(',')}`],
     ...auditFacts(ctx, loaded),
   });
-  await finish(ctx, deps, loaded, { login: { accountId: step.accountId, acr: step.acr, amr: step.amr, remember: true } });
+  await finish(ctx, deps, loaded, {
+    login: { accountId: step.accountId, acr: step.acr, amr: step.amr, remember: true },
+  });
 }
 
-function renderMethod(ctx: Context, deps: InteractionDeps, loaded: Loaded, method: 'password' | 'totp', outcome?: StepOutcome, username?: string): void {
-  const form = { action: `/interaction/${loaded.uid}/${method}`, csrf: deps.csrf.issue(loaded.uid), clientName: loaded.clientName };
+function renderMethod(
+  ctx: Context,
+  deps: InteractionDeps,
+  loaded: Loaded,
+  method: 'password' | 'totp',
+  outcome?: StepOutcome,
+  username?: string,
+): void {
+  const form = {
+    action: `/interaction/${loaded.uid}/${method}`,
+    csrf: deps.csrf.issue(loaded.uid),
+    clientName: loaded.clientName,
+  };
   const error = outcome && !outcome.ok ? outcome.message : undefined;
   if (outcome && !outcome.ok) ctx.status = outcome.status;
   if (outcome && !outcome.ok && outcome.retryAfter) ctx.set('Retry-After', String(outcome.retryAfter));
@@ -210,7 +237,11 @@ async function showConsent(ctx: Context, deps: InteractionDeps, loaded: Loaded):
   // Our own applications and federating IdPs were approved by the administrator who registered them.
   if (loaded.clientKind !== 'third_party') return grantConsent(ctx, deps, loaded);
   const details = loaded.details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
-  const form = { action: `/interaction/${loaded.uid}/consent`, csrf: deps.csrf.issue(loaded.uid), clientName: loaded.clientName };
+  const form = {
+    action: `/interaction/${loaded.uid}/consent`,
+    csrf: deps.csrf.issue(loaded.uid),
+    clientName: loaded.clientName,
+  };
   setPageCsp(ctx, loaded.redirectOrigin ? [loaded.redirectOrigin] : []);
   ctx.type = 'html';
   ctx.body = consentPage(form, details.missingOIDCScope ?? [], details.missingOIDCClaims ?? []);
@@ -221,20 +252,39 @@ async function grantConsent(ctx: Context, deps: InteractionDeps, loaded: Loaded)
   const accountId = details.session?.accountId;
   if (!accountId) throw new LatchkeyError('ERR_INTERACTION_STATE', 'consent without a signed-in user', { status: 400 });
   const grant = details.grantId
-    ? ((await provider.Grant.find(details.grantId)) ?? new provider.Grant({ accountId, clientId: String(details.params.client_id) }))
+    ? ((await provider.Grant.find(details.grantId)) ??
+      new provider.Grant({ accountId, clientId: String(details.params.client_id) }))
     : new provider.Grant({ accountId, clientId: String(details.params.client_id) });
-  const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+  const missing = details.prompt.details as {
+    missingOIDCScope?: string[];
+    missingOIDCClaims?: string[];
+    missingResourceScopes?: Record<string, string[]>;
+  };
   if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
   if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
+    grant.addResourceScope(indicator, scopes.join(' '));
   const grantId = await grant.save();
-  await deps.audit.record({ event: 'consent', outcome: 'allow', userId: accountId, reasons: missing.missingOIDCScope ?? [], ...auditFacts(ctx, loaded) });
+  await deps.audit.record({
+    event: 'consent',
+    outcome: 'allow',
+    userId: accountId,
+    reasons: missing.missingOIDCScope ?? [],
+    ...auditFacts(ctx, loaded),
+  });
   await finish(ctx, deps, loaded, { consent: { grantId } });
 }
 
 /** Ends the interaction: oidc-provider continues the authorization and we redirect the browser there. */
-async function finish(ctx: Context, deps: InteractionDeps, loaded: Loaded, result: Record<string, unknown>): Promise<void> {
-  const redirectTo = await deps.provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+async function finish(
+  ctx: Context,
+  deps: InteractionDeps,
+  loaded: Loaded,
+  result: Record<string, unknown>,
+): Promise<void> {
+  const redirectTo = await deps.provider.interactionResult(ctx.req, ctx.res, result, {
+    mergeWithLastSubmission: false,
+  });
   await deps.states.clear(loaded.uid);
   ctx.status = 303;
   ctx.redirect(redirectTo);
@@ -247,7 +297,11 @@ export interface RequestFacts {
 }
 
 function requestFacts(ctx: Context, loaded: Loaded): RequestFacts {
-  return { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, clientId: String(loaded.details.params.client_id) };
+  return {
+    ip: ctx.ip,
+    userAgent: ctx.get('user-agent') || undefined,
+    clientId: String(loaded.details.params.client_id),
+  };
 }
 
 function auditFacts(ctx: Context, loaded: Loaded) {

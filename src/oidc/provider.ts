@@ -19,7 +19,10 @@ export interface ProviderDeps {
 export const SCOPES = ['openid', 'offline_access', 'profile', 'email', 'groups'];
 
 /** Builds the claims a user releases, per scope. */
-export async function userClaims(user: User, groups: () => Promise<string[]>): Promise<{ sub: string } & Record<string, unknown>> {
+export async function userClaims(
+  user: User,
+  groups: () => Promise<string[]>,
+): Promise<{ sub: string } & Record<string, unknown>> {
   return {
     sub: user.id,
     email: user.email ?? undefined,
@@ -38,13 +41,17 @@ export async function userClaims(user: User, groups: () => Promise<string[]>): P
  */
 function acrValuesCheck() {
   const { Check } = interactionPolicy;
-  return new Check('acr_values_not_met', 'requested authentication context class not reached', (ctx: KoaContextWithOIDC) => {
-    const { oidc } = ctx;
-    if (oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
-    const required = requestedAcr(oidc.params?.acr_values as string | undefined);
-    if (!required || !oidc.session?.accountId) return Check.NO_NEED_TO_PROMPT;
-    return acrSatisfies(oidc.session.acr, required) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
-  });
+  return new Check(
+    'acr_values_not_met',
+    'requested authentication context class not reached',
+    (ctx: KoaContextWithOIDC) => {
+      const { oidc } = ctx;
+      if (oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
+      const required = requestedAcr(oidc.params?.acr_values as string | undefined);
+      if (!required || !oidc.session?.accountId) return Check.NO_NEED_TO_PROMPT;
+      return acrSatisfies(oidc.session.acr, required) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+    },
+  );
 }
 
 function interactionPolicyWithAcr() {
@@ -100,7 +107,11 @@ export function createProvider(deps: ProviderDeps): Provider {
       revocation: { enabled: true },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
-      rpInitiatedLogout: { enabled: true, logoutSource: renderLogoutPage, postLogoutSuccessSource: renderLoggedOutPage },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: renderLogoutPage,
+        postLogoutSuccessSource: renderLoggedOutPage,
+      },
     },
     interactions: {
       policy: interactionPolicyWithAcr(),

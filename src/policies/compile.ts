@@ -1,6 +1,6 @@
 // Turns a validated policy document into the PolicySet evaluate() runs on: sets instead of lists, CIDRs and
 // named locations resolved to byte blocks, requirements normalised, so evaluation does no parsing at all.
-import { methodsOfRequirement, normaliseRequirement } from './requirements.js';
+import { normaliseRequirement } from './requirements.js';
 import type { NetworkReference, PlatformEntry, PolicyDocument, PolicyEntry } from './schema.js';
 import {
   CLIENT_TYPES,
@@ -53,7 +53,6 @@ function compilePolicy(entry: PolicyEntry, namedLocations: ReadonlyMap<string, r
     require: entry.require ?? null,
     requirement,
     signInFrequencySeconds: entry.sign_in_frequency ?? null,
-    frequencyMethods: methodsOfRequirement(requirement),
   };
 }
 
@@ -102,7 +101,10 @@ function platformRule(entries: PlatformEntry[] | undefined): PlatformRule | null
   return entries === undefined ? null : new Map(entries.map((entry) => [entry.platform, entry.minOsVersion]));
 }
 
-function resolveNetwork(reference: NetworkReference, namedLocations: ReadonlyMap<string, readonly Cidr[]>): NetworkEntry {
+function resolveNetwork(
+  reference: NetworkReference,
+  namedLocations: ReadonlyMap<string, readonly Cidr[]>,
+): NetworkEntry {
   if (reference.kind === 'cidr') return { label: reference.cidr.text, cidrs: [reference.cidr] };
   return { label: `named location ${reference.name}`, cidrs: namedLocations.get(reference.name) ?? [] };
 }

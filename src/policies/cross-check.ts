@@ -32,7 +32,11 @@ function duplicateNames(policies: readonly unknown[]): PathIssue[] {
     if (typeof name !== 'string') return;
     const first = firstIndex.get(name);
     if (first === undefined) firstIndex.set(name, i);
-    else issues.push({ path: ['policies', i, 'name'], message: `duplicate policy name "${name}" (also policies[${first}])` });
+    else
+      issues.push({
+        path: ['policies', i, 'name'],
+        message: `duplicate policy name "${name}" (also policies[${first}])`,
+      });
   });
   return issues;
 }
@@ -41,7 +45,10 @@ function checkPolicy(policy: Record<string, unknown>, index: number, locations: 
   const at = (...path: (string | number)[]): (string | number)[] => ['policies', index, ...path];
   const issues: PathIssue[] = [];
   if (policy.outcome === 'deny' && policy.require !== undefined) {
-    issues.push({ path: at('require'), message: 'require is only for outcome allow: a deny policy has no requirements' });
+    issues.push({
+      path: at('require'),
+      message: 'require is only for outcome allow: a deny policy has no requirements',
+    });
   }
   if (policy.outcome === 'deny' && policy.sign_in_frequency !== undefined) {
     issues.push({ path: at('sign_in_frequency'), message: 'sign_in_frequency is only for outcome allow' });
@@ -60,7 +67,8 @@ function checkPolicy(policy: Record<string, unknown>, index: number, locations: 
 }
 
 function unknownLocationMessage(name: string, locations: readonly string[]): string {
-  if (locations.length === 0) return `"${name}" is neither a CIDR nor a named location (no named_locations are defined)`;
+  if (locations.length === 0)
+    return `"${name}" is neither a CIDR nor a named location (no named_locations are defined)`;
   const suggestion = closestMatch(name, locations);
   const hint = suggestion === null ? '' : `did you mean "${suggestion}"? `;
   return `"${name}" is neither a CIDR nor a named location (${hint}defined: ${locations.join(', ')})`;

@@ -42,7 +42,14 @@ export function locateIssue(source: SourceFile, path: Path, message: string, atK
   const offset = offsetOf(source.document, path, atKey);
   const { line, col } = offset === null ? { line: 1, col: 1 } : source.lineCounter.linePos(offset);
   const policy = policyNameAt(source.data, path);
-  return { file: source.file, line, column: col, path: formatPath(path), message, ...(policy === null ? {} : { policy }) };
+  return {
+    file: source.file,
+    line,
+    column: col,
+    path: formatPath(path),
+    message,
+    ...(policy === null ? {} : { policy }),
+  };
 }
 
 /** `policies[2].conditions.ip[0]`. */

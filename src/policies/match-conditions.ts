@@ -24,11 +24,17 @@ type Checker = (conditions: CompiledConditions, signIn: SignIn) => ConditionChec
 const CHECKS: readonly (readonly [ConditionName, Checker])[] = [
   ['device', (c, s) => (c.device === null ? null : checkDevice(c.device, s))],
   ['platforms', (c, s) => (c.platforms === null ? null : checkPlatform(c.platforms, s))],
-  ['not_platforms', (c, s) => (c.notPlatforms === null ? null : negate(checkPlatform(c.notPlatforms, s), 'not_platforms'))],
+  [
+    'not_platforms',
+    (c, s) => (c.notPlatforms === null ? null : negate(checkPlatform(c.notPlatforms, s), 'not_platforms')),
+  ],
   ['ip', (c, s) => (c.ip === null ? null : checkIp(c.ip, s))],
   ['not_ip', (c, s) => (c.notIp === null ? null : negate(checkIp(c.notIp, s), 'not_ip'))],
   ['countries', (c, s) => (c.countries === null ? null : checkCountry(c.countries, s))],
-  ['not_countries', (c, s) => (c.notCountries === null ? null : negate(checkCountry(c.notCountries, s), 'not_countries'))],
+  [
+    'not_countries',
+    (c, s) => (c.notCountries === null ? null : negate(checkCountry(c.notCountries, s), 'not_countries')),
+  ],
 ];
 
 /** Check every condition of a policy against the sign-in, stopping at the first that does not hold. */
@@ -65,7 +71,8 @@ function negate(check: ConditionCheck, name: string): ConditionCheck {
 
 function checkDevice(levels: ReadonlySet<string>, signIn: SignIn): ConditionCheck {
   const device = signIn.facts.device;
-  const subject = device === undefined ? 'no device is proven, so the device is unmanaged' : `device ${device.id} is ${signIn.trust}`;
+  const subject =
+    device === undefined ? 'no device is proven, so the device is unmanaged' : `device ${device.id} is ${signIn.trust}`;
   return levels.has(signIn.trust)
     ? { match: true, reason: `${subject} (condition: ${listText(levels)})` }
     : { match: false, reason: `${subject}, not ${listText(levels)}` };

@@ -17,7 +17,8 @@ export function checkClientTarget(targets: CompiledTargets, client: ClientFacts)
   if (targets.excludeClientTypes.has(client.type)) {
     return { status: 'no_match', reason: `client type ${client.type} is excluded` };
   }
-  if (!selects(targets.clients, client.id)) return { status: 'no_match', reason: `client ${client.id} is not targeted` };
+  if (!selects(targets.clients, client.id))
+    return { status: 'no_match', reason: `client ${client.id} is not targeted` };
   if (!selects(targets.clientTypes, client.type)) {
     return { status: 'no_match', reason: `client type ${client.type} is not targeted` };
   }
@@ -27,13 +28,15 @@ export function checkClientTarget(targets: CompiledTargets, client: ClientFacts)
 /** Does the policy target this user (by username or id, or by group, minus exclusions)? */
 export function checkUserTarget(targets: CompiledTargets, user: UserFacts | undefined): TargetCheck {
   if (!targets.needsUser) return { status: 'match', reason: 'every user is targeted' };
-  if (user === undefined) return { status: 'pending', reason: 'the user is not known yet (the policy names users or groups)' };
+  if (user === undefined)
+    return { status: 'pending', reason: 'the user is not known yet (the policy names users or groups)' };
   const who = `user ${user.username}`;
   if (targets.excludeUsers.has(user.username) || targets.excludeUsers.has(user.id)) {
     return { status: 'no_match', reason: `${who} is excluded` };
   }
   const excludedGroup = user.groups.find((group) => targets.excludeGroups.has(group));
-  if (excludedGroup !== undefined) return { status: 'no_match', reason: `${who} is excluded by group ${excludedGroup}` };
+  if (excludedGroup !== undefined)
+    return { status: 'no_match', reason: `${who} is excluded by group ${excludedGroup}` };
   return includeUser(targets, user, who);
 }
 

@@ -26,8 +26,11 @@ export function parseIp(text: string): IpAddress | null {
   return { text: withoutZone, family: 6, bytes };
 }
 
-/** Parse "a.b.c.d/n" or "v6/n" (a bare address is a single host); host bits must be zero. */
-export function parseCidr(text: string): CidrParseResult {
+/**
+ * Parse "a.b.c.d/n" or "v6/n" (a bare address is a single host). Host bits must be zero unless
+ * `allowHostBits` (then they are masked off, as for trusted-proxy lists that other code already accepted).
+ */
+export function parseCidr(text: string, options: { allowHostBits?: boolean } = {}): CidrParseResult {
   const [address = '', prefixText, ...rest] = text.trim().split('/');
   if (rest.length > 0) return { ok: false, reason: 'has more than one "/"' };
   const ip = parseIp(address);
@@ -36,12 +39,13 @@ export function parseCidr(text: string): CidrParseResult {
     return { ok: false, reason: `"${address}" is IPv4-mapped IPv6; write the IPv4 block (${ip.text}/…) instead` };
   }
   const width = ip.bytes.length * 8;
-  if (prefixText === undefined) return { ok: true, cidr: { text: text.trim(), family: ip.family, bytes: ip.bytes, prefix: width } };
+  if (prefixText === undefined)
+    return { ok: true, cidr: { text: text.trim(), family: ip.family, bytes: ip.bytes, prefix: width } };
   if (!/^\d{1,3}$/.test(prefixText)) return { ok: false, reason: `prefix "${prefixText}" is not a number` };
   const prefix = Number(prefixText);
   if (prefix > width) return { ok: false, reason: `prefix /${prefix} is longer than ${width} bits` };
   const network = maskBytes(ip.bytes, prefix);
-  if (!network.every((byte, i) => byte === ip.bytes[i])) {
+  if (options.allowHostBits !== true && !network.every((byte, i) => byte === ip.bytes[i])) {
     return { ok: false, reason: `host bits are set; did you mean ${formatAddress(network, ip.family)}/${prefix}?` };
   }
   return { ok: true, cidr: { text: text.trim(), family: ip.family, bytes: network, prefix } };

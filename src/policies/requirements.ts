@@ -43,7 +43,10 @@ export function resolveHighestMfa(enrolledMethods: readonly MethodName[] | undef
 }
 
 /** Replace `highest_mfa` with what it resolves to for these enrolled methods. */
-export function resolveRequirement(requirement: Requirement, enrolledMethods: readonly MethodName[] | undefined): Requirement {
+export function resolveRequirement(
+  requirement: Requirement,
+  enrolledMethods: readonly MethodName[] | undefined,
+): Requirement {
   if (!requirement.some((clause) => clause.includes('highest_mfa'))) return requirement;
   const resolved = resolveHighestMfa(enrolledMethods);
   const clauses = requirement.flatMap((clause) => {
@@ -103,12 +106,19 @@ export function unmetClauses(
 
 /** What a decision still needs, given the methods satisfied in the session and when. */
 export function unmetRequirements(
-  decision: { readonly requirement: Requirement; readonly maxAgeSeconds: Readonly<Partial<Record<MethodName, number>>> },
+  decision: {
+    readonly requirement: Requirement;
+    readonly maxAgeSeconds: Readonly<Partial<Record<MethodName, number>>>;
+  },
   satisfiedMethods: Readonly<Partial<Record<MethodName, EpochSeconds>>>,
   now: EpochSeconds,
   enrolledMethods?: readonly MethodName[],
 ): Requirement {
-  return unmetClauses(decision.requirement, freshMethods(satisfiedMethods, decision.maxAgeSeconds, now), enrolledMethods);
+  return unmetClauses(
+    decision.requirement,
+    freshMethods(satisfiedMethods, decision.maxAgeSeconds, now),
+    enrolledMethods,
+  );
 }
 
 /** Readable form: `mfa AND (passkey OR device_certificate)`; "nothing" for an empty requirement. */

@@ -79,7 +79,8 @@ function selection<T extends string>(what: string, values?: readonly T[]) {
     }
     if (value.length === 0) report('an empty list matches nothing: remove the field or write all');
     value.forEach((item, i) => {
-      if (typeof item !== 'string' || item === '') report(`must be a ${what.replace(/s$/, '')}, got ${describe(item)}`, [i]);
+      if (typeof item !== 'string' || item === '')
+        report(`must be a ${what.replace(/s$/, '')}, got ${describe(item)}`, [i]);
       else if (item === 'all') report('write all instead of a list containing all', [i]);
       else if (values !== undefined && !(values as readonly string[]).includes(item)) {
         report(`"${item}" is not one of ${oneOf(values)}`, [i]);
@@ -97,7 +98,8 @@ function exclusion<T extends string>(what: string, values?: readonly T[]) {
       return undefined;
     }
     value.forEach((item, i) => {
-      if (typeof item !== 'string' || item === '') report(`must be a ${what.replace(/s$/, '')}, got ${describe(item)}`, [i]);
+      if (typeof item !== 'string' || item === '')
+        report(`must be a ${what.replace(/s$/, '')}, got ${describe(item)}`, [i]);
       else if (values !== undefined && !(values as readonly string[]).includes(item)) {
         report(`"${item}" is not one of ${oneOf(values)}`, [i]);
       }
@@ -107,9 +109,16 @@ function exclusion<T extends string>(what: string, values?: readonly T[]) {
 }
 
 /** Check a non-empty list item by item, reporting at `[index, ...]`; undefined when not a list. */
-function listOf<T>(value: unknown, what: string, item: (value: unknown, report: Report) => T | undefined, report: Report) {
+function listOf<T>(
+  value: unknown,
+  what: string,
+  item: (value: unknown, report: Report) => T | undefined,
+  report: Report,
+) {
   if (!Array.isArray(value)) {
-    report(value === undefined ? `is required: a list of ${what}` : `must be a list of ${what}, got ${describe(value)}`);
+    report(
+      value === undefined ? `is required: a list of ${what}` : `must be a list of ${what}, got ${describe(value)}`,
+    );
     return undefined;
   }
   if (value.length === 0) report('an empty list matches nothing: remove the field instead');
@@ -235,7 +244,9 @@ function requirementValue(value: unknown, report: Report, depth = 0): Requiremen
     report(`${operator} must be a non-empty list of requirements`, [operator]);
     return undefined;
   }
-  const parts = items.map((item, i) => requirementValue(item, (m, p = []) => report(m, [operator, i, ...p]), depth + 1));
+  const parts = items.map((item, i) =>
+    requirementValue(item, (m, p = []) => report(m, [operator, i, ...p]), depth + 1),
+  );
   if (parts.some((part) => part === undefined)) return undefined;
   const list = parts as RequirementExpression[];
   return operator === 'all_of' ? { all_of: list } : { any_of: list };

@@ -44,7 +44,11 @@ function platformFacts(facts: Facts): PlatformFacts {
   return describe(parsed.platform, parsed.osVersion ?? undefined, 'user agent');
 }
 
-function describe(platform: Platform | null, versionText: string | undefined, source: PlatformFacts['source']): PlatformFacts {
+function describe(
+  platform: Platform | null,
+  versionText: string | undefined,
+  source: PlatformFacts['source'],
+): PlatformFacts {
   const version = parseReportedVersion(versionText);
   return { platform, version, versionText: version === null ? null : (versionText ?? null), source };
 }

@@ -18,9 +18,7 @@ export type RequirementName = (typeof REQUIREMENT_NAMES)[number];
 
 /** A requirement as written in a policy file: a name, or all_of / any_of over nested expressions. */
 export type RequirementExpression =
-  | RequirementName
-  | { all_of: RequirementExpression[] }
-  | { any_of: RequirementExpression[] };
+  RequirementName | { all_of: RequirementExpression[] } | { any_of: RequirementExpression[] };
 
 /** One any-of group of a normalised requirement: met when any one of its names is met. */
 export type RequirementClause = readonly RequirementName[];
@@ -108,10 +106,8 @@ export interface Policy {
   readonly require: RequirementExpression | null;
   /** The requirement normalised; `[]` for deny or for allow without `require`. */
   readonly requirement: Requirement;
-  /** `sign_in_frequency` in seconds, or null. */
+  /** `sign_in_frequency` in seconds, or null; it limits the age of the methods the requirement can use (all without one). */
   readonly signInFrequencySeconds: number | null;
-  /** Methods whose age `sign_in_frequency` limits (those the requirement can use; all when none). */
-  readonly frequencyMethods: readonly MethodName[];
 }
 
 export interface PolicySet {

@@ -70,7 +70,9 @@ export class AuditLog {
 
   /** Newest first, filtered. */
   async search(query: AuditQuery = {}): Promise<StoredAuditEvent[]> {
-    const q = this.db<AuditRow>('audit_events').orderBy('id', 'desc').limit(Math.min(query.limit ?? 100, 10000));
+    const q = this.db<AuditRow>('audit_events')
+      .orderBy('id', 'desc')
+      .limit(Math.min(query.limit ?? 100, 10000));
     if (query.userId) q.where('user_id', query.userId);
     if (query.username) q.where('username', query.username.toLowerCase());
     if (query.clientId) q.where('client_id', query.clientId);

@@ -51,7 +51,10 @@ export class KeyRepository {
 
   /** Adds a new signing key for `alg`; it becomes the one used for signing (newest first). */
   async addSigningKey(alg: SigningAlgorithm): Promise<SigningKeyInfo> {
-    const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 3072 } : {}) });
+    const { privateKey } = await generateKeyPair(alg, {
+      extractable: true,
+      ...(alg === 'RS256' ? { modulusLength: 3072 } : {}),
+    });
     const jwk = await exportJWK(privateKey);
     const kid = `${alg.toLowerCase()}-${randomUUID()}`;
     const privateJwk: JWK = { ...jwk, kid, alg, use: 'sig' };
@@ -124,7 +127,13 @@ export class KeyRepository {
       created_at: Date.now(),
     });
     const stale = await this.db('cookie_keys').orderBy('id', 'desc').offset(keep).select<{ id: number }[]>('id');
-    if (stale.length) await this.db('cookie_keys').whereIn('id', stale.map((row) => row.id)).delete();
+    if (stale.length)
+      await this.db('cookie_keys')
+        .whereIn(
+          'id',
+          stale.map((row) => row.id),
+        )
+        .delete();
   }
 }
 

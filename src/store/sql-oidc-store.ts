@@ -59,7 +59,10 @@ class SqlAdapter implements Adapter {
     return fromRow(await this.live().andWhere('user_code', userCode).first('payload', 'consumed_at'));
   }
   async consume(id: string): Promise<void> {
-    await this.db('oidc_payloads').where({ model: this.model, id }).whereNull('consumed_at').update({ consumed_at: Date.now() });
+    await this.db('oidc_payloads')
+      .where({ model: this.model, id })
+      .whereNull('consumed_at')
+      .update({ consumed_at: Date.now() });
   }
   async destroy(id: string): Promise<void> {
     await this.db('oidc_payloads').where({ model: this.model, id }).delete();
@@ -80,7 +83,10 @@ export class SqlOidcStore implements OidcStore {
   }
 
   async revokeByAccountId(accountId: string): Promise<number> {
-    const grants = await this.db('oidc_payloads').where({ account_id: accountId }).whereNotNull('grant_id').distinct<{ grant_id: string }[]>('grant_id');
+    const grants = await this.db('oidc_payloads')
+      .where({ account_id: accountId })
+      .whereNotNull('grant_id')
+      .distinct<{ grant_id: string }[]>('grant_id');
     return this.db.transaction(async (trx) => {
       let deleted = await trx('oidc_payloads').where({ account_id: accountId }).delete();
       const grantIds = grants.map((row) => row.grant_id);

@@ -64,10 +64,18 @@ export class UserRepository {
   constructor(private readonly db: Database) {}
 
   /** Creates a user; username must be unique (case-insensitive), email too when given. */
-  async create(input: { username: string; email?: string | null; name?: string | null; passwordHash?: string | null }): Promise<User> {
+  async create(input: {
+    username: string;
+    email?: string | null;
+    name?: string | null;
+    passwordHash?: string | null;
+  }): Promise<User> {
     const username = normalizeUsername(input.username);
     if (!USERNAME.test(username)) {
-      throw new ConflictError('ERR_USERNAME_INVALID', `username "${input.username}" may only contain letters, digits and . _ @ + -`);
+      throw new ConflictError(
+        'ERR_USERNAME_INVALID',
+        `username "${input.username}" may only contain letters, digits and . _ @ + -`,
+      );
     }
     const email = input.email ? input.email.trim().toLowerCase() : null;
     if (email !== null && !EMAIL.test(email)) {
@@ -100,7 +108,9 @@ export class UserRepository {
   }
 
   async findByUsername(username: string): Promise<User | undefined> {
-    const row = await this.db<UserRow>('users').where({ username: normalizeUsername(username) }).first();
+    const row = await this.db<UserRow>('users')
+      .where({ username: normalizeUsername(username) })
+      .first();
     return row ? toUser(row) : undefined;
   }
 
@@ -175,7 +185,10 @@ export class GroupRepository {
 
   async create(name: string, description: string | null = null): Promise<Group> {
     if (!GROUP_NAME.test(name)) {
-      throw new ConflictError('ERR_GROUP_NAME_INVALID', `group name "${name}" may only contain letters, digits, spaces and . _ -`);
+      throw new ConflictError(
+        'ERR_GROUP_NAME_INVALID',
+        `group name "${name}" may only contain letters, digits, spaces and . _ -`,
+      );
     }
     if (await this.find(name)) throw new ConflictError('ERR_GROUP_EXISTS', `a group named "${name}" already exists`);
     const group = { id: randomUUID(), name, description };
@@ -212,7 +225,10 @@ export class GroupRepository {
   }
 
   async addMember(groupId: string, userId: string): Promise<void> {
-    await this.db('group_members').insert({ group_id: groupId, user_id: userId }).onConflict(['group_id', 'user_id']).ignore();
+    await this.db('group_members')
+      .insert({ group_id: groupId, user_id: userId })
+      .onConflict(['group_id', 'user_id'])
+      .ignore();
   }
 
   async removeMember(groupId: string, userId: string): Promise<void> {

@@ -54,20 +54,19 @@ export function page({ title, body }: PageOptions): string {
   return `<!doctype html>
 ${
   html`<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${title} · Latchkey</title>
-<link rel="stylesheet" href="/static/latchkey.css">
-</head>
-<body>
-<main class="card">
-<p class="brand" aria-hidden="true">Latchkey</p>
-${body}
-</main>
-</body>
-</html>
-`.value
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <meta name="referrer" content="no-referrer" />
+      <title>${title} · Latchkey</title>
+      <link rel="stylesheet" href="/static/latchkey.css" />
+    </head>
+    <body>
+      <main class="card">
+        <p class="brand" aria-hidden="true">Latchkey</p>
+        ${body}
+      </main>
+    </body>
+  </html> `.value
 }`;
 }

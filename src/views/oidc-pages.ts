@@ -20,10 +20,10 @@ export async function renderLogoutPage(ctx: KoaContextWithOIDC, form: string): P
   ctx.body = page({
     title: 'Sign out',
     body: html`<h1>Sign out?</h1>
-<p>Do you want to sign out of Latchkey?</p>
-${trustedHtml(form)}
-<button type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>Yes, sign out</button>
-<button type="submit" form="op.logoutForm" class="secondary">No, stay signed in</button>`,
+      <p>Do you want to sign out of Latchkey?</p>
+      ${trustedHtml(form)}
+      <button type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>Yes, sign out</button>
+      <button type="submit" form="op.logoutForm" class="secondary">No, stay signed in</button>`,
   });
 }
 

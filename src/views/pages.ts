@@ -13,7 +13,7 @@ function errorBlock(message: string | undefined): SafeHtml {
 }
 
 function hidden(csrf: string): SafeHtml {
-  return html`<input type="hidden" name="csrf" value="${csrf}">`;
+  return html`<input type="hidden" name="csrf" value="${csrf}" />`;
 }
 
 /** Username and password. */
@@ -21,17 +21,28 @@ export function loginPage(form: FormContext, options: { username?: string; error
   return page({
     title: 'Sign in',
     body: html`<h1>Sign in</h1>
-<p class="muted">to continue to <strong>${form.clientName}</strong></p>
-${errorBlock(options.error)}
-<form method="post" action="${form.action}" novalidate>
-${hidden(form.csrf)}
-<label for="username">Username or email</label>
-<input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${options.username ?? ''}" ${options.error ? html`aria-describedby="form-error"` : html``} autofocus>
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button>
-</form>
-${abortForm(form)}`,
+      <p class="muted">to continue to <strong>${form.clientName}</strong></p>
+      ${errorBlock(options.error)}
+      <form method="post" action="${form.action}" novalidate>
+        ${hidden(form.csrf)}
+        <label for="username">Username or email</label>
+        <input
+          id="username"
+          name="username"
+          type="text"
+          autocomplete="username"
+          autocapitalize="none"
+          spellcheck="false"
+          required
+          value="${options.username ?? ''}"
+          ${options.error ? html`aria-describedby="form-error"` : html``}
+          autofocus
+        />
+        <label for="password">Password</label>
+        <input id="password" name="password" type="password" autocomplete="current-password" required />
+        <button type="submit">Sign in</button>
+      </form>
+      ${abortForm(form)}`,
   });
 }
 
@@ -40,15 +51,25 @@ export function totpPage(form: FormContext, options: { error?: string } = {}): s
   return page({
     title: 'Verification code',
     body: html`<h1>Enter your verification code</h1>
-<p class="muted">Open your authenticator app and enter the 6-digit code for Latchkey.</p>
-${errorBlock(options.error)}
-<form method="post" action="${form.action}" novalidate>
-${hidden(form.csrf)}
-<label for="otp">Verification code</label>
-<input id="otp" name="otp" type="text" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code" required autofocus>
-<button type="submit">Verify</button>
-</form>
-${abortForm(form)}`,
+      <p class="muted">Open your authenticator app and enter the 6-digit code for Latchkey.</p>
+      ${errorBlock(options.error)}
+      <form method="post" action="${form.action}" novalidate>
+        ${hidden(form.csrf)}
+        <label for="otp">Verification code</label>
+        <input
+          id="otp"
+          name="otp"
+          type="text"
+          inputmode="numeric"
+          pattern="[0-9]{6}"
+          maxlength="6"
+          autocomplete="one-time-code"
+          required
+          autofocus
+        />
+        <button type="submit">Verify</button>
+      </form>
+      ${abortForm(form)}`,
   });
 }
 
@@ -57,21 +78,23 @@ export function consentPage(form: FormContext, scopes: string[], claims: string[
   return page({
     title: 'Allow access',
     body: html`<h1>Allow ${form.clientName}?</h1>
-<p><strong>${form.clientName}</strong> is asking to:</p>
-<ul class="scopes">${scopes.map((scope) => html`<li>${describeScope(scope)}</li>`)}${claims.map((claim) => html`<li>read your ${claim}</li>`)}</ul>
-<form method="post" action="${form.action}">
-${hidden(form.csrf)}
-<button type="submit" name="decision" value="allow">Allow</button>
-<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
-</form>`,
+      <p><strong>${form.clientName}</strong> is asking to:</p>
+      <ul class="scopes">
+        ${scopes.map((scope) => html`<li>${describeScope(scope)}</li>`)}${claims.map((claim) => html`<li>read your ${claim}</li>`)}
+      </ul>
+      <form method="post" action="${form.action}">
+        ${hidden(form.csrf)}
+        <button type="submit" name="decision" value="allow">Allow</button>
+        <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+      </form>`,
   });
 }
 
 function abortForm(form: FormContext): SafeHtml {
   return html`<form method="post" action="${form.action.replace(/\/[a-z]+$/, '/abort')}">
-${hidden(form.csrf)}
-<button type="submit" class="secondary">Cancel and return to ${form.clientName}</button>
-</form>`;
+    ${hidden(form.csrf)}
+    <button type="submit" class="secondary">Cancel and return to ${form.clientName}</button>
+  </form>`;
 }
 
 const SCOPE_TEXT: Record<string, string> = {
@@ -91,7 +114,7 @@ export function errorPage(title: string, message: string, detail?: string): stri
   return page({
     title,
     body: html`<h1>${title}</h1>
-<p class="error" role="alert">${message}</p>
-${detail ? html`<p class="muted">${detail}</p>` : html``}`,
+      <p class="error" role="alert">${message}</p>
+      ${detail ? html`<p class="muted">${detail}</p>` : html``}`,
   });
 }

@@ -34,7 +34,9 @@ export class HttpUser {
     const index = pair.indexOf('=');
     const name = pair.slice(0, index).trim();
     const value = pair.slice(index + 1).trim();
-    const expired = attributes.some((a) => /^\s*max-age=0/i.test(a) || (/^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]!) < Date.now()));
+    const expired = attributes.some(
+      (a) => /^\s*max-age=0/i.test(a) || (/^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]!) < Date.now()),
+    );
     if (expired || value === '') this.cookies.delete(name);
     else this.cookies.set(name, value);
   }
@@ -45,7 +47,10 @@ export class HttpUser {
     for (let hops = 0; hops < 20; hops += 1) {
       const location = response.headers.get('location');
       if (response.status < 300 || response.status >= 400 || !location) {
-        return { kind: 'page', page: { url: response.url || url, status: response.status, html: await response.text() } };
+        return {
+          kind: 'page',
+          page: { url: response.url || url, status: response.status, html: await response.text() },
+        };
       }
       const next = new URL(location, url);
       if (next.origin !== new URL(this.issuer).origin) return { kind: 'callback', url: next };
@@ -67,12 +72,18 @@ export class HttpUser {
   }
 
   /** Signs in from an authorization URL with password (and TOTP when asked); returns where it ended. */
-  async signIn(authorizationUrl: string, credentials: { username: string; password: string; totpSecret?: string }): Promise<Landing> {
+  async signIn(
+    authorizationUrl: string,
+    credentials: { username: string; password: string; totpSecret?: string },
+  ): Promise<Landing> {
     let landing = await this.go(authorizationUrl);
     for (let steps = 0; steps < 6 && landing.kind === 'page'; steps += 1) {
       const html = landing.page.html;
       if (html.includes('/password"')) {
-        landing = await this.submit(landing.page, '/password', { username: credentials.username, password: credentials.password });
+        landing = await this.submit(landing.page, '/password', {
+          username: credentials.username,
+          password: credentials.password,
+        });
       } else if (html.includes('/totp"') && credentials.totpSecret) {
         landing = await this.submit(landing.page, '/totp', { otp: currentTotp(credentials.totpSecret, Date.now()) });
       } else if (html.includes('/consent"')) {
@@ -93,6 +104,9 @@ export function formAction(html: string, suffix: string): string {
 }
 
 export function expectCallback(landing: Landing): URL {
-  if (landing.kind !== 'callback') throw new Error(`expected a redirect to the relying party, got page ${landing.page.status}: ${landing.page.html.slice(0, 600)}`);
+  if (landing.kind !== 'callback')
+    throw new Error(
+      `expected a redirect to the relying party, got page ${landing.page.status}: ${landing.page.html.slice(0, 600)}`,
+    );
   return landing.url;
 }

@@ -7,12 +7,20 @@ export interface RelyingParty {
   redirectUri: string;
   /** Builds an authorization URL with PKCE, state and nonce; keeps the secrets for the callback. */
   start(extra?: Record<string, string>): Promise<{ url: string; verifier: string; state: string; nonce: string }>;
-  finish(callback: URL, started: { verifier: string; state: string; nonce: string }): Promise<oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers>;
+  finish(
+    callback: URL,
+    started: { verifier: string; state: string; nonce: string },
+  ): Promise<oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers>;
 }
 
 export const REDIRECT_URI = 'https://rp.example.test/callback';
 
-export async function relyingParty(server: TestServer, clientId: string, clientSecret: string | null, redirectUri = REDIRECT_URI): Promise<RelyingParty> {
+export async function relyingParty(
+  server: TestServer,
+  clientId: string,
+  clientSecret: string | null,
+  redirectUri = REDIRECT_URI,
+): Promise<RelyingParty> {
   const auth = clientSecret ? oidc.ClientSecretBasic(clientSecret) : oidc.None();
   const config = await oidc.discovery(new URL(server.issuer), clientId, clientSecret ?? undefined, auth, {
     [oidc.customFetch]: server.fetch as oidc.CustomFetch,

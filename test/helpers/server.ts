@@ -23,8 +23,13 @@ export interface TestServer {
   /** fetch that trusts the server's development certificate. */
   fetch: typeof globalThis.fetch;
   dispatcher: Agent;
-  addUser(username: string, options?: { password?: string; email?: string; totp?: boolean }): Promise<{ user: User; password: string; totpSecret?: string }>;
-  addClient(options: Partial<ClientAddOptions> & { name?: string }): Promise<{ clientId: string; clientSecret: string | null }>;
+  addUser(
+    username: string,
+    options?: { password?: string; email?: string; totp?: boolean },
+  ): Promise<{ user: User; password: string; totpSecret?: string }>;
+  addClient(
+    options: Partial<ClientAddOptions> & { name?: string },
+  ): Promise<{ clientId: string; clientSecret: string | null }>;
   close(): Promise<void>;
 }
 
@@ -68,14 +73,23 @@ export async function startServer(overrides: Record<string, unknown> = {}): Prom
     dispatcher,
     async addUser(username, options = {}) {
       const password = options.password ?? PASSWORD;
-      const user = await s.users.create({ username, email: options.email ?? `${username}@example.com`, passwordHash: await hashPassword(password) });
+      const user = await s.users.create({
+        username,
+        email: options.email ?? `${username}@example.com`,
+        passwordHash: await hashPassword(password),
+      });
       if (!options.totp) return { user, password };
       const totpSecret = newTotpSecret();
       await s.users.setTotp(user.id, s.box.seal(totpSecret, TOTP_SECRET_PURPOSE));
       return { user: (await s.users.findById(user.id))!, password, totpSecret };
     },
     async addClient(options) {
-      const { metadata, kind, secret } = clientMetadataFrom({ name: options.name ?? 'Test RP', kind: 'first_party', idTokenAlg: 'RS256', ...options });
+      const { metadata, kind, secret } = clientMetadataFrom({
+        name: options.name ?? 'Test RP',
+        kind: 'first_party',
+        idTokenAlg: 'RS256',
+        ...options,
+      });
       await s.clients.add({ name: options.name ?? 'Test RP', kind, metadata, secret });
       return { clientId: metadata.client_id, clientSecret: secret };
     },

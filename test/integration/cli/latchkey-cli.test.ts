@@ -15,8 +15,17 @@ describe(`latchkey CLI [${backendName()}]`, () => {
   let dataDir: string;
 
   function cli(args: string[], input?: string, extraEnv: NodeJS.ProcessEnv = {}) {
-    const result = spawnSync(process.execPath, [BIN, ...args], { env: { ...env, ...extraEnv }, input, encoding: 'utf8', timeout: 60_000 });
-    return { status: result.status, stdout: result.stdout, stderr: result.stderr.replace(/^oidc-provider WARNING.*\n/gm, '') };
+    const result = spawnSync(process.execPath, [BIN, ...args], {
+      env: { ...env, ...extraEnv },
+      input,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    return {
+      status: result.status,
+      stdout: result.stdout,
+      stderr: result.stderr.replace(/^oidc-provider WARNING.*\n/gm, ''),
+    };
   }
 
   beforeAll(async () => {
@@ -36,7 +45,10 @@ describe(`latchkey CLI [${backendName()}]`, () => {
   });
 
   it('creates a user from a piped password and refuses a duplicate without changing anything', () => {
-    const created = cli(['users', 'add', 'Alice', '--email', 'alice@example.com', '--password-stdin'], 'correct horse battery staple\n');
+    const created = cli(
+      ['users', 'add', 'Alice', '--email', 'alice@example.com', '--password-stdin'],
+      'correct horse battery staple\n',
+    );
     expect(created.stderr).toBe('');
     expect(created.status).toBe(0);
     expect(created.stdout).toMatch(/^created user alice \(/);
@@ -66,7 +78,16 @@ describe(`latchkey CLI [${backendName()}]`, () => {
     const bad = cli(['clients', 'add', '--name', 'Bad', '--redirect-uri', 'javascript:alert(1)']);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/^latchkey: invalid client: redirect_uris/);
-    const kind = cli(['clients', 'add', '--name', 'Bad', '--redirect-uri', 'https://x.example/cb', '--kind', 'friendly']);
+    const kind = cli([
+      'clients',
+      'add',
+      '--name',
+      'Bad',
+      '--redirect-uri',
+      'https://x.example/cb',
+      '--kind',
+      'friendly',
+    ]);
     expect(kind.status).toBe(2);
     expect(kind.stderr).toContain('--kind must be one of first_party, third_party, factor, not "friendly"');
     expect(cli(['clients', 'list']).stdout).not.toContain('Bad');
@@ -94,7 +115,10 @@ describe(`latchkey CLI [${backendName()}]`, () => {
   it('exits 2 on an unknown command and shows the audit trail of what it did', () => {
     expect(cli(['users', 'frobnicate']).status).toBe(2);
     const audit = cli(['audit', 'search', '--event', 'admin.user.add', '--json']);
-    const events = audit.stdout.trim().split('\n').map((line) => JSON.parse(line) as { username: string; outcome: string });
+    const events = audit.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { username: string; outcome: string });
     expect(events).toEqual([expect.objectContaining({ username: 'alice', outcome: 'success' })]);
   });
 });

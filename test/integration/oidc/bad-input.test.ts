@@ -31,14 +31,20 @@ describe(`bad input [${backendName()}]`, () => {
     const started = await rp.start();
     const first = await user.go(started.url);
     if (first.kind !== 'page') throw new Error('expected the sign-in page');
-    const wrong = await user.submit(first.page, '/password', { username: 'wendy', password: 'not the password at all' });
+    const wrong = await user.submit(first.page, '/password', {
+      username: 'wendy',
+      password: 'not the password at all',
+    });
     if (wrong.kind !== 'page') throw new Error('expected the sign-in page again');
     expect(wrong.page.status).toBe(401);
     expect(wrong.page.html).toContain('The username or password is incorrect.');
     expect(wrong.page.html).toContain('role="alert"');
     const events = await server.app.services.audit.search({ username: 'wendy', event: 'login.password' });
     expect(events[0]).toMatchObject({ outcome: 'failure', reasons: ['wrong password'], clientId });
-    const right = await user.submit(wrong.page, '/password', { username: 'wendy', password: 'correct horse battery staple' });
+    const right = await user.submit(wrong.page, '/password', {
+      username: 'wendy',
+      password: 'correct horse battery staple',
+    });
     const tokens = await rp.finish(expectCallback(right), started);
     expect(tokens.claims()!.email).toBe('wendy@example.com');
   });
@@ -49,9 +55,14 @@ describe(`bad input [${backendName()}]`, () => {
     const started = await rp.start();
     const login = await user.go(started.url);
     if (login.kind !== 'page') throw new Error('expected the sign-in page');
-    const totp = await user.submit(login.page, '/password', { username: 'otto', password: 'correct horse battery staple' });
+    const totp = await user.submit(login.page, '/password', {
+      username: 'otto',
+      password: 'correct horse battery staple',
+    });
     if (totp.kind !== 'page') throw new Error('expected the TOTP page');
-    const wrong = await user.submit(totp.page, '/totp', { otp: '000000' === currentTotp(totpSecret, Date.now()) ? '111111' : '000000' });
+    const wrong = await user.submit(totp.page, '/totp', {
+      otp: '000000' === currentTotp(totpSecret, Date.now()) ? '111111' : '000000',
+    });
     if (wrong.kind !== 'page') throw new Error('expected the TOTP page again');
     expect(wrong.page.status).toBe(401);
     expect(wrong.page.html).toContain('That code is not valid');
@@ -63,7 +74,10 @@ describe(`bad input [${backendName()}]`, () => {
     const again = await rp.start();
     const page = await other.go(again.url);
     if (page.kind !== 'page') throw new Error('expected the sign-in page');
-    const second = await other.submit(page.page, '/password', { username: 'otto', password: 'correct horse battery staple' });
+    const second = await other.submit(page.page, '/password', {
+      username: 'otto',
+      password: 'correct horse battery staple',
+    });
     if (second.kind !== 'page') throw new Error('expected the TOTP page');
     const replay = await other.submit(second.page, '/totp', { otp: code });
     expect(replay.kind).toBe('page');
@@ -72,7 +86,12 @@ describe(`bad input [${backendName()}]`, () => {
 
   it('refuses a replayed authorization code and revokes what the first exchange issued', async () => {
     const started = await rp.start();
-    const callback = expectCallback(await new HttpUser(server.fetch, server.issuer).signIn(started.url, { username: 'wendy', password: 'correct horse battery staple' }));
+    const callback = expectCallback(
+      await new HttpUser(server.fetch, server.issuer).signIn(started.url, {
+        username: 'wendy',
+        password: 'correct horse battery staple',
+      }),
+    );
     const tokens = await rp.finish(callback, started);
     await expect(rp.finish(callback, started)).rejects.toMatchObject({ error: 'invalid_grant' });
     await expect(oidc.fetchUserInfo(rp.config, tokens.access_token, oidc.skipSubjectCheck)).rejects.toBeDefined();
@@ -80,8 +99,15 @@ describe(`bad input [${backendName()}]`, () => {
 
   it('refuses a wrong PKCE verifier', async () => {
     const started = await rp.start();
-    const callback = expectCallback(await new HttpUser(server.fetch, server.issuer).signIn(started.url, { username: 'wendy', password: 'correct horse battery staple' }));
-    await expect(rp.finish(callback, { ...started, verifier: oidc.randomPKCECodeVerifier() })).rejects.toMatchObject({ error: 'invalid_grant' });
+    const callback = expectCallback(
+      await new HttpUser(server.fetch, server.issuer).signIn(started.url, {
+        username: 'wendy',
+        password: 'correct horse battery staple',
+      }),
+    );
+    await expect(rp.finish(callback, { ...started, verifier: oidc.randomPKCECodeVerifier() })).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
   });
 
   it('never redirects to an unregistered redirect_uri: it shows an error page instead', async () => {
@@ -99,7 +125,12 @@ describe(`bad input [${backendName()}]`, () => {
 
   it('shows an error page (no redirect) for an unknown client', async () => {
     const url = new URL(`${server.issuer}/auth`);
-    url.search = new URLSearchParams({ client_id: 'no-such-client', response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI }).toString();
+    url.search = new URLSearchParams({
+      client_id: 'no-such-client',
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: REDIRECT_URI,
+    }).toString();
     const response = await server.fetch(url.toString(), { redirect: 'manual', headers: { accept: 'text/html' } });
     expect(response.status).toBe(400);
     expect(response.headers.get('location')).toBeNull();
@@ -129,18 +160,27 @@ describe(`bad input [${backendName()}]`, () => {
     const page = await user.go(started.url);
     if (page.kind !== 'page') throw new Error('expected the sign-in page');
     const before = (await server.app.services.audit.search({ username: 'wendy' })).length;
-    const forged = await user.go(new URL(/action="([^"]+\/password)"/.exec(page.page.html)![1]!, server.issuer).toString(), {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ csrf: 'forged', username: 'wendy', password: 'correct horse battery staple' }).toString(),
-    });
+    const forged = await user.go(
+      new URL(/action="([^"]+\/password)"/.exec(page.page.html)![1]!, server.issuer).toString(),
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          csrf: 'forged',
+          username: 'wendy',
+          password: 'correct horse battery staple',
+        }).toString(),
+      },
+    );
     expect(forged.kind).toBe('page');
     if (forged.kind === 'page') expect(forged.page.status).toBe(403);
     expect((await server.app.services.audit.search({ username: 'wendy' })).length).toBe(before);
   });
 
   it('explains an expired or foreign interaction instead of failing obscurely', async () => {
-    const response = await server.fetch(`${server.issuer}/interaction/not-a-real-interaction`, { headers: { accept: 'text/html' } });
+    const response = await server.fetch(`${server.issuer}/interaction/not-a-real-interaction`, {
+      headers: { accept: 'text/html' },
+    });
     expect(response.status).toBe(400);
     expect(await response.text()).toContain('This sign-in page has expired');
   });
@@ -148,10 +188,20 @@ describe(`bad input [${backendName()}]`, () => {
   it('refuses requests naming another host (421), so discovery cannot be poisoned', async () => {
     const status = await new Promise<number>((resolve, reject) => {
       https
-        .get({ host: '127.0.0.1', port: server.port, path: '/.well-known/openid-configuration', headers: { host: 'evil.example' }, ca: server.app.tls.cert, servername: 'localhost' }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        })
+        .get(
+          {
+            host: '127.0.0.1',
+            port: server.port,
+            path: '/.well-known/openid-configuration',
+            headers: { host: 'evil.example' },
+            ca: server.app.tls.cert,
+            servername: 'localhost',
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        )
         .on('error', reject);
     });
     expect(status).toBe(421);

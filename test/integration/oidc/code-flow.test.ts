@@ -22,13 +22,27 @@ describe(`authorization code flow [${backendName()}]`, () => {
     expect(response.status).toBe(200);
     const doc = (await response.json()) as Record<string, unknown>;
     expect(doc.issuer).toBe(server.issuer);
-    for (const endpoint of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'revocation_endpoint', 'introspection_endpoint', 'end_session_endpoint']) {
+    for (const endpoint of [
+      'authorization_endpoint',
+      'token_endpoint',
+      'userinfo_endpoint',
+      'jwks_uri',
+      'revocation_endpoint',
+      'introspection_endpoint',
+      'end_session_endpoint',
+    ]) {
       expect(String(doc[endpoint])).toMatch(new RegExp(`^${server.issuer}/`));
     }
-    expect(doc.scopes_supported).toEqual(expect.arrayContaining(['openid', 'profile', 'email', 'groups', 'offline_access']));
-    expect(doc.claims_supported).toEqual(expect.arrayContaining(['email', 'preferred_username', 'acr', 'amr', 'groups']));
+    expect(doc.scopes_supported).toEqual(
+      expect.arrayContaining(['openid', 'profile', 'email', 'groups', 'offline_access']),
+    );
+    expect(doc.claims_supported).toEqual(
+      expect.arrayContaining(['email', 'preferred_username', 'acr', 'amr', 'groups']),
+    );
     expect(doc.code_challenge_methods_supported).toEqual(['S256']);
-    expect(doc.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']));
+    expect(doc.token_endpoint_auth_methods_supported).toEqual(
+      expect.arrayContaining(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']),
+    );
     const jwks = (await (await server.fetch(String(doc.jwks_uri))).json()) as { keys: Array<Record<string, unknown>> };
     expect(jwks.keys.map((k) => k.alg).sort()).toEqual(['ES256', 'RS256']);
     expect(jwks.keys.every((k) => k.d === undefined)).toBe(true);
@@ -39,7 +53,9 @@ describe(`authorization code flow [${backendName()}]`, () => {
     const { clientId } = await server.addClient({ name: 'Public SPA', public: true, redirectUri: [REDIRECT_URI] });
     const rp = await relyingParty(server, clientId, null);
     const started = await rp.start();
-    const callback = expectCallback(await new HttpUser(server.fetch, server.issuer).signIn(started.url, { username: 'pat', password }));
+    const callback = expectCallback(
+      await new HttpUser(server.fetch, server.issuer).signIn(started.url, { username: 'pat', password }),
+    );
     const tokens = await rp.finish(callback, started);
     const claims = tokens.claims()!;
     expect(claims.sub).toBe(user.id);
@@ -53,10 +69,15 @@ describe(`authorization code flow [${backendName()}]`, () => {
 
   it('asks for TOTP when the user has it and reports mfa; rotates refresh tokens and refuses the old one', async () => {
     const { user, password, totpSecret } = await server.addUser('tia', { totp: true });
-    const { clientId, clientSecret } = await server.addClient({ name: 'Confidential app', redirectUri: [REDIRECT_URI] });
+    const { clientId, clientSecret } = await server.addClient({
+      name: 'Confidential app',
+      redirectUri: [REDIRECT_URI],
+    });
     const rp = await relyingParty(server, clientId, clientSecret);
     const started = await rp.start({ scope: 'openid profile email groups offline_access', prompt: 'consent' });
-    const callback = expectCallback(await new HttpUser(server.fetch, server.issuer).signIn(started.url, { username: 'tia', password, totpSecret }));
+    const callback = expectCallback(
+      await new HttpUser(server.fetch, server.issuer).signIn(started.url, { username: 'tia', password, totpSecret }),
+    );
     const tokens = await rp.finish(callback, started);
     const claims = tokens.claims()!;
     expect(claims.sub).toBe(user.id);
@@ -67,6 +88,8 @@ describe(`authorization code flow [${backendName()}]`, () => {
     const refreshed = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!);
     expect(refreshed.refresh_token).toBeDefined();
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
-    await expect(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
   });
 });

@@ -7,14 +7,21 @@ import { HttpUser } from '../../helpers/http-user.js';
 import { relyingParty, REDIRECT_URI } from '../../helpers/rp.js';
 import { backendName } from '../../helpers/backend.js';
 
-function get(server: TestServer, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+function get(
+  server: TestServer,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     https
-      .get({ host: '127.0.0.1', port: server.port, path, headers, ca: server.app.tls.cert, servername: 'localhost' }, (res) => {
-        let body = '';
-        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      })
+      .get(
+        { host: '127.0.0.1', port: server.port, path, headers, ca: server.app.tls.cert, servername: 'localhost' },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      )
       .on('error', reject);
   });
 }
@@ -31,7 +38,11 @@ describe(`proxies and headers [${backendName()}]`, () => {
 
     it('ignores X-Forwarded-Host/-Proto from an untrusted peer: discovery keeps the issuer', async () => {
       const host = `localhost:${server.port}`;
-      const response = await get(server, '/.well-known/openid-configuration', { host, 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http' });
+      const response = await get(server, '/.well-known/openid-configuration', {
+        host,
+        'x-forwarded-host': 'evil.example',
+        'x-forwarded-proto': 'http',
+      });
       expect(response.status).toBe(200);
       const doc = JSON.parse(response.body) as Record<string, string>;
       expect(doc.authorization_endpoint).toBe(`${server.issuer}/auth`);
@@ -43,7 +54,8 @@ describe(`proxies and headers [${backendName()}]`, () => {
       const rp = await relyingParty(server, clientId, clientSecret);
       const user = new HttpUser(server.fetch, server.issuer);
       let response = await user.request((await rp.start()).url);
-      while (response.status >= 300 && response.status < 400) response = await user.request(new URL(response.headers.get('location')!, server.issuer).toString());
+      while (response.status >= 300 && response.status < 400)
+        response = await user.request(new URL(response.headers.get('location')!, server.issuer).toString());
       const csp = response.headers.get('content-security-policy') ?? '';
       expect(csp).toContain("default-src 'none'");
       expect(csp).toContain("frame-ancestors 'none'");
@@ -73,9 +85,16 @@ describe(`proxies and headers [${backendName()}]`, () => {
 
     it('believes the proxy but still refuses a forwarded host that is not the issuer', async () => {
       const host = `localhost:${server.port}`;
-      const forged = await get(server, '/.well-known/openid-configuration', { host, 'x-forwarded-host': 'evil.example' });
+      const forged = await get(server, '/.well-known/openid-configuration', {
+        host,
+        'x-forwarded-host': 'evil.example',
+      });
       expect(forged.status).toBe(421);
-      const fine = await get(server, '/.well-known/openid-configuration', { host, 'x-forwarded-host': host, 'x-forwarded-proto': 'https' });
+      const fine = await get(server, '/.well-known/openid-configuration', {
+        host,
+        'x-forwarded-host': host,
+        'x-forwarded-proto': 'https',
+      });
       expect(fine.status).toBe(200);
       expect(JSON.parse(fine.body).issuer).toBe(server.issuer);
     });

@@ -41,7 +41,10 @@ describe(`step-up and sessions [${backendName()}]`, () => {
     const { user: account } = await server.addUser('stella');
     const browser = new HttpUser(server.fetch, server.issuer);
     const first = await rp.start();
-    const plain = await rp.finish(expectCallback(await browser.signIn(first.url, { username: 'stella', password: PASSWORD })), first);
+    const plain = await rp.finish(
+      expectCallback(await browser.signIn(first.url, { username: 'stella', password: PASSWORD })),
+      first,
+    );
     expect(plain.claims()!.acr).toBe('urn:latchkey:acr:pwd');
 
     const secret = newTotpSecret();
@@ -61,7 +64,12 @@ describe(`step-up and sessions [${backendName()}]`, () => {
   it('ignores acr_values it does not know (they are voluntary)', async () => {
     const { password } = await server.addUser('vera');
     const started = await rp.start({ acr_values: 'urn:example:unknown' });
-    const tokens = await rp.finish(expectCallback(await new HttpUser(server.fetch, server.issuer).signIn(started.url, { username: 'vera', password })), started);
+    const tokens = await rp.finish(
+      expectCallback(
+        await new HttpUser(server.fetch, server.issuer).signIn(started.url, { username: 'vera', password }),
+      ),
+      started,
+    );
     expect(tokens.claims()!.acr).toBe('urn:latchkey:acr:pwd');
   });
 
@@ -69,10 +77,15 @@ describe(`step-up and sessions [${backendName()}]`, () => {
     const { user: account } = await server.addUser('remy');
     const browser = new HttpUser(server.fetch, server.issuer);
     const started = await rp.start({ scope: 'openid offline_access', prompt: 'consent' });
-    const tokens = await rp.finish(expectCallback(await browser.signIn(started.url, { username: 'remy', password: PASSWORD })), started);
+    const tokens = await rp.finish(
+      expectCallback(await browser.signIn(started.url, { username: 'remy', password: PASSWORD })),
+      started,
+    );
     const removed = await server.app.services.revokeSessions(account.id);
     expect(removed).toBeGreaterThan(0);
-    await expect(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
     await expect(oidc.fetchUserInfo(rp.config, tokens.access_token, account.id)).rejects.toBeDefined();
     const silent = await rp.start({ prompt: 'none' });
     expect(expectCallback(await browser.go(silent.url)).searchParams.get('error')).toBe('login_required');
@@ -81,7 +94,10 @@ describe(`step-up and sessions [${backendName()}]`, () => {
   it('tells a disabled user their account is disabled, and issues nothing', async () => {
     const { user: account } = await server.addUser('dora');
     await server.app.services.users.setDisabled(account.id, true);
-    const landing = await new HttpUser(server.fetch, server.issuer).signIn((await rp.start()).url, { username: 'dora', password: PASSWORD });
+    const landing = await new HttpUser(server.fetch, server.issuer).signIn((await rp.start()).url, {
+      username: 'dora',
+      password: PASSWORD,
+    });
     if (landing.kind !== 'page') throw new Error('expected a page');
     expect(landing.page.status).toBe(403);
     expect(landing.page.html).toContain('This account is disabled');

@@ -37,16 +37,29 @@ describe(`tokens [${backendName()}]`, () => {
   it('refuses client credentials with a wrong secret', async () => {
     const { clientId } = await server.addClient({ name: 'Service 2', grantType: ['client_credentials'] });
     const rp = await relyingParty(server, clientId, 'not-the-secret');
-    const error = (await oidc.clientCredentialsGrant(rp.config).catch((e: unknown) => e)) as { status?: number; cause?: Array<{ parameters: { error?: string } }> };
+    const error = (await oidc.clientCredentialsGrant(rp.config).catch((e: unknown) => e)) as {
+      status?: number;
+      cause?: Array<{ parameters: { error?: string } }>;
+    };
     expect(error.status).toBe(401);
     expect(error.cause?.[0]?.parameters.error).toBe('invalid_client');
   });
 
   it('accepts client_secret_post as the token endpoint auth method', async () => {
-    const { clientId, clientSecret } = await server.addClient({ name: 'Post auth', authMethod: 'client_secret_post', grantType: ['client_credentials'] });
-    const config = await oidc.discovery(new URL(server.issuer), clientId, undefined, oidc.ClientSecretPost(clientSecret!), {
-      [oidc.customFetch]: server.fetch as oidc.CustomFetch,
-    } as oidc.DiscoveryRequestOptions);
+    const { clientId, clientSecret } = await server.addClient({
+      name: 'Post auth',
+      authMethod: 'client_secret_post',
+      grantType: ['client_credentials'],
+    });
+    const config = await oidc.discovery(
+      new URL(server.issuer),
+      clientId,
+      undefined,
+      oidc.ClientSecretPost(clientSecret!),
+      {
+        [oidc.customFetch]: server.fetch as oidc.CustomFetch,
+      } as oidc.DiscoveryRequestOptions,
+    );
     config[oidc.customFetch] = server.fetch as oidc.CustomFetch;
     const tokens = await oidc.clientCredentialsGrant(config);
     expect(tokens.access_token).toBeDefined();
@@ -55,29 +68,58 @@ describe(`tokens [${backendName()}]`, () => {
   it('authenticates a client with private_key_jwt against its registered JWKS', async () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
     const jwksFile = path.join(server.dataDir, 'client-jwks.json');
-    writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'rp-key-1', alg: 'ES256', use: 'sig' }] }));
-    const { clientId, clientSecret } = await server.addClient({ name: 'JWT auth', authMethod: 'private_key_jwt', jwksFile, grantType: ['client_credentials'] });
+    writeFileSync(
+      jwksFile,
+      JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'rp-key-1', alg: 'ES256', use: 'sig' }] }),
+    );
+    const { clientId, clientSecret } = await server.addClient({
+      name: 'JWT auth',
+      authMethod: 'private_key_jwt',
+      jwksFile,
+      grantType: ['client_credentials'],
+    });
     expect(clientSecret).toBeNull();
-    const config = await oidc.discovery(new URL(server.issuer), clientId, undefined, oidc.PrivateKeyJwt({ key: privateKey, kid: 'rp-key-1' }), {
-      [oidc.customFetch]: server.fetch as oidc.CustomFetch,
-    } as oidc.DiscoveryRequestOptions);
+    const config = await oidc.discovery(
+      new URL(server.issuer),
+      clientId,
+      undefined,
+      oidc.PrivateKeyJwt({ key: privateKey, kid: 'rp-key-1' }),
+      {
+        [oidc.customFetch]: server.fetch as oidc.CustomFetch,
+      } as oidc.DiscoveryRequestOptions,
+    );
     config[oidc.customFetch] = server.fetch as oidc.CustomFetch;
     expect((await oidc.clientCredentialsGrant(config)).access_token).toBeDefined();
 
     const stranger = (await generateKeyPair('ES256')).privateKey;
-    const forged = await oidc.discovery(new URL(server.issuer), clientId, undefined, oidc.PrivateKeyJwt({ key: stranger, kid: 'rp-key-1' }), {
-      [oidc.customFetch]: server.fetch as oidc.CustomFetch,
-    } as oidc.DiscoveryRequestOptions);
+    const forged = await oidc.discovery(
+      new URL(server.issuer),
+      clientId,
+      undefined,
+      oidc.PrivateKeyJwt({ key: stranger, kid: 'rp-key-1' }),
+      {
+        [oidc.customFetch]: server.fetch as oidc.CustomFetch,
+      } as oidc.DiscoveryRequestOptions,
+    );
     forged[oidc.customFetch] = server.fetch as oidc.CustomFetch;
     await expect(oidc.clientCredentialsGrant(forged)).rejects.toBeDefined();
   });
 
   it('signs id_tokens with the algorithm the client registered (ES256) and publishes the key', async () => {
     const { password } = await server.addUser('esme');
-    const { clientId, clientSecret } = await server.addClient({ name: 'ES256 RP', redirectUri: [REDIRECT_URI], idTokenAlg: 'ES256' });
+    const { clientId, clientSecret } = await server.addClient({
+      name: 'ES256 RP',
+      redirectUri: [REDIRECT_URI],
+      idTokenAlg: 'ES256',
+    });
     const rp = await relyingParty(server, clientId, clientSecret);
     const started = await rp.start();
-    const tokens = await rp.finish(expectCallback(await new HttpUser(server.fetch, server.issuer).signIn(started.url, { username: 'esme', password })), started);
+    const tokens = await rp.finish(
+      expectCallback(
+        await new HttpUser(server.fetch, server.issuer).signIn(started.url, { username: 'esme', password }),
+      ),
+      started,
+    );
     const header = decodeProtectedHeader(tokens.id_token!);
     expect(header.alg).toBe('ES256');
     const jwks = createRemoteJWKSet(new URL(`${server.issuer}/jwks`), { [customFetch]: server.fetch } as never);
@@ -90,21 +132,39 @@ describe(`tokens [${backendName()}]`, () => {
     const { clientId, clientSecret } = await server.addClient({ name: 'Revoker', redirectUri: [REDIRECT_URI] });
     const rp = await relyingParty(server, clientId, clientSecret);
     const started = await rp.start({ scope: 'openid offline_access', prompt: 'consent' });
-    const tokens = await rp.finish(expectCallback(await new HttpUser(server.fetch, server.issuer).signIn(started.url, { username: 'rhea', password })), started);
+    const tokens = await rp.finish(
+      expectCallback(
+        await new HttpUser(server.fetch, server.issuer).signIn(started.url, { username: 'rhea', password }),
+      ),
+      started,
+    );
     await oidc.tokenRevocation(rp.config, tokens.refresh_token!);
-    await expect(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
   });
 
   it('ends the session with RP-initiated logout and returns to the post-logout URI', async () => {
     const { password } = await server.addUser('lou');
     const postLogout = 'https://rp.example.test/bye';
-    const { clientId, clientSecret } = await server.addClient({ name: 'Logout RP', redirectUri: [REDIRECT_URI], postLogoutRedirectUri: [postLogout] });
+    const { clientId, clientSecret } = await server.addClient({
+      name: 'Logout RP',
+      redirectUri: [REDIRECT_URI],
+      postLogoutRedirectUri: [postLogout],
+    });
     const rp = await relyingParty(server, clientId, clientSecret);
     const user = new HttpUser(server.fetch, server.issuer);
     const started = await rp.start();
-    const tokens = await rp.finish(expectCallback(await user.signIn(started.url, { username: 'lou', password })), started);
+    const tokens = await rp.finish(
+      expectCallback(await user.signIn(started.url, { username: 'lou', password })),
+      started,
+    );
 
-    const logoutUrl = oidc.buildEndSessionUrl(rp.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: postLogout, state: 'bye-state' });
+    const logoutUrl = oidc.buildEndSessionUrl(rp.config, {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: postLogout,
+      state: 'bye-state',
+    });
     const confirm = await user.go(logoutUrl.toString());
     if (confirm.kind !== 'page') throw new Error('expected the logout confirmation page');
     expect(confirm.page.html).toContain('Sign out?');

@@ -22,7 +22,11 @@ describe(`oidc-provider store contract [${backendName()}]`, () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'latchkey-store-'));
     const config = loadConfig({
       env: {},
-      overrides: { data_dir: dataDir, database: { url: backend.databaseUrl }, redis: { url: backend.redisUrl, key_prefix: backend.redisPrefix } },
+      overrides: {
+        data_dir: dataDir,
+        database: { url: backend.databaseUrl },
+        redis: { url: backend.redisUrl, key_prefix: backend.redisPrefix },
+      },
     });
     services = await openServices(config, createLogger('silent'), {});
   });

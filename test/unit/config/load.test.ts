@@ -36,7 +36,12 @@ describe('configuration', () => {
 
   it('applies LATCHKEY_* environment overrides over the file', () => {
     const config = loadConfig({
-      env: { LATCHKEY_PORT: '9443', LATCHKEY_DATABASE_URL: 'postgres://db/latchkey', LATCHKEY_REDIS_URL: 'redis://cache:6379', LATCHKEY_DATA_DIR: '/tmp/x' },
+      env: {
+        LATCHKEY_PORT: '9443',
+        LATCHKEY_DATABASE_URL: 'postgres://db/latchkey',
+        LATCHKEY_REDIS_URL: 'redis://cache:6379',
+        LATCHKEY_DATA_DIR: '/tmp/x',
+      },
     });
     expect(config.server.port).toBe(9443);
     expect(config.issuer).toBe('https://localhost:9443');
@@ -69,15 +74,21 @@ describe('configuration', () => {
   });
 
   it('reports every bad setting at once', () => {
-    const error = errorOf(() => loadConfig({ env: {}, file: file('server: { port: 0, host: "" }\nlog: { level: x }') }));
+    const error = errorOf(() =>
+      loadConfig({ env: {}, file: file('server: { port: 0, host: "" }\nlog: { level: x }') }),
+    );
     expect(error.message).toContain('server.port');
     expect(error.message).toContain('server.host');
     expect(error.message).toContain('log.level');
   });
 
   it('explains a file that is not YAML, or missing', () => {
-    expect(errorOf(() => loadConfig({ env: {}, file: file('server: [unclosed') })).message).toMatch(/is not valid YAML/);
-    expect(errorOf(() => loadConfig({ env: {}, file: '/nonexistent/latchkey.yaml' })).message).toContain('cannot read config file /nonexistent/latchkey.yaml: ENOENT');
+    expect(errorOf(() => loadConfig({ env: {}, file: file('server: [unclosed') })).message).toMatch(
+      /is not valid YAML/,
+    );
+    expect(errorOf(() => loadConfig({ env: {}, file: '/nonexistent/latchkey.yaml' })).message).toContain(
+      'cannot read config file /nonexistent/latchkey.yaml: ENOENT',
+    );
     expect(errorOf(() => loadConfig({ env: {}, file: file('- a\n- b') })).message).toContain('must hold a mapping');
   });
 
