@@ -60,6 +60,7 @@ ${
       <meta name="referrer" content="no-referrer" />
       <title>${title} · Latchkey</title>
       <link rel="stylesheet" href="/static/latchkey.css" />
+      <link rel="icon" href="data:," />
     </head>
     <body>
       <main class="card">

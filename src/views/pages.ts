@@ -36,10 +36,18 @@ export function loginPage(form: FormContext, options: { username?: string; error
           required
           value="${options.username ?? ''}"
           ${options.error ? html`aria-describedby="form-error"` : html``}
-          autofocus
+          ${options.username ? html`` : html`autofocus`}
         />
         <label for="password">Password</label>
-        <input id="password" name="password" type="password" autocomplete="current-password" required />
+        <input
+          id="password"
+          name="password"
+          type="password"
+          autocomplete="current-password"
+          required
+          ${options.error ? html`aria-invalid="true" aria-describedby="form-error"` : html``}
+          ${options.username ? html`autofocus` : html``}
+        />
         <button type="submit">Sign in</button>
       </form>
       ${abortForm(form)}`,
@@ -65,6 +73,7 @@ export function totpPage(form: FormContext, options: { error?: string } = {}): s
           maxlength="6"
           autocomplete="one-time-code"
           required
+          ${options.error ? html`aria-invalid="true" aria-describedby="form-error"` : html``}
           autofocus
         />
         <button type="submit">Verify</button>

@@ -1,0 +1,162 @@
+// A person in a real Chromium signs in through Latchkey's own pages: password, then a one-time code, then
+// back to the relying party. Checks what only a browser shows: labels tied to inputs, the CSP letting the
+// pages work (violations are console errors), the form-action redirect to the RP, and how the pages look.
+import { mkdirSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { currentTotp } from '../../src/accounts/totp.js';
+import { chromiumAvailable, launchChromium, newTestContext } from '../helpers/chromium.js';
+import { relyingParty, type RelyingParty } from '../helpers/rp.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+const availability = chromiumAvailable();
+if (!availability.ok) console.warn(`browser tests SKIPPED: ${availability.reason}`);
+const describeInBrowser = availability.ok ? describe : describe.skip;
+
+const RESULTS_DIR = path.resolve('test-results');
+
+/** The relying party's callback: a plain HTTP loopback server that records where the browser landed. */
+async function startCallbackServer(): Promise<{ redirectUri: string; landed: URL[]; close(): Promise<void> }> {
+  const landed: URL[] = [];
+  const server = http.createServer((req, res) => {
+    const { port } = server.address() as AddressInfo;
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    // Chromium also asks for /favicon.ico: only the callback counts.
+    if (url.pathname !== '/callback') return void res.writeHead(404).end();
+    landed.push(url);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!doctype html><html lang="en"><title>RP</title><p>signed in</p></html>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    redirectUri: `http://127.0.0.1:${port}/callback`,
+    landed,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * Collects console errors and uncaught exceptions on the IdP's pages (CSP violations arrive as console
+ * errors). Chromium fetches /favicon.ico on its own and Latchkey serves none: that 404 is not a page's doing.
+ */
+function watchForErrors(page: Page, issuer: string): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() !== 'error' || !page.url().startsWith(issuer)) return;
+    const resource = message.location().url;
+    if (resource === `${issuer}/favicon.ico`) return;
+    errors.push(`${page.url()}: ${message.text()}${resource ? ` [${resource}]` : ''}`);
+  });
+  page.on('pageerror', (error) => errors.push(`${page.url()}: ${error.message}`));
+  page.on('requestfailed', (request) => {
+    if (request.url().startsWith(issuer))
+      errors.push(`request failed ${request.url()}: ${request.failure()?.errorText ?? ''}`);
+  });
+  return errors;
+}
+
+describeInBrowser('signing in with a real browser', () => {
+  let server: TestServer;
+  let callback: Awaited<ReturnType<typeof startCallbackServer>>;
+  let rp: RelyingParty;
+  let browser: Browser;
+  let context: BrowserContext | undefined;
+  let totpSecret: string;
+
+  beforeAll(async () => {
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    [server, callback, browser] = await Promise.all([startServer(), startCallbackServer(), launchChromium()]);
+    const client = await server.addClient({ name: 'Browser RP', redirectUri: [callback.redirectUri] });
+    rp = await relyingParty(server, client.clientId, client.clientSecret, callback.redirectUri);
+    totpSecret = (await server.addUser('tess', { totp: true })).totpSecret!;
+    await server.addUser('wendy');
+  });
+  afterEach(async () => {
+    await context?.close();
+    context = undefined;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await callback?.close();
+    await server?.close();
+  });
+
+  it('signs in with password and a one-time code and returns to the relying party with email and amr otp', async () => {
+    context = await newTestContext(browser);
+    const page = await context.newPage();
+    const errors = watchForErrors(page, server.issuer);
+    const started = await rp.start();
+
+    const response = await page.goto(started.url);
+    expect(response?.status()).toBe(200);
+    expect(new URL(page.url()).origin).toBe(server.issuer);
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    const username = page.getByLabel('Username or email', { exact: true });
+    const password = page.getByLabel('Password', { exact: true });
+    expect(await username.evaluate((el) => `${el.tagName} ${(el as HTMLInputElement).type}`)).toBe('INPUT text');
+    expect(await password.evaluate((el) => `${el.tagName} ${(el as HTMLInputElement).type}`)).toBe('INPUT password');
+    // The stylesheet loaded under the CSP (style-src 'self'): the card is laid out, not raw HTML.
+    expect(await page.locator('main.card').evaluate((el) => getComputedStyle(el).borderRadius)).toBe('12px');
+    await page.screenshot({ path: path.join(RESULTS_DIR, 'browser-signin.png') });
+
+    await username.fill('tess');
+    await password.fill('correct horse battery staple');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    await page.getByRole('heading', { level: 1, name: 'Enter your verification code' }).waitFor();
+    const otp = page.getByLabel('Verification code', { exact: true });
+    await page.screenshot({ path: path.join(RESULTS_DIR, 'browser-totp.png') });
+    await otp.fill(currentTotp(totpSecret, Date.now()));
+    await Promise.all([
+      page.waitForURL((url) => url.toString().startsWith(callback.redirectUri)),
+      page.getByRole('button', { name: 'Verify' }).click(),
+    ]);
+
+    expect(await page.locator('body').innerText()).toContain('signed in');
+    const landedAt = callback.landed.at(-1)!;
+    expect(landedAt.searchParams.get('error')).toBeNull();
+    const tokens = await rp.finish(landedAt, started);
+    const claims = tokens.claims()!;
+    expect(claims.email).toBe('tess@example.com');
+    expect(claims.amr).toEqual(expect.arrayContaining(['pwd', 'otp']));
+    expect(errors).toEqual([]);
+  });
+
+  it('shows a wrong password as an alert tied to the username field, then accepts the right one', async () => {
+    context = await newTestContext(browser);
+    const page = await context.newPage();
+    const errors = watchForErrors(page, server.issuer);
+    const started = await rp.start();
+
+    await page.goto(started.url);
+    await page.getByLabel('Username or email', { exact: true }).fill('wendy');
+    await page.getByLabel('Password', { exact: true }).fill('not the password at all');
+    const [wrong] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Sign in' }).click(),
+    ]);
+    expect(wrong.status()).toBe(401);
+
+    const alert = page.getByRole('alert');
+    expect(await alert.innerText()).toBe('The username or password is incorrect.');
+    const username = page.getByLabel('Username or email', { exact: true });
+    expect(await username.inputValue()).toBe('wendy');
+    expect(await username.getAttribute('aria-describedby')).toBe('form-error');
+    await page.screenshot({ path: path.join(RESULTS_DIR, 'browser-wrong-password.png') });
+
+    await page.getByLabel('Password', { exact: true }).fill('correct horse battery staple');
+    await Promise.all([
+      page.waitForURL((url) => url.toString().startsWith(callback.redirectUri)),
+      page.getByRole('button', { name: 'Sign in' }).click(),
+    ]);
+    const tokens = await rp.finish(callback.landed.at(-1)!, started);
+    expect(tokens.claims()!.email).toBe('wendy@example.com');
+    // Chromium reports the 401 document itself as a failed resource; anything else is a page bug.
+    const document401 = `${wrong.url()}: Failed to load resource: the server responded with a status of 401 (Unauthorized) [${wrong.url()}]`;
+    expect(errors.filter((e) => e !== document401)).toEqual([]);
+  });
+});

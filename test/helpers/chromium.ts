@@ -1,0 +1,73 @@
+// A real Chromium for browser tests: Debian's package driven by playwright-core (Playwright's own browser
+// download cannot reach its servers here). When Chromium is missing, scripts/ensure-chromium.sh is tried
+// once; if that cannot install it, callers skip their tests and say why.
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+
+/** Debian's Chromium; LATCHKEY_CHROMIUM points elsewhere (another distribution's path, or a missing one to try the skip). */
+export const CHROMIUM_PATH = process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium';
+
+const ENSURE_SCRIPT = fileURLToPath(new URL('../../scripts/ensure-chromium.sh', import.meta.url));
+const INSTALL_TIMEOUT_MS = 8 * 60 * 1000;
+
+export type ChromiumAvailability = { ok: true } | { ok: false; reason: string };
+
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let installAttempted = false;
+
+/** Whether Chromium can be launched; runs ensure-chromium.sh (at most once per process) when it is missing. */
+export function chromiumAvailable(): ChromiumAvailability {
+  if (executable(CHROMIUM_PATH)) return { ok: true };
+  if (!installAttempted) {
+    installAttempted = true;
+    const run = spawnSync('sh', [ENSURE_SCRIPT], { stdio: 'inherit', timeout: INSTALL_TIMEOUT_MS });
+    if (run.error)
+      return {
+        ok: false,
+        reason: `${CHROMIUM_PATH} is missing and ${ENSURE_SCRIPT} failed to run: ${run.error.message}`,
+      };
+  }
+  if (executable(CHROMIUM_PATH)) return { ok: true };
+  return {
+    ok: false,
+    reason: `${CHROMIUM_PATH} is missing and ${ENSURE_SCRIPT} could not install it (needs root and apt-get: apt-get install chromium libnss3-tools)`,
+  };
+}
+
+/** Launches headless Chromium with a fresh profile and no background traffic. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [
+      '--headless',
+      // Tests run as root in a container, where Chromium's sandbox cannot start.
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+    ],
+  });
+}
+
+/**
+ * A browser context for a test server. The server presents a self-signed development certificate made at
+ * test start; trusting it in the profile's NSS store would test nothing more about Latchkey, so this
+ * context ignores certificate errors. Only for tests against that development certificate.
+ */
+export function newTestContext(browser: Browser): Promise<BrowserContext> {
+  return browser.newContext({ ignoreHTTPSErrors: true, locale: 'en-US', viewport: { width: 1280, height: 800 } });
+}
