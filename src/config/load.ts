@@ -1,6 +1,6 @@
 // Loads configuration: config/default.yaml, then the file named by LATCHKEY_CONFIG, then LATCHKEY_*
 // environment variables; validates the result once and reports every bad setting precisely.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -8,7 +8,8 @@ import type { ZodError } from 'zod';
 import { ConfigError } from '../errors.js';
 import { configSchema, type LatchkeyConfig } from './schema.js';
 
-export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The directory holding package.json, whether running from src/ (tsx) or dist/src/ (the build). */
+export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
 export const DEFAULT_CONFIG_FILE = path.join(PACKAGE_ROOT, 'config', 'default.yaml');
 
 type Tree = Record<string, unknown>;
@@ -56,6 +57,13 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   if (!result.success) throw configErrorFrom(result.error, tree);
   const issuer = result.data.issuer ?? `https://localhost:${result.data.server.port}`;
   return { ...result.data, issuer, dataDirAbsolute: path.resolve(result.data.data_dir), sources };
+}
+
+function findPackageRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new ConfigError(`cannot find Latchkey's package.json above ${start}`);
+  }
 }
 
 function readYamlFile(file: string): Tree {

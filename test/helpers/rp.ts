@@ -16,7 +16,7 @@ export interface RelyingParty {
 export const REDIRECT_URI = 'https://rp.example.test/callback';
 
 export async function relyingParty(
-  server: TestServer,
+  server: Pick<TestServer, 'issuer' | 'fetch'>,
   clientId: string,
   clientSecret: string | null,
   redirectUri = REDIRECT_URI,
