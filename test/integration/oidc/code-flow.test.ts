@@ -92,4 +92,40 @@ describe(`authorization code flow [${backendName()}]`, () => {
       error: 'invalid_grant',
     });
   });
+
+  it('asks a third-party client for consent, remembers it, and returns access_denied when refused', async () => {
+    const { password } = await server.addUser('cora');
+    const { clientId, clientSecret } = await server.addClient({
+      name: 'Partner App',
+      kind: 'third_party',
+      redirectUri: [REDIRECT_URI],
+    });
+    const rp = await relyingParty(server, clientId, clientSecret);
+    const browser = new HttpUser(server.fetch, server.issuer);
+
+    // This browser signs in and allows (HttpUser.signIn answers the consent page with "allow").
+    const allowed = await rp.start();
+    await rp.finish(expectCallback(await browser.signIn(allowed.url, { username: 'cora', password })), allowed);
+    const grants = await server.app.services.audit.search({ event: 'consent', clientId });
+    expect(grants[0]).toMatchObject({ outcome: 'allow' });
+
+    // Another browser refuses.
+    const other = new HttpUser(server.fetch, server.issuer);
+    const denyStart = await rp.start();
+    let landing = await other.go(denyStart.url);
+    if (landing.kind !== 'page') throw new Error('expected the sign-in page');
+    landing = await other.submit(landing.page, '/password', { username: 'cora', password });
+    if (landing.kind !== 'page') throw new Error('expected the consent page');
+    expect(landing.page.html).toContain('Allow Partner App?');
+    expect(landing.page.html).toContain('read your email address');
+    const denied = expectCallback(await other.submit(landing.page, '/consent', { decision: 'deny' }));
+    expect(denied.searchParams.get('error')).toBe('access_denied');
+    expect(denied.searchParams.get('state')).toBe(denyStart.state);
+
+    // The first browser allowed: a second authorization needs no screen at all.
+    const again = await rp.start({ prompt: 'none' });
+    const silent = expectCallback(await browser.go(again.url));
+    expect(silent.searchParams.get('code')).toBeTruthy();
+    expect((await rp.finish(silent, again)).claims()!.email).toBe('cora@example.com');
+  });
 });
