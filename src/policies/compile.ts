@@ -1,6 +1,6 @@
 // Turns a validated policy document into the PolicySet evaluate() runs on: sets instead of lists, CIDRs and
 // named locations resolved to byte blocks, requirements normalised, so evaluation does no parsing at all.
-import { normaliseRequirement } from './requirements.js';
+import { formatRequirement, methodsOfRequirement, normaliseRequirement } from './requirements.js';
 import type { NetworkReference, PlatformEntry, PolicyDocument, PolicyEntry } from './schema.js';
 import {
   CLIENT_TYPES,
@@ -20,13 +20,21 @@ import {
 export function compilePolicyDocument(document: PolicyDocument, source: string): PolicySet {
   const namedLocations = new Map(Object.entries(document.named_locations ?? {}));
   const { defaults, implicitDefaults } = compileDefaults(document.default);
+  const policies = document.policies.map((entry) => compilePolicy(entry, namedLocations));
   return {
     source,
     defaults,
     implicitDefaults,
     namedLocations,
-    policies: document.policies.map((entry) => compilePolicy(entry, namedLocations)),
+    policies,
+    hasDeviceConditions: policies.some(usesDevice),
   };
+}
+
+/** An enabled policy whose verdict can change once a device is proven (trust level or posture platform). */
+function usesDevice(policy: Policy): boolean {
+  const { device, platforms, notPlatforms } = policy.conditions;
+  return policy.state === 'enabled' && (device !== null || platforms !== null || notPlatforms !== null);
 }
 
 function compileDefaults(value: PolicyDocument['default']): Pick<PolicySet, 'defaults' | 'implicitDefaults'> {
@@ -52,6 +60,8 @@ function compilePolicy(entry: PolicyEntry, namedLocations: ReadonlyMap<string, r
     outcome: entry.outcome,
     require: entry.require ?? null,
     requirement,
+    requirementText: formatRequirement(requirement),
+    frequencyMethods: methodsOfRequirement(requirement),
     signInFrequencySeconds: entry.sign_in_frequency ?? null,
   };
 }

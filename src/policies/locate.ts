@@ -4,7 +4,7 @@ import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node } fr
 import type { z } from 'zod';
 import type { PathIssue } from './cross-check.js';
 import type { PolicyFileIssue } from './errors.js';
-import { closestMatch } from './suggest.js';
+import { closestMatch, describeValue } from './suggest.js';
 
 type Path = readonly (string | number)[];
 
@@ -84,13 +84,6 @@ function wordIssue(issue: z.core.$ZodIssue, value: unknown): string {
 function article(expected: string): string {
   const words: Record<string, string> = { object: 'a mapping', array: 'a list', string: 'text', number: 'a number' };
   return words[expected] ?? expected;
-}
-
-function describeValue(value: unknown): string {
-  if (value === null || value === undefined) return 'nothing';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  return `${typeof value} ${JSON.stringify(value)}`;
 }
 
 function valueAt(data: unknown, path: Path): unknown {

@@ -15,7 +15,8 @@ export type CidrParseResult = { ok: true; cidr: Cidr } | { ok: false; reason: st
 /** Parse an IPv4 or IPv6 address (zone ids dropped, IPv4-mapped IPv6 reduced to IPv4); null if invalid. */
 export function parseIp(text: string): IpAddress | null {
   const address = text.trim();
-  if (isIPv4(address)) return { text: address, family: 4, bytes: ipv4Bytes(address) };
+  const v4 = ipv4Bytes(address);
+  if (v4 !== null) return { text: address, family: 4, bytes: v4 };
   const withoutZone = address.split('%')[0] ?? '';
   if (!isIPv6(withoutZone)) return null;
   const bytes = ipv6Bytes(withoutZone);
@@ -110,8 +111,28 @@ export function mustParseCidr(text: string): Cidr {
   return result.cidr;
 }
 
-function ipv4Bytes(address: string): Uint8Array {
-  return Uint8Array.from(address.split('.'), Number);
+/** Dotted-quad IPv4 to bytes without regular expressions (the hot path); null if not strictly valid. */
+function ipv4Bytes(address: string): Uint8Array | null {
+  const bytes = new Uint8Array(4);
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= address.length; i += 1) {
+    const code = i === address.length ? 46 : address.charCodeAt(i);
+    if (code === 46) {
+      if (digits === 0 || part > 3) return null;
+      bytes[part] = value;
+      part += 1;
+      value = 0;
+      digits = 0;
+    } else if (code >= 48 && code <= 57) {
+      if (digits > 0 && value === 0) return null; // no leading zeros, as net.isIPv4
+      value = value * 10 + code - 48;
+      digits += 1;
+      if (value > 255) return null;
+    } else return null;
+  }
+  return part === 4 ? bytes : null;
 }
 
 function ipv6Bytes(address: string): Uint8Array {
@@ -131,7 +152,7 @@ function ipv6Bytes(address: string): Uint8Array {
 /** One colon-separated group as 16-bit words; an embedded IPv4 tail yields two. */
 function groupWords(group: string): number[] {
   if (!group.includes('.')) return [parseInt(group, 16)];
-  const [a = 0, b = 0, c = 0, d = 0] = ipv4Bytes(group);
+  const [a = 0, b = 0, c = 0, d = 0] = ipv4Bytes(group) ?? [];
   return [(a << 8) | b, (c << 8) | d];
 }
 

@@ -18,7 +18,7 @@ import {
   type RequirementExpression,
   type RequirementName,
 } from './types.js';
-import { closestMatch } from './suggest.js';
+import { closestMatch, describeValue } from './suggest.js';
 import { parsePolicyVersion } from './version.js';
 
 type PathSegment = string | number;
@@ -51,15 +51,8 @@ function strict<Shape extends z.ZodRawShape>(shape: Shape) {
   });
 }
 
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return 'nothing';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  return `${typeof value} ${JSON.stringify(value)}`;
-}
-
 /** " (did you mean x?)" when the value looks like a typo of one of the values; else "". */
-export function didYouMean(value: unknown, values: readonly string[]): string {
+function didYouMean(value: unknown, values: readonly string[]): string {
   const match = typeof value === 'string' ? closestMatch(value, values) : null;
   return match === null ? '' : ` (did you mean ${match}?)`;
 }
@@ -74,13 +67,13 @@ function selection<T extends string>(what: string, values?: readonly T[]) {
     if (value === 'all') return 'all';
     if (!Array.isArray(value)) {
       const hint = typeof value === 'string' ? `; for one, write [${value}]` : '';
-      report(`must be all or a list of ${what}, got ${describe(value)}${hint}`);
+      report(`must be all or a list of ${what}, got ${describeValue(value)}${hint}`);
       return undefined;
     }
     if (value.length === 0) report('an empty list matches nothing: remove the field or write all');
     value.forEach((item, i) => {
       if (typeof item !== 'string' || item === '')
-        report(`must be a ${what.replace(/s$/, '')}, got ${describe(item)}`, [i]);
+        report(`must be a ${what.replace(/s$/, '')}, got ${describeValue(item)}`, [i]);
       else if (item === 'all') report('write all instead of a list containing all', [i]);
       else if (values !== undefined && !(values as readonly string[]).includes(item)) {
         report(`"${item}" is not one of ${oneOf(values)}`, [i]);
@@ -94,12 +87,12 @@ function selection<T extends string>(what: string, values?: readonly T[]) {
 function exclusion<T extends string>(what: string, values?: readonly T[]) {
   return checked<T[]>((value, report) => {
     if (!Array.isArray(value)) {
-      report(`must be a list of ${what}, got ${describe(value)}`);
+      report(`must be a list of ${what}, got ${describeValue(value)}`);
       return undefined;
     }
     value.forEach((item, i) => {
       if (typeof item !== 'string' || item === '')
-        report(`must be a ${what.replace(/s$/, '')}, got ${describe(item)}`, [i]);
+        report(`must be a ${what.replace(/s$/, '')}, got ${describeValue(item)}`, [i]);
       else if (values !== undefined && !(values as readonly string[]).includes(item)) {
         report(`"${item}" is not one of ${oneOf(values)}`, [i]);
       }
@@ -117,7 +110,7 @@ function listOf<T>(
 ) {
   if (!Array.isArray(value)) {
     report(
-      value === undefined ? `is required: a list of ${what}` : `must be a list of ${what}, got ${describe(value)}`,
+      value === undefined ? `is required: a list of ${what}` : `must be a list of ${what}, got ${describeValue(value)}`,
     );
     return undefined;
   }
@@ -132,7 +125,7 @@ function nonEmptyList<T>(what: string, item: (value: unknown, report: Report) =>
 
 function cidrItem(value: unknown, report: Report): Cidr | undefined {
   if (typeof value !== 'string') {
-    report(`must be a CIDR such as 10.0.0.0/8, got ${describe(value)}`);
+    report(`must be a CIDR such as 10.0.0.0/8, got ${describeValue(value)}`);
     return undefined;
   }
   const result = parseCidr(value);
@@ -151,7 +144,7 @@ function networkItem(value: unknown, report: Report): NetworkReference | undefin
 
 function countryItem(value: unknown, report: Report): string | undefined {
   if (typeof value !== 'string') {
-    report(`must be a country code such as DE, got ${describe(value)}`);
+    report(`must be a country code such as DE, got ${describeValue(value)}`);
     return undefined;
   }
   const problem = countryCodeProblem(value);
@@ -163,7 +156,7 @@ function enumItem<T extends string>(values: readonly T[]) {
   return (value: unknown, report: Report): T | undefined => {
     if (typeof value === 'string' && (values as readonly string[]).includes(value)) return value as T;
     if (value === undefined) report(`is required: one of ${oneOf(values)}`);
-    else report(`must be one of ${oneOf(values)}, got ${describe(value)}${didYouMean(value, values)}`);
+    else report(`must be one of ${oneOf(values)}, got ${describeValue(value)}${didYouMean(value, values)}`);
     return undefined;
   };
 }
@@ -172,7 +165,7 @@ function enumItem<T extends string>(values: readonly T[]) {
 function versionValue(value: unknown, report: Report): number[] | undefined {
   const text = typeof value === 'number' && Number.isInteger(value) ? String(value) : value;
   const parsed = typeof text === 'string' ? parsePolicyVersion(text) : null;
-  if (parsed === null) report(`must be a version such as "14.2.1", got ${describe(value)}`);
+  if (parsed === null) report(`must be a version such as "14.2.1", got ${describeValue(value)}`);
   return parsed ?? undefined;
 }
 
@@ -190,7 +183,7 @@ const platformRule = checked<PlatformEntry[]>((value, report) => {
     return entries.flatMap((name) => (name === undefined ? [] : [{ platform: name, minOsVersion: null }]));
   }
   if (value === null || typeof value !== 'object') {
-    report(`must be a list of platforms or a mapping of platform to { min_os_version }, got ${describe(value)}`);
+    report(`must be a list of platforms or a mapping of platform to { min_os_version }, got ${describeValue(value)}`);
     return undefined;
   }
   const entries = Object.entries(value as Record<string, unknown>);
@@ -205,7 +198,7 @@ const platformRule = checked<PlatformEntry[]>((value, report) => {
 function platformVersion(rule: unknown, report: Report): number[] | null | undefined {
   if (rule === null) return null;
   if (typeof rule !== 'object' || Array.isArray(rule)) {
-    report(`must be a mapping such as { min_os_version: "14.0" } (or {} for any version), got ${describe(rule)}`);
+    report(`must be a mapping such as { min_os_version: "14.0" } (or {} for any version), got ${describeValue(rule)}`);
     return undefined;
   }
   const fields = rule as Record<string, unknown>;
@@ -226,7 +219,7 @@ function requirementValue(value: unknown, report: Report, depth = 0): Requiremen
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     const hint = Array.isArray(value) ? '; a list must sit under all_of or any_of' : '';
-    report(`must be a requirement name or { all_of: [...] } / { any_of: [...] }, got ${describe(value)}${hint}`);
+    report(`must be a requirement name or { all_of: [...] } / { any_of: [...] }, got ${describeValue(value)}${hint}`);
     return undefined;
   }
   const keys = Object.keys(value);
@@ -262,7 +255,8 @@ const requirement = checked<RequirementExpression>((value, report) => {
 
 const duration = checked<number>((value, report) => {
   const seconds = typeof value === 'string' ? parseDuration(value) : null;
-  if (seconds === null) report(`must be a duration such as 30m, 8h or 7d (at most a year), got ${describe(value)}`);
+  if (seconds === null)
+    report(`must be a duration such as 30m, 8h or 7d (at most a year), got ${describeValue(value)}`);
   return seconds ?? undefined;
 });
 
@@ -273,7 +267,7 @@ const defaults = checked<(typeof OUTCOMES)[number] | Partial<Record<(typeof CLIE
     if (typeof value === 'string') return enumItem(OUTCOMES)(value, report);
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       const what = 'allow, deny, or a mapping of client type to allow/deny';
-      report(value === undefined ? `is required: ${what}` : `must be ${what}, got ${describe(value)}`);
+      report(value === undefined ? `is required: ${what}` : `must be ${what}, got ${describeValue(value)}`);
       return undefined;
     }
     const result: Partial<Record<(typeof CLIENT_TYPES)[number], 'allow' | 'deny'>> = {};
@@ -288,7 +282,7 @@ const defaults = checked<(typeof OUTCOMES)[number] | Partial<Record<(typeof CLIE
 
 const namedLocations = checked<Record<string, Cidr[]>>((value, report) => {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    report(`must be a mapping of location name to a list of CIDRs, got ${describe(value)}`);
+    report(`must be a mapping of location name to a list of CIDRs, got ${describeValue(value)}`);
     return undefined;
   }
   const result: Record<string, Cidr[]> = {};

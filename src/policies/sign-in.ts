@@ -1,8 +1,8 @@
 // The facts of one sign-in as the matchers need them, derived once per evaluation: the address parsed to
 // bytes, the country normalised, the device trust level, and platform/OS version (from the proven device's
 // posture when there is one, else from the user agent, parsed only if a platform condition asks).
-import { parseIp, type IpAddress } from './network.js';
 import { normaliseCountryCode } from './countries.js';
+import { parseIp, type IpAddress } from './network.js';
 import type { DeviceTrust, Facts, Platform } from './types.js';
 import { parseUserAgent } from './user-agent.js';
 import { parseReportedVersion } from './version.js';
@@ -15,25 +15,24 @@ export interface PlatformFacts {
   readonly source: 'device posture' | 'user agent';
 }
 
-export interface SignIn {
-  readonly facts: Facts;
+/** The matcher view of a sign-in's facts. */
+export class SignIn {
   readonly ip: IpAddress | null;
   readonly country: string | null;
   readonly trust: DeviceTrust;
-  /** Platform facts, computed on first use. */
-  platform(): PlatformFacts;
-}
+  #platform: PlatformFacts | undefined;
 
-/** Derive the matcher view of a sign-in's facts. */
-export function toSignIn(facts: Facts): SignIn {
-  let platform: PlatformFacts | undefined;
-  return {
-    facts,
-    ip: parseIp(facts.ip),
-    country: normaliseCountryCode(facts.country),
-    trust: facts.device?.trust ?? 'unmanaged',
-    platform: () => (platform ??= platformFacts(facts)),
-  };
+  constructor(readonly facts: Facts) {
+    this.ip = parseIp(facts.ip);
+    this.country = normaliseCountryCode(facts.country);
+    this.trust = facts.device?.trust ?? 'unmanaged';
+  }
+
+  /** Platform facts, worked out on first use (parsing a user agent is the costliest step). */
+  platform(): PlatformFacts {
+    this.#platform ??= platformFacts(this.facts);
+    return this.#platform;
+  }
 }
 
 function platformFacts(facts: Facts): PlatformFacts {

@@ -1,4 +1,4 @@
-// "Did you mean ...?" for misspelt field names, states and locations in policy files.
+// Wording for policy-file messages: "did you mean ...?" for misspelt names, and how to show a bad value.
 
 /** The candidate closest to `input` by edit distance, when close enough to be a likely typo; else null. */
 export function closestMatch(input: string, candidates: readonly string[]): string | null {
@@ -24,4 +24,12 @@ export function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length] ?? 0;
+}
+
+/** A value as an operator would describe it: "a list", "a mapping", "nothing", `string "x"`. */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `${typeof value} ${JSON.stringify(value)}`;
 }

@@ -106,6 +106,10 @@ export interface Policy {
   readonly require: RequirementExpression | null;
   /** The requirement normalised; `[]` for deny or for allow without `require`. */
   readonly requirement: Requirement;
+  /** The normalised requirement as text, e.g. `mfa AND (passkey OR device_certificate)`. */
+  readonly requirementText: string;
+  /** Methods whose age sign_in_frequency limits: those the requirement can use (all without one). */
+  readonly frequencyMethods: readonly MethodName[];
   /** `sign_in_frequency` in seconds, or null; it limits the age of the methods the requirement can use (all without one). */
   readonly signInFrequencySeconds: number | null;
 }
@@ -118,6 +122,8 @@ export interface PolicySet {
   readonly implicitDefaults: readonly ClientType[];
   readonly namedLocations: ReadonlyMap<string, readonly Cidr[]>;
   readonly policies: readonly Policy[];
+  /** True when an enabled policy has a device or platform condition (proving a device can change verdicts). */
+  readonly hasDeviceConditions: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -223,6 +229,11 @@ export interface Decision {
   readonly pendingPolicies: readonly string[];
   /** True when denied only by policies with a device condition while no device is proven. */
   readonly deniedForUnmanagedDevice: boolean;
+  /**
+   * True when no device is proven yet and an enabled policy has a device or platform condition: proving a
+   * device may change the outcome, so run the device check before treating a deny as final.
+   */
+  readonly deviceDependent: boolean;
   /** Every policy in file order. */
   readonly verdicts: readonly PolicyVerdict[];
   readonly reportOnly: ReportOnlySummary;

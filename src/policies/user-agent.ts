@@ -48,11 +48,20 @@ export function normalisePlatformName(name: string | undefined): Platform | null
   return OS_NAMES.get(key) ?? null;
 }
 
+/** Recently parsed user agents: a handful of browser builds make up most sign-ins, and parsing is costly. */
+const recent = new Map<string, UserAgentPlatform>();
+const RECENT_LIMIT = 512;
+
 /** Parse platform and OS version from a User-Agent header; unknown parts are null. */
 export function parseUserAgent(userAgent: string | undefined): UserAgentPlatform {
   if (userAgent === undefined || userAgent.trim() === '') return { platform: null, osVersion: null };
+  const known = recent.get(userAgent);
+  if (known !== undefined) return known;
   const os = new UAParser(userAgent).getOS();
   const platform = normalisePlatformName(os.name);
   const osVersion = platform !== null && os.version !== undefined && os.version !== '' ? os.version : null;
-  return { platform, osVersion };
+  const parsed = Object.freeze({ platform, osVersion });
+  if (recent.size >= RECENT_LIMIT) recent.clear();
+  recent.set(userAgent, parsed);
+  return parsed;
 }

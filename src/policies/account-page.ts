@@ -1,0 +1,53 @@
+// The account page is never simply blocked for want of a managed device: that is where users set one up.
+// Where enabled policies deny the built-in account client only because no device is proven, the sign-in is
+// allowed with the highest MFA the user has instead (JumpCloud's User Portal rule).
+import { evaluatePolicies } from './evaluate.js';
+import {
+  combineRequirements,
+  formatRequirement,
+  freshMethods,
+  resolveRequirement,
+  unmetClauses,
+} from './requirements.js';
+import type { Decision, EpochSeconds, Facts, PolicySet, Requirement } from './types.js';
+
+/** Client id of the built-in account page (/account). */
+export const ACCOUNT_CLIENT_ID = 'latchkey-account';
+
+/**
+ * For the account client, turn a deny that rests only on device conditions (no device proven) into allow
+ * with `highest_mfa`; every other decision is returned unchanged.
+ */
+export function applyAccountPageRule(decision: Decision, facts: Facts): Decision {
+  if (facts.client.id !== ACCOUNT_CLIENT_ID || decision.outcome !== 'deny' || !decision.deniedForUnmanagedDevice) {
+    return decision;
+  }
+  const allowRequirements = decision.verdicts
+    .filter((verdict) => verdict.enforced && verdict.verdict === 'allow')
+    .map((verdict) => withoutDeviceOnlyClauses(verdict.requirement));
+  const combined = combineRequirements([...allowRequirements, [['highest_mfa']]]);
+  const requirement =
+    facts.enrolledMethods === undefined ? combined : resolveRequirement(combined, facts.enrolledMethods);
+  const fresh = freshMethods(facts.methods, decision.maxAgeSeconds, decision.evaluatedAt);
+  const pending = decision.pendingPolicies.length > 0;
+  return {
+    ...decision,
+    outcome: pending ? 'pending_user' : 'allow',
+    basis: 'account_page_rule',
+    reason:
+      `policy ${decision.deniedBy.join(', ')} would deny this unmanaged device; the account page is allowed with the ` +
+      `highest MFA the user has (${formatRequirement(requirement)}) so that a trusted device can be set up`,
+    requirement,
+    unmet: unmetClauses(requirement, fresh, facts.enrolledMethods),
+  };
+}
+
+/** evaluatePolicies followed by the account-page rule: what enforcement and what-if both use. */
+export function decide(policySet: PolicySet, facts: Facts, now: EpochSeconds): Decision {
+  return applyAccountPageRule(evaluatePolicies(policySet, facts, now), facts);
+}
+
+/** Drop clauses only a device certificate could meet: an unmanaged device cannot present one. */
+function withoutDeviceOnlyClauses(requirement: Requirement): Requirement {
+  return requirement.filter((clause) => !clause.every((name) => name === 'device_certificate'));
+}
