@@ -44,7 +44,10 @@ export async function writeChromePolicy(input: WriteChromePolicyInput): Promise<
 }
 
 /** Deletes the policy file if present; returns its path. */
-export async function removeChromePolicy(directory = DEFAULT_CHROME_POLICY_DIR, fileName = CHROME_POLICY_FILE): Promise<string> {
+export async function removeChromePolicy(
+  directory = DEFAULT_CHROME_POLICY_DIR,
+  fileName = CHROME_POLICY_FILE,
+): Promise<string> {
   const file = path.join(directory, fileName);
   await rm(file, { force: true });
   return file;

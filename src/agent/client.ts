@@ -36,7 +36,12 @@ export type RequestOutcome = 'refused' | 'distribution-off' | 'unavailable';
 /** A request to Latchkey failed; `outcome` says whether to re-enroll, remove certificates or retry later. */
 export class AgentRequestError extends LatchkeyError {
   readonly outcome: RequestOutcome;
-  constructor(outcome: RequestOutcome, code: string, message: string, options: { status?: number; cause?: unknown } = {}) {
+  constructor(
+    outcome: RequestOutcome,
+    code: string,
+    message: string,
+    options: { status?: number; cause?: unknown } = {},
+  ) {
     super(code, message, { status: options.status ?? 502, detail: { outcome }, cause: options.cause });
     this.outcome = outcome;
   }
@@ -61,12 +66,20 @@ export interface MutualTlsOptions extends TlsOptions {
 }
 
 /** POST /device/enroll on the main listener. */
-export async function requestEnrollment(serverUrl: string, body: EnrollRequestBody, tls: TlsOptions = {}): Promise<CertificateResponse> {
+export async function requestEnrollment(
+  serverUrl: string,
+  body: EnrollRequestBody,
+  tls: TlsOptions = {},
+): Promise<CertificateResponse> {
   return postJson(new URL('/device/enroll', serverUrl), body, new Agent({ connect: connectOptions(tls) }));
 }
 
 /** POST /device/renew on the device-check listener, authenticated by the current certificate (mTLS). */
-export async function requestRenewal(deviceCheckUrl: string, body: { csr?: string }, tls: MutualTlsOptions): Promise<CertificateResponse> {
+export async function requestRenewal(
+  deviceCheckUrl: string,
+  body: { csr?: string },
+  tls: MutualTlsOptions,
+): Promise<CertificateResponse> {
   const dispatcher = new Agent({
     connect: { ...connectOptions(tls), cert: tls.certificateChainPem, key: tls.privateKeyPem },
   });
@@ -75,7 +88,9 @@ export async function requestRenewal(deviceCheckUrl: string, body: { csr?: strin
 
 function connectOptions(tls: TlsOptions): { ca?: string[]; rejectUnauthorized: true } {
   // Node replaces its default roots when `ca` is set, so an extra CA is added to them, not swapped in.
-  return tls.serverCaPem ? { ca: [...rootCertificates, tls.serverCaPem], rejectUnauthorized: true } : { rejectUnauthorized: true };
+  return tls.serverCaPem
+    ? { ca: [...rootCertificates, tls.serverCaPem], rejectUnauthorized: true }
+    : { rejectUnauthorized: true };
 }
 
 async function postJson(url: URL, body: unknown, dispatcher: Agent): Promise<CertificateResponse> {
@@ -87,7 +102,12 @@ async function postJson(url: URL, body: unknown, dispatcher: Agent): Promise<Cer
       dispatcher,
       signal: AbortSignal.timeout(TIMEOUT_MS),
     }).catch((cause: unknown) => {
-      throw new AgentRequestError('unavailable', 'ERR_AGENT_NETWORK', `cannot reach ${url.origin}: ${describe(cause)}`, { cause });
+      throw new AgentRequestError(
+        'unavailable',
+        'ERR_AGENT_NETWORK',
+        `cannot reach ${url.origin}: ${describe(cause)}`,
+        { cause },
+      );
     });
     const payload: unknown = await response.json().catch(() => null);
     if (!response.ok) throw failure(response.status, payload);
@@ -99,7 +119,8 @@ async function postJson(url: URL, body: unknown, dispatcher: Agent): Promise<Cer
 
 function failure(status: number, payload: unknown): AgentRequestError {
   const fields = (payload ?? {}) as Record<string, unknown>;
-  const code = typeof fields.code === 'string' ? fields.code : typeof fields.error === 'string' ? fields.error : `HTTP_${status}`;
+  const code =
+    typeof fields.code === 'string' ? fields.code : typeof fields.error === 'string' ? fields.error : `HTTP_${status}`;
   const text = [fields.message, fields.error_description].find((value): value is string => typeof value === 'string');
   const message = `the server answered ${status}${text ? `: ${text}` : ''}`;
   if (DISTRIBUTION_OFF_CODES.has(code)) return new AgentRequestError('distribution-off', code, message, { status });
@@ -116,7 +137,8 @@ function certificateResponse(payload: unknown): CertificateResponse {
     Array.isArray(value.chain) &&
     value.chain.every((item) => typeof item === 'string') &&
     (value.deviceCheckUrl === undefined || typeof value.deviceCheckUrl === 'string');
-  if (!valid) throw new AgentRequestError('unavailable', 'ERR_AGENT_RESPONSE', 'the server sent an unexpected response');
+  if (!valid)
+    throw new AgentRequestError('unavailable', 'ERR_AGENT_RESPONSE', 'the server sent an unexpected response');
   return value as CertificateResponse;
 }
 

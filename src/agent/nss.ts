@@ -86,7 +86,14 @@ export async function removeLatchkeyFromNss(options: NssOptions = {}): Promise<s
     if (!next) return removed;
     // -F deletes the key together with its certificate; a certificate without a key needs -D.
     const hasKey = next.trust.includes('u');
-    await tool(certutil, [hasKey ? '-F' : '-D', '-d', `sql:${dir}`, '-n', next.nickname, ...(hasKey ? ['-f', '/dev/null'] : [])]);
+    await tool(certutil, [
+      hasKey ? '-F' : '-D',
+      '-d',
+      `sql:${dir}`,
+      '-n',
+      next.nickname,
+      ...(hasKey ? ['-f', '/dev/null'] : []),
+    ]);
     removed.push(next.nickname);
   }
   throw new NssError('Latchkey certificates could not be removed from the NSS database', { dir, removed });
@@ -112,7 +119,9 @@ export async function installIntoNss(input: NssInstallInput): Promise<{ dir: str
     chainPem: input.chainPem,
     password,
     friendlyName: NSS_NICKNAME,
-    chainFriendlyNames: input.chainPem.map((_, index) => (index === 0 ? NSS_INTERMEDIATE_NICKNAME : `${NSS_NICKNAME} CA ${index}`)),
+    chainFriendlyNames: input.chainPem.map((_, index) =>
+      index === 0 ? NSS_INTERMEDIATE_NICKNAME : `${NSS_NICKNAME} CA ${index}`,
+    ),
     iterations: 10_000, // the file lives for milliseconds in a 0700 directory; NSS re-encrypts the key itself
   });
   const temp = await mkdtemp(path.join(os.tmpdir(), 'latchkey-agent-'));
@@ -137,6 +146,10 @@ async function tool(command: string, args: string[]): Promise<{ stdout: string; 
     if (error.code === 'ENOENT') {
       throw new NssError(`${command} is not installed (Debian/Ubuntu: apt install libnss3-tools)`, { command }, cause);
     }
-    throw new NssError(`${command} failed: ${(error.stderr ?? '').trim().split('\n')[0] ?? ''}`, { command, verb: args[0] }, cause);
+    throw new NssError(
+      `${command} failed: ${(error.stderr ?? '').trim().split('\n')[0] ?? ''}`,
+      { command, verb: args[0] },
+      cause,
+    );
   }
 }

@@ -57,7 +57,12 @@ export async function buildPkcs12(input: Pkcs12Input): Promise<Uint8Array> {
   const authenticatedSafe = new pkijs.AuthenticatedSafe({
     parsedValue: {
       safeContents: [
-        { privacyMode: 0, value: new pkijs.SafeContents({ safeBags: [safeBag(SHROUDED_KEY_BAG, keyBag, input.friendlyName, localKeyId)] }) },
+        {
+          privacyMode: 0,
+          value: new pkijs.SafeContents({
+            safeBags: [safeBag(SHROUDED_KEY_BAG, keyBag, input.friendlyName, localKeyId)],
+          }),
+        },
         { privacyMode: 1, value: new pkijs.SafeContents({ safeBags: certificateBags }) },
       ],
     },
@@ -84,10 +89,19 @@ function certificateBag(der: ArrayBuffer, friendlyName: string, localKeyId?: Arr
   return safeBag(CERT_BAG, bag, friendlyName, localKeyId);
 }
 
-function safeBag(bagId: string, bagValue: pkijs.BagType, friendlyName: string, localKeyId?: ArrayBuffer): pkijs.SafeBag {
-  const bagAttributes = [new pkijs.Attribute({ type: FRIENDLY_NAME, values: [new asn1js.BmpString({ value: friendlyName })] })];
+function safeBag(
+  bagId: string,
+  bagValue: pkijs.BagType,
+  friendlyName: string,
+  localKeyId?: ArrayBuffer,
+): pkijs.SafeBag {
+  const bagAttributes = [
+    new pkijs.Attribute({ type: FRIENDLY_NAME, values: [new asn1js.BmpString({ value: friendlyName })] }),
+  ];
   if (localKeyId) {
-    bagAttributes.push(new pkijs.Attribute({ type: LOCAL_KEY_ID, values: [new asn1js.OctetString({ valueHex: localKeyId })] }));
+    bagAttributes.push(
+      new pkijs.Attribute({ type: LOCAL_KEY_ID, values: [new asn1js.OctetString({ valueHex: localKeyId })] }),
+    );
   }
   return new pkijs.SafeBag({ bagId, bagValue, bagAttributes });
 }

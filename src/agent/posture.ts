@@ -35,7 +35,11 @@ export function systemPostureSources(): PostureSources {
     release: os.release(),
     hostname: os.hostname(),
     readText: (file) => readFile(file, 'utf8').catch(() => null),
-    readBytes: (file) => readFile(file).then((buffer) => new Uint8Array(buffer), () => null),
+    readBytes: (file) =>
+      readFile(file).then(
+        (buffer) => new Uint8Array(buffer),
+        () => null,
+      ),
   };
 }
 

@@ -91,7 +91,9 @@ export async function removeAgentState(dir: string): Promise<void> {
 
 function parseAgentState(text: string): AgentState {
   const damaged = (cause?: unknown) =>
-    new InvalidInputError('ERR_AGENT_STATE', `the agent state file ${STATE_FILE} is damaged: enroll again`, { cause: String(cause) });
+    new InvalidInputError('ERR_AGENT_STATE', `the agent state file ${STATE_FILE} is damaged: enroll again`, {
+      cause: String(cause),
+    });
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -100,7 +102,12 @@ function parseAgentState(text: string): AgentState {
   }
   const state = value as Partial<AgentState> | null;
   const strings = ['serverUrl', 'deviceCheckUrl', 'deviceId', 'privateKeyPem', 'certificatePem', 'enrolledAt'] as const;
-  if (!state || state.version !== 1 || strings.some((key) => typeof state[key] !== 'string') || !Array.isArray(state.chainPem)) {
+  if (
+    !state ||
+    state.version !== 1 ||
+    strings.some((key) => typeof state[key] !== 'string') ||
+    !Array.isArray(state.chainPem)
+  ) {
     throw damaged('missing fields');
   }
   return state as AgentState;

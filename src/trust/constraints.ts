@@ -47,8 +47,12 @@ export function checkValidity(certificate: x509.X509Certificate, now: Date, role
 
 /** Refuses a certificate carrying a critical extension Latchkey does not process. */
 export function checkCriticalExtensions(certificate: x509.X509Certificate, role: string): ConstraintViolation | null {
-  const unknown = certificate.extensions.find((extension) => extension.critical && !UNDERSTOOD_EXTENSIONS.has(extension.type));
-  return unknown ? violation('critical-extension', `the ${role} has an unsupported critical extension ${unknown.type}`) : null;
+  const unknown = certificate.extensions.find(
+    (extension) => extension.critical && !UNDERSTOOD_EXTENSIONS.has(extension.type),
+  );
+  return unknown
+    ? violation('critical-extension', `the ${role} has an unsupported critical extension ${unknown.type}`)
+    : null;
 }
 
 /**
@@ -63,9 +67,13 @@ export function checkIssuer(
   signsCrls = false,
 ): ConstraintViolation | null {
   const constraints = certificate.getExtension(x509.BasicConstraintsExtension);
-  if (!constraints?.ca) return violation('not-ca', `the ${role} is not a CA certificate (basicConstraints CA flag missing)`);
+  if (!constraints?.ca)
+    return violation('not-ca', `the ${role} is not a CA certificate (basicConstraints CA flag missing)`);
   if (constraints.pathLength !== undefined && constraints.pathLength < intermediatesBelow) {
-    return violation('path-length', `the ${role} allows ${constraints.pathLength} intermediate CAs below it, the chain has ${intermediatesBelow}`);
+    return violation(
+      'path-length',
+      `the ${role} allows ${constraints.pathLength} intermediate CAs below it, the chain has ${intermediatesBelow}`,
+    );
   }
   const keyUsage = certificate.getExtension(x509.KeyUsagesExtension);
   if (keyUsage && !(keyUsage.usages & x509.KeyUsageFlags.keyCertSign)) {
@@ -89,7 +97,10 @@ export function checkDeviceLeaf(certificate: x509.X509Certificate): ConstraintVi
   }
   const extendedKeyUsage = certificate.getExtension(x509.ExtendedKeyUsageExtension);
   if (!extendedKeyUsage?.usages.includes(x509.ExtendedKeyUsage.clientAuth)) {
-    return violation('extended-key-usage', 'the device certificate is not valid for TLS client authentication (clientAuth)');
+    return violation(
+      'extended-key-usage',
+      'the device certificate is not valid for TLS client authentication (clientAuth)',
+    );
   }
   return checkCriticalExtensions(certificate, role);
 }

@@ -71,7 +71,9 @@ function parseCsr(pem: unknown, maxPemBytes: number): x509.Pkcs10CertificateRequ
   try {
     return new x509.Pkcs10CertificateRequest(block.rawData);
   } catch (cause) {
-    throw new CsrError('ERR_CSR_MALFORMED', 'the certificate request is truncated or not valid DER', { cause: String(cause) });
+    throw new CsrError('ERR_CSR_MALFORMED', 'the certificate request is truncated or not valid DER', {
+      cause: String(cause),
+    });
   }
 }
 
@@ -80,7 +82,9 @@ function checkKey(publicKey: x509.PublicKey, policy: CsrLimits): DeviceKeyAlgori
   if (algorithm.name === 'ECDSA') {
     const curve = (algorithm as EcKeyAlgorithm).namedCurve;
     if (curve !== 'P-256' && curve !== 'P-384') {
-      throw new CsrError('ERR_CSR_UNSUPPORTED_KEY', `ECDSA curve ${curve} is not supported (use P-256 or P-384)`, { curve });
+      throw new CsrError('ERR_CSR_UNSUPPORTED_KEY', `ECDSA curve ${curve} is not supported (use P-256 or P-384)`, {
+        curve,
+      });
     }
     if (!policy.curves.includes(curve)) {
       throw new CsrError('ERR_CSR_UNSUPPORTED_KEY', `ECDSA curve ${curve} is not allowed`, { curve });
@@ -90,16 +94,26 @@ function checkKey(publicKey: x509.PublicKey, policy: CsrLimits): DeviceKeyAlgori
   if (algorithm.name === 'RSASSA-PKCS1-v1_5') {
     const bits = (algorithm as RsaKeyAlgorithm).modulusLength;
     if (bits < policy.minRsaBits) {
-      throw new CsrError('ERR_CSR_WEAK_KEY', `RSA keys must have at least ${policy.minRsaBits} bits, this one has ${bits}`, { bits });
+      throw new CsrError(
+        'ERR_CSR_WEAK_KEY',
+        `RSA keys must have at least ${policy.minRsaBits} bits, this one has ${bits}`,
+        { bits },
+      );
     }
     if (bits > policy.maxRsaBits) {
-      throw new CsrError('ERR_CSR_UNSUPPORTED_KEY', `RSA keys over ${policy.maxRsaBits} bits are not supported`, { bits });
+      throw new CsrError('ERR_CSR_UNSUPPORTED_KEY', `RSA keys over ${policy.maxRsaBits} bits are not supported`, {
+        bits,
+      });
     }
     return `RSA-${bits}`;
   }
-  throw new CsrError('ERR_CSR_UNSUPPORTED_KEY', `keys of type ${algorithm.name} are not supported (use ECDSA P-256/P-384 or RSA)`, {
-    algorithm: algorithm.name,
-  });
+  throw new CsrError(
+    'ERR_CSR_UNSUPPORTED_KEY',
+    `keys of type ${algorithm.name} are not supported (use ECDSA P-256/P-384 or RSA)`,
+    {
+      algorithm: algorithm.name,
+    },
+  );
 }
 
 /** The key's WebCrypto algorithm; a key type the library cannot even name is unsupported. */
@@ -107,6 +121,8 @@ function keyAlgorithm(publicKey: x509.PublicKey): Algorithm {
   try {
     return publicKey.algorithm;
   } catch (cause) {
-    throw new CsrError('ERR_CSR_UNSUPPORTED_KEY', 'the key type of the certificate request is not supported', { cause: String(cause) });
+    throw new CsrError('ERR_CSR_UNSUPPORTED_KEY', 'the key type of the certificate request is not supported', {
+      cause: String(cause),
+    });
   }
 }

@@ -6,7 +6,9 @@ import { x509 } from './x509.js';
 /** Lowercase hex SHA-256 of the DER SubjectPublicKeyInfo of `publicKey`. */
 export async function spkiSha256(publicKey: x509.PublicKey | CryptoKey): Promise<string> {
   const spki =
-    publicKey instanceof x509.PublicKey ? publicKey.rawData : await globalThis.crypto.subtle.exportKey('spki', publicKey);
+    publicKey instanceof x509.PublicKey
+      ? publicKey.rawData
+      : await globalThis.crypto.subtle.exportKey('spki', publicKey);
   return toHex(await globalThis.crypto.subtle.digest('SHA-256', spki));
 }
 

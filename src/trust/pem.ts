@@ -16,9 +16,7 @@ export function joinPem(blocks: readonly string[]): string {
 
 /** Splits a PEM bundle into its blocks (each normalised to end in a newline), in order. */
 export function splitPem(bundle: string): string[] {
-  return x509.PemConverter.decodeWithHeaders(bundle).map((block) =>
-    toPem(block.rawData, block.type as PemLabel),
-  );
+  return x509.PemConverter.decodeWithHeaders(bundle).map((block) => toPem(block.rawData, block.type as PemLabel));
 }
 
 /** The type label of every block in `text`, in order ("CERTIFICATE", "PRIVATE KEY", ...). */

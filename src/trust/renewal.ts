@@ -26,11 +26,19 @@ export function renewalWindow(notBefore: Date, notAfter: Date, fraction = DEFAUL
     });
   }
   const lifetime = notAfter.getTime() - notBefore.getTime();
-  return { opensAt: new Date(notBefore.getTime() + Math.round(lifetime * fraction)), closesAt: new Date(notAfter.getTime()) };
+  return {
+    opensAt: new Date(notBefore.getTime() + Math.round(lifetime * fraction)),
+    closesAt: new Date(notAfter.getTime()),
+  };
 }
 
 /** Where `now` falls: before the window, inside it, or past the certificate's expiry. */
-export function renewalStatus(notBefore: Date, notAfter: Date, now: Date, fraction = DEFAULT_RENEWAL_FRACTION): RenewalStatus {
+export function renewalStatus(
+  notBefore: Date,
+  notAfter: Date,
+  now: Date,
+  fraction = DEFAULT_RENEWAL_FRACTION,
+): RenewalStatus {
   const window = renewalWindow(notBefore, notAfter, fraction);
   if (now.getTime() > window.closesAt.getTime()) return 'expired';
   return now.getTime() >= window.opensAt.getTime() ? 'due' : 'not-due';

@@ -7,7 +7,7 @@ const HEX = /^[0-9a-f]+$/;
 /** A fresh serial: 16 random octets, top bit clear (positive) and first octet non-zero, as 32 hex digits. */
 export function randomSerial(): string {
   const octets = globalThis.crypto.getRandomValues(new Uint8Array(16));
-  octets[0] = (octets[0]! & 0x7f) || 0x01;
+  octets[0] = octets[0]! & 0x7f || 0x01;
   return Buffer.from(octets).toString('hex');
 }
 

@@ -81,15 +81,22 @@ const CODES: Record<ConstraintProblem, DeviceCertificateFailureCode> = {
   'critical-extension': 'ERR_CERT_CRITICAL_EXTENSION',
 };
 
-const refuse = (code: DeviceCertificateFailureCode, reason: string): RefusedDeviceCertificate => ({ ok: false, code, reason });
-const fromViolation = (violation: ConstraintViolation): RefusedDeviceCertificate => refuse(CODES[violation.problem], violation.reason);
+const refuse = (code: DeviceCertificateFailureCode, reason: string): RefusedDeviceCertificate => ({
+  ok: false,
+  code,
+  reason,
+});
+const fromViolation = (violation: ConstraintViolation): RefusedDeviceCertificate =>
+  refuse(CODES[violation.problem], violation.reason);
 
 /**
  * Verifies `leaf` → one of our intermediates → our root at `now`; returns the device id, serial and key
  * fingerprint, or a refusal with a stable code. Never throws for a bad certificate; does not consult
  * revocation.
  */
-export async function verifyDeviceCertificateChain(input: VerifyDeviceCertificateInput): Promise<DeviceCertificateVerification> {
+export async function verifyDeviceCertificateChain(
+  input: VerifyDeviceCertificateInput,
+): Promise<DeviceCertificateVerification> {
   const parsed = parseAll(input);
   if ('ok' in parsed) return parsed;
   try {
@@ -139,7 +146,9 @@ export function deviceCertificateError(refusal: RefusedDeviceCertificate): Authe
 
 function parseAll(
   input: VerifyDeviceCertificateInput,
-): { leaf: x509.X509Certificate; root: x509.X509Certificate; intermediates: x509.X509Certificate[] } | RefusedDeviceCertificate {
+):
+  | { leaf: x509.X509Certificate; root: x509.X509Certificate; intermediates: x509.X509Certificate[] }
+  | RefusedDeviceCertificate {
   let leaf: x509.X509Certificate;
   try {
     leaf = parseCertificate(input.leaf);
@@ -167,7 +176,10 @@ async function findIssuer(
     if (await signedBy(leaf, candidate)) return candidate;
   }
   if (named.length === 0) {
-    return refuse('ERR_CERT_UNTRUSTED_CHAIN', `the device certificate was not issued by the Latchkey device CA (issuer ${leaf.issuer})`);
+    return refuse(
+      'ERR_CERT_UNTRUSTED_CHAIN',
+      `the device certificate was not issued by the Latchkey device CA (issuer ${leaf.issuer})`,
+    );
   }
   const ourKey = named.some((candidate) => sameKeyIdentifier(leaf, candidate));
   return ourKey
@@ -186,7 +198,10 @@ function deviceIdOf(leaf: x509.X509Certificate): string | RefusedDeviceCertifica
   const names = leaf.getExtension(x509.SubjectAlternativeNameExtension)?.names.items ?? [];
   const urns = names.filter((name) => name.type === 'url' && name.value.startsWith(DEVICE_URN_PREFIX));
   if (urns.length !== 1) {
-    return refuse('ERR_CERT_DEVICE_ID', `the device certificate must name exactly one ${DEVICE_URN_PREFIX}<id>, it names ${urns.length}`);
+    return refuse(
+      'ERR_CERT_DEVICE_ID',
+      `the device certificate must name exactly one ${DEVICE_URN_PREFIX}<id>, it names ${urns.length}`,
+    );
   }
   const id = parseDeviceUrn(urns[0]!.value);
   return id ?? refuse('ERR_CERT_DEVICE_ID', 'the device certificate has a malformed device URN');

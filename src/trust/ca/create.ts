@@ -99,9 +99,13 @@ export async function createDeviceCa(
 }
 
 /** AKI naming `issuer`'s key: its SKI when present (so path builders match), else computed from its key. */
-export async function authorityKeyIdentifier(issuer: x509.X509Certificate): Promise<x509.AuthorityKeyIdentifierExtension> {
+export async function authorityKeyIdentifier(
+  issuer: x509.X509Certificate,
+): Promise<x509.AuthorityKeyIdentifierExtension> {
   const ski = issuer.getExtension(x509.SubjectKeyIdentifierExtension);
-  return ski ? new x509.AuthorityKeyIdentifierExtension(ski.keyId) : x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey);
+  return ski
+    ? new x509.AuthorityKeyIdentifierExtension(ski.keyId)
+    : x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey);
 }
 
 function caExtensions(pathLength: number): x509.Extension[] {
@@ -133,7 +137,16 @@ function addYears(date: Date, years: number): Date {
   return result;
 }
 
-async function generated(certificate: x509.X509Certificate, keys: CryptoKeyPair, signer: CaSigner): Promise<GeneratedCa> {
+async function generated(
+  certificate: x509.X509Certificate,
+  keys: CryptoKeyPair,
+  signer: CaSigner,
+): Promise<GeneratedCa> {
   const pkcs8 = await globalThis.crypto.subtle.exportKey('pkcs8', keys.privateKey);
-  return { certificate, certificatePem: toPem(certificate.rawData, 'CERTIFICATE'), privateKeyPem: toPem(pkcs8, 'PRIVATE KEY'), signer };
+  return {
+    certificate,
+    certificatePem: toPem(certificate.rawData, 'CERTIFICATE'),
+    privateKeyPem: toPem(pkcs8, 'PRIVATE KEY'),
+    signer,
+  };
 }

@@ -37,6 +37,8 @@ export interface RevokedCertificate {
   serial: string;
   revokedAt: Date;
   reason?: RevocationReason;
+  /** The certificate's notAfter: once it has passed, the entry is left out (RFC 5280 §3.3 allows it). */
+  notAfter?: Date;
 }
 
 export interface BuildCrlInput {
@@ -50,13 +52,17 @@ export interface BuildCrlInput {
 }
 
 export interface BuiltCrl {
-  der: Uint8Array;
+  der: Uint8Array<ArrayBuffer>;
   pem: string;
   thisUpdate: Date;
   nextUpdate: Date;
 }
 
-/** Builds a v2 CRL signed by the intermediate: AKI, CRL number, one entry per revoked serial (with reason). */
+/**
+ * Builds a v2 CRL signed by the intermediate: AKI, CRL number, one entry per revoked serial (with reason)
+ * whose certificate has not expired. Cost grows faster than linearly in @peculiar/x509 (about 0.2 s for
+ * 1,000 entries): build it when revocations change or nextUpdate nears, and serve the cached DER.
+ */
 export async function buildCrl(input: BuildCrlInput): Promise<BuiltCrl> {
   const hours = input.nextUpdateHours ?? 24;
   if (!Number.isFinite(hours) || hours <= 0 || hours > 24 * 31) {
@@ -70,12 +76,17 @@ export async function buildCrl(input: BuildCrlInput): Promise<BuiltCrl> {
       thisUpdate: input.now,
       nextUpdate,
       extensions: [await authorityKeyIdentifier(input.ca.intermediate), crlNumberExtension(input.crlNumber)],
-      entries: entries(input.revoked),
+      entries: entries(input.revoked.filter((entry) => !entry.notAfter || entry.notAfter >= input.now)),
       ...signing.params,
     },
     signing.crypto,
   );
-  return { der: new Uint8Array(crl.rawData), pem: toPem(crl.rawData, 'X509 CRL'), thisUpdate: crl.thisUpdate, nextUpdate };
+  return {
+    der: new Uint8Array(crl.rawData),
+    pem: toPem(crl.rawData, 'X509 CRL'),
+    thisUpdate: crl.thisUpdate,
+    nextUpdate,
+  };
 }
 
 function entries(revoked: readonly RevokedCertificate[]): x509.X509CrlEntryParams[] {
@@ -92,6 +103,9 @@ function entries(revoked: readonly RevokedCertificate[]): x509.X509CrlEntryParam
 
 function crlNumberExtension(crlNumber: bigint | number): x509.Extension {
   const value = BigInt(crlNumber);
-  if (value < 0n || value >= 2n ** 159n) throw new TrustParameterError('CRL number must be a non-negative integer of at most 20 octets', { crlNumber: String(crlNumber) });
+  if (value < 0n || value >= 2n ** 159n)
+    throw new TrustParameterError('CRL number must be a non-negative integer of at most 20 octets', {
+      crlNumber: String(crlNumber),
+    });
   return new x509.Extension(CRL_NUMBER_OID, false, asn1js.Integer.fromBigInt(value).toBER());
 }

@@ -27,7 +27,12 @@ const CODES: Record<ConstraintViolation['problem'], CaErrorCode> = {
  * intermediate's private key (PKCS#8 PEM; SEC1 "EC PRIVATE KEY" and PKCS#1 "RSA PRIVATE KEY" are converted)
  * matching the intermediate certificate. Throws CaError on the first problem found.
  */
-export async function importCa(rootPem: string, intermediatePem: string, intermediateKeyPem: string, now: Date): Promise<IssuingCa> {
+export async function importCa(
+  rootPem: string,
+  intermediatePem: string,
+  intermediateKeyPem: string,
+  now: Date,
+): Promise<IssuingCa> {
   const intermediate = parseCa(intermediatePem, 'intermediate CA');
   const signer = await signerFromPrivateKeyPem(intermediateKeyPem, intermediate);
   return loadIssuingCa({ root: rootPem, intermediate, signer, now });
@@ -62,7 +67,9 @@ export async function signerFromPrivateKeyPem(pem: string, certificate: x509.X50
     const publicKey = await certificate.publicKey.export(algorithm, ['verify']);
     return webCryptoSigner(privateKey, publicKey);
   } catch (cause) {
-    throw new CaError('ERR_CA_KEY_MISMATCH', 'the private key does not fit the intermediate CA certificate', { cause: String(cause) });
+    throw new CaError('ERR_CA_KEY_MISMATCH', 'the private key does not fit the intermediate CA certificate', {
+      cause: String(cause),
+    });
   }
 }
 
@@ -73,7 +80,11 @@ async function checkRoot(root: x509.X509Certificate, now: Date): Promise<void> {
   refuse(checkIssuer(root, 'root CA', 1) ?? checkValidity(root, now, 'root CA'));
 }
 
-async function checkIntermediate(intermediate: x509.X509Certificate, root: x509.X509Certificate, now: Date): Promise<void> {
+async function checkIntermediate(
+  intermediate: x509.X509Certificate,
+  root: x509.X509Certificate,
+  now: Date,
+): Promise<void> {
   if (intermediate.equal(root)) {
     throw new CaError('ERR_CA_NOT_ISSUED_BY_ROOT', 'the intermediate CA certificate is the root itself');
   }
@@ -97,7 +108,10 @@ function parseCa(input: CertificateInput, role: string): x509.X509Certificate {
 
 function pkcs8Der(pem: string): ArrayBuffer {
   if (/ENCRYPTED/.test(pem)) {
-    throw new CaError('ERR_CA_KEY_UNSUPPORTED', 'the private key is encrypted: decrypt it first (openssl pkey -in KEY -out PLAIN)');
+    throw new CaError(
+      'ERR_CA_KEY_UNSUPPORTED',
+      'the private key is encrypted: decrypt it first (openssl pkey -in KEY -out PLAIN)',
+    );
   }
   try {
     return toArrayBuffer(createPrivateKey({ key: pem, format: 'pem' }).export({ type: 'pkcs8', format: 'der' }));
@@ -109,5 +123,8 @@ function pkcs8Der(pem: string): ArrayBuffer {
 function importAlgorithm(keyAlgorithm: Algorithm): EcKeyImportParams | RsaHashedImportParams {
   if (keyAlgorithm.name === 'ECDSA') return { name: 'ECDSA', namedCurve: (keyAlgorithm as EcKeyAlgorithm).namedCurve };
   if (keyAlgorithm.name === 'RSASSA-PKCS1-v1_5') return { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-  throw new CaError('ERR_CA_KEY_UNSUPPORTED', `CA keys of type ${keyAlgorithm.name} are not supported (use ECDSA or RSA)`);
+  throw new CaError(
+    'ERR_CA_KEY_UNSUPPORTED',
+    `CA keys of type ${keyAlgorithm.name} are not supported (use ECDSA or RSA)`,
+  );
 }

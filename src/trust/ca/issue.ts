@@ -51,7 +51,8 @@ export interface IssuedDeviceCertificate {
 export async function issueDeviceCertificate(input: IssueDeviceCertificateInput): Promise<IssuedDeviceCertificate> {
   const { ca, now } = input;
   const caProblem = checkValidity(ca.intermediate, now, 'intermediate CA');
-  if (caProblem) throw new CaError(caProblem.problem === 'expired' ? 'ERR_CA_EXPIRED' : 'ERR_CA_NOT_YET_VALID', caProblem.reason);
+  if (caProblem)
+    throw new CaError(caProblem.problem === 'expired' ? 'ERR_CA_EXPIRED' : 'ERR_CA_NOT_YET_VALID', caProblem.reason);
   const serial = input.serial === undefined ? randomSerial() : normalizeSerial(input.serial);
   const publicKey = await x509.PublicKey.create(input.publicKey);
   const requestedEnd = new Date(now.getTime() + lifetimeDays(input.lifetimeDays) * DAY_MS);

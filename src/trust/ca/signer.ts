@@ -81,8 +81,12 @@ export function x509SigningParams(signer: CaSigner): X509SigningParams {
       throw new CaSignerUnavailableError('the CA signing key could not sign', cause);
     }
   };
-  const subtle = new Proxy(base.subtle, { get: (target, property) => (property === 'sign' ? sign : bound(target, property)) });
-  const crypto = new Proxy(base, { get: (target, property) => (property === 'subtle' ? subtle : bound(target, property)) });
+  const subtle = new Proxy(base.subtle, {
+    get: (target, property) => (property === 'sign' ? sign : bound(target, property)),
+  });
+  const crypto = new Proxy(base, {
+    get: (target, property) => (property === 'subtle' ? subtle : bound(target, property)),
+  });
   return { params: { signingKey: signer.publicKey, signingAlgorithm: signer.signatureAlgorithm }, crypto };
 }
 

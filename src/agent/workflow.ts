@@ -1,0 +1,341 @@
+// The agent's commands as functions: enroll, renew, status, remove and export-p12. Each gathers facts
+// (state, clock, OS), calls the pure trust code and the server, acts on disk, NSS and the browser policy,
+// and returns an exit code with the lines to print. The CLI front end only parses flags and prints.
+import { createPublicKey } from 'node:crypto';
+import path from 'node:path';
+import { LatchkeyError } from '../errors.js';
+import { parseCertificate } from '../trust/certificate-input.js';
+import { joinPem } from '../trust/pem.js';
+import { DEFAULT_RENEWAL_FRACTION, renewalStatus, renewalWindow } from '../trust/renewal.js';
+import { x509 } from '../trust/x509.js';
+import { writeChromePolicy, removeChromePolicy } from './chrome-policy.js';
+import { AgentRequestError, type CertificateResponse, requestEnrollment, requestRenewal } from './client.js';
+import { AGENT_EXIT, type AgentExitCode } from './exit-codes.js';
+import { newDeviceKey } from './keys.js';
+import { installIntoNss, type NssOptions, NSS_NICKNAME, removeLatchkeyFromNss } from './nss.js';
+import { buildPkcs12 } from './pkcs12.js';
+import { collectPosture, type DevicePosture } from './posture.js';
+import { type AgentState, loadAgentState, removeAgentState, saveAgentState, writeFileAtomic } from './state.js';
+
+/** Server error code for a renewal that is refused only because it is not due yet. */
+export const RENEWAL_NOT_DUE_CODE = 'ERR_RENEWAL_NOT_DUE';
+/** Port of the device-check listener when the server does not name its URL. */
+const DEFAULT_DEVICE_CHECK_PORT = '8444';
+
+export interface AgentEnvironment {
+  stateDir: string;
+  /** NSS database to install into; `false` skips NSS (e.g. on macOS/Windows: use export-p12). */
+  nss: NssOptions | false;
+  /** Chrome/Chromium policy directory; `false` skips writing the policy. */
+  chromePolicyDir: string | false;
+  now: () => Date;
+  /** Posture source (default: read from the OS). */
+  posture?: () => Promise<DevicePosture>;
+  /** Server calls (default: the real HTTP client); tests substitute them. */
+  server?: { requestEnrollment: typeof requestEnrollment; requestRenewal: typeof requestRenewal };
+}
+
+/** What a command did: the exit code and the lines to print, in order. */
+export interface AgentReport {
+  exitCode: AgentExitCode;
+  lines: string[];
+}
+
+export interface EnrollOptions {
+  serverUrl: string;
+  token: string;
+  /** Device-check URL if the server does not send it (default: server host on port 8444). */
+  deviceCheckUrl?: string;
+  /** Extra CA (PEM) for the server's TLS certificate. */
+  serverCaPem?: string;
+}
+
+/** `latchkey-agent enroll`: new key, CSR + token + posture to /device/enroll, then store and install. */
+export async function enroll(options: EnrollOptions, env: AgentEnvironment): Promise<AgentReport> {
+  const lines: string[] = [];
+  return guarded(lines, async () => {
+    const posture = await (env.posture ?? collectPosture)();
+    const key = await newDeviceKey(posture.hostname);
+    const response = await server(env).requestEnrollment(
+      options.serverUrl,
+      { token: options.token, csr: key.csrPem, posture },
+      { serverCaPem: options.serverCaPem },
+    );
+    checkIssued(response, key.privateKeyPem);
+    const now = env.now().toISOString();
+    const state: AgentState = {
+      version: 1,
+      serverUrl: options.serverUrl,
+      deviceCheckUrl: response.deviceCheckUrl ?? options.deviceCheckUrl ?? deriveDeviceCheckUrl(options.serverUrl),
+      deviceId: response.deviceId,
+      privateKeyPem: key.privateKeyPem,
+      certificatePem: response.certificate,
+      chainPem: response.chain,
+      ...(options.serverCaPem ? { serverCaPem: options.serverCaPem } : {}),
+      enrolledAt: now,
+    };
+    lines.push(`enrolled device ${state.deviceId}; certificate valid until ${response.notAfter}`);
+    return install(state, env, lines);
+  });
+}
+
+export interface RenewOptions {
+  /** Renew even if not due. */
+  force?: boolean;
+  /** Generate a new key and send a CSR (default: re-certify the current key). */
+  newKey?: boolean;
+  /** Fraction of the lifetime after which renewal is due (default 2/3). */
+  fraction?: number;
+  /** When not due, still ask the server (learns at once that distribution was switched off). */
+  checkServer?: boolean;
+}
+
+/** `latchkey-agent renew`: does nothing before the renewal window unless forced; exit codes in exit-codes.ts. */
+export async function renew(options: RenewOptions, env: AgentEnvironment): Promise<AgentReport> {
+  const lines: string[] = [];
+  return guarded(lines, async () => {
+    const state = await enrolledState(env);
+    const certificate = parseCertificate(state.certificatePem);
+    const now = env.now();
+    const fraction = options.fraction ?? DEFAULT_RENEWAL_FRACTION;
+    const status = renewalStatus(certificate.notBefore, certificate.notAfter, now, fraction);
+    if (status === 'expired') {
+      lines.push(`the certificate expired at ${certificate.notAfter.toISOString()}: enroll again with a new token`);
+      return AGENT_EXIT.refused;
+    }
+    const due = status === 'due' || options.force === true;
+    if (!due && !options.checkServer) {
+      const opensAt = renewalWindow(certificate.notBefore, certificate.notAfter, fraction).opensAt;
+      lines.push(`renewal not due until ${opensAt.toISOString()}`);
+      return AGENT_EXIT.ok;
+    }
+    const key = options.newKey && due ? await newDeviceKey() : null;
+    let response: CertificateResponse | null;
+    try {
+      response = await renewOrNotDue(state, key?.csrPem, env, lines);
+    } catch (error) {
+      if (!(error instanceof AgentRequestError && error.outcome === 'distribution-off')) throw error;
+      lines.push('certificate distribution is switched off: removing the device certificate');
+      await uninstall(env, lines);
+      return AGENT_EXIT.distributionOff;
+    }
+    if (!response) return AGENT_EXIT.ok;
+    const privateKeyPem = key?.privateKeyPem ?? state.privateKeyPem;
+    checkIssued(response, privateKeyPem, state.deviceId);
+    const renewed: AgentState = {
+      ...state,
+      privateKeyPem,
+      certificatePem: response.certificate,
+      chainPem: response.chain,
+      deviceCheckUrl: response.deviceCheckUrl ?? state.deviceCheckUrl,
+      renewedAt: now.toISOString(),
+    };
+    lines.push(`renewed; certificate valid until ${response.notAfter}${key ? ' (new key)' : ''}`);
+    return install(renewed, env, lines);
+  });
+}
+
+/** `latchkey-agent status`: enrollment, certificate validity and renewal window. */
+export async function status(env: AgentEnvironment, fraction = DEFAULT_RENEWAL_FRACTION): Promise<AgentReport> {
+  const state = await loadAgentState(env.stateDir);
+  if (!state) return { exitCode: AGENT_EXIT.localError, lines: ['not enrolled'] };
+  const certificate = parseCertificate(state.certificatePem);
+  const window = renewalWindow(certificate.notBefore, certificate.notAfter, fraction);
+  return {
+    exitCode: AGENT_EXIT.ok,
+    lines: [
+      `device ${state.deviceId} enrolled at ${state.serverUrl} on ${state.enrolledAt}`,
+      `certificate ${certificate.subjectName.getField('CN')[0] ?? ''} (serial ${certificate.serialNumber})`,
+      `valid ${certificate.notBefore.toISOString()} to ${certificate.notAfter.toISOString()}; issuer ${certificate.issuer}`,
+      `renewal ${renewalStatus(certificate.notBefore, certificate.notAfter, env.now(), fraction)}; window opens ${window.opensAt.toISOString()}`,
+      `device check ${state.deviceCheckUrl}; state ${env.stateDir}`,
+    ],
+  };
+}
+
+/** `latchkey-agent remove`: deletes the NSS entries, the browser policy and the state (key included). */
+export async function remove(env: AgentEnvironment): Promise<AgentReport> {
+  const lines: string[] = [];
+  return guarded(lines, async () => {
+    await uninstall(env, lines);
+    return AGENT_EXIT.ok;
+  });
+}
+
+/** `latchkey-agent export-p12 --out FILE`: writes key and chain as a password-protected PKCS#12 (0600). */
+export async function exportP12(
+  options: { out: string; password: string },
+  env: AgentEnvironment,
+): Promise<AgentReport> {
+  const lines: string[] = [];
+  return guarded(lines, async () => {
+    const state = await enrolledState(env);
+    const pkcs12 = await buildPkcs12({
+      privateKeyPem: state.privateKeyPem,
+      certificatePem: state.certificatePem,
+      chainPem: state.chainPem,
+      password: options.password,
+      friendlyName: NSS_NICKNAME,
+    });
+    const out = path.resolve(options.out);
+    await writeFileAtomic(out, pkcs12);
+    lines.push(`wrote PKCS#12 (key and ${state.chainPem.length + 1} certificates) to ${out}`);
+    return AGENT_EXIT.ok;
+  });
+}
+
+/** `latchkey-agent policy`: (re)writes only the browser policy from the stored enrollment (e.g. as root). */
+export async function policy(env: AgentEnvironment & { chromePolicyDir: string }): Promise<AgentReport> {
+  const lines: string[] = [];
+  return guarded(lines, async () => {
+    const file = await writePolicyFor(await enrolledState(env), env.chromePolicyDir);
+    lines.push(`wrote the Chrome/Chromium certificate auto-select policy to ${file}`);
+    return AGENT_EXIT.ok;
+  });
+}
+
+/** The device-check URL when nobody named it: the server's host on port 8444. */
+export function deriveDeviceCheckUrl(serverUrl: string): string {
+  const url = new URL(serverUrl);
+  url.port = DEFAULT_DEVICE_CHECK_PORT;
+  url.pathname = '/';
+  url.search = '';
+  url.hash = '';
+  return url.origin;
+}
+
+async function renewOrNotDue(
+  state: AgentState,
+  csr: string | undefined,
+  env: AgentEnvironment,
+  lines: string[],
+): Promise<CertificateResponse | null> {
+  try {
+    return await server(env).requestRenewal(state.deviceCheckUrl, csr ? { csr } : {}, {
+      certificateChainPem: joinPem([state.certificatePem, ...state.chainPem]),
+      privateKeyPem: state.privateKeyPem,
+      serverCaPem: state.serverCaPem,
+    });
+  } catch (error) {
+    if (error instanceof AgentRequestError && error.code === RENEWAL_NOT_DUE_CODE) {
+      lines.push('renewal not due (server)');
+      return null;
+    }
+    throw error;
+  }
+}
+
+async function install(state: AgentState, env: AgentEnvironment, lines: string[]): Promise<AgentExitCode> {
+  lines.push(`wrote key and certificates to ${await saveAgentState(env.stateDir, state)}`);
+  if (env.nss) {
+    const installed = await installIntoNss({
+      ...env.nss,
+      privateKeyPem: state.privateKeyPem,
+      certificatePem: state.certificatePem,
+      chainPem: state.chainPem,
+    });
+    lines.push(`installed "${installed.nickname}" into the NSS database ${installed.dir}`);
+  }
+  if (env.chromePolicyDir) {
+    try {
+      const file = await writePolicyFor(state, env.chromePolicyDir);
+      lines.push(`wrote the Chrome/Chromium certificate auto-select policy to ${file}`);
+    } catch (error) {
+      if (!isPermissionError(error)) throw error;
+      lines.push(
+        `could not write the browser policy to ${env.chromePolicyDir} (needs root): run "latchkey-agent policy" as root, or pass another --policy-dir`,
+      );
+    }
+  }
+  return AGENT_EXIT.ok;
+}
+
+/** Writes the auto-select policy for the stored certificate's issuer CN and device-check origin. */
+async function writePolicyFor(state: AgentState, directory: string): Promise<string> {
+  const issuer = parseCertificate(state.certificatePem).issuerName.getField('CN')[0] ?? '';
+  return writeChromePolicy({ deviceCheckUrl: state.deviceCheckUrl, issuerCommonName: issuer, directory });
+}
+
+async function uninstall(env: AgentEnvironment, lines: string[]): Promise<void> {
+  if (env.nss) {
+    const removed = await removeLatchkeyFromNss(env.nss);
+    lines.push(
+      removed.length
+        ? `removed ${removed.map((name) => `"${name}"`).join(', ')} from the NSS database`
+        : 'nothing to remove from the NSS database',
+    );
+  }
+  if (env.chromePolicyDir) {
+    try {
+      lines.push(`removed the browser policy ${await removeChromePolicy(env.chromePolicyDir)}`);
+    } catch (error) {
+      if (!isPermissionError(error)) throw error;
+      lines.push(`could not remove the browser policy in ${env.chromePolicyDir} (needs root)`);
+    }
+  }
+  await removeAgentState(env.stateDir);
+  lines.push(`removed the device key and certificates from ${env.stateDir}`);
+}
+
+/** Runs a command body; maps server refusals and local LatchkeyErrors to exit codes and lines. */
+async function guarded(lines: string[], body: () => Promise<AgentExitCode>): Promise<AgentReport> {
+  try {
+    return { exitCode: await body(), lines };
+  } catch (error) {
+    if (error instanceof AgentRequestError) {
+      lines.push(error.message);
+      return { exitCode: error.exitCode, lines };
+    }
+    if (error instanceof LatchkeyError) {
+      lines.push(error.message);
+      return { exitCode: AGENT_EXIT.localError, lines };
+    }
+    throw error;
+  }
+}
+
+async function enrolledState(env: AgentEnvironment): Promise<AgentState> {
+  const state = await loadAgentState(env.stateDir);
+  if (!state)
+    throw new LatchkeyError(
+      'ERR_AGENT_NOT_ENROLLED',
+      `not enrolled (no state in ${env.stateDir}): run latchkey-agent enroll`,
+    );
+  return state;
+}
+
+function server(env: AgentEnvironment): NonNullable<AgentEnvironment['server']> {
+  return env.server ?? { requestEnrollment, requestRenewal };
+}
+
+/** Refuses a response whose certificate is not for our key (or, on renewal, not for our device). */
+function checkIssued(response: CertificateResponse, privateKeyPem: string, deviceId?: string): void {
+  const ours = createPublicKey(privateKeyPem).export({ type: 'spki', format: 'der' });
+  let certificate: x509.X509Certificate;
+  try {
+    certificate = parseCertificate(response.certificate);
+    response.chain.forEach((pem) => parseCertificate(pem));
+  } catch (cause) {
+    throw new AgentRequestError(
+      'unavailable',
+      'ERR_AGENT_RESPONSE',
+      'the server sent a certificate that does not parse',
+      { cause },
+    );
+  }
+  if (!Buffer.from(certificate.publicKey.rawData).equals(ours)) {
+    throw new AgentRequestError('unavailable', 'ERR_AGENT_RESPONSE', 'the server sent a certificate for another key');
+  }
+  if (deviceId !== undefined && response.deviceId !== deviceId) {
+    throw new AgentRequestError(
+      'unavailable',
+      'ERR_AGENT_RESPONSE',
+      'the server renewed the certificate of another device',
+    );
+  }
+}
+
+function isPermissionError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
+}
