@@ -24,6 +24,7 @@ const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string[]; type: 'string'
   { env: 'LATCHKEY_DATABASE_URL', path: ['database', 'url'], type: 'string' },
   { env: 'LATCHKEY_REDIS_URL', path: ['redis', 'url'], type: 'string' },
   { env: 'LATCHKEY_LOG_LEVEL', path: ['log', 'level'], type: 'string' },
+  { env: 'LATCHKEY_POLICIES', path: ['policies', 'file'], type: 'string' },
 ];
 
 export interface LoadOptions {

@@ -2,6 +2,7 @@
 // what values are allowed so that a bad value stops start-up with a message naming it.
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { deviceCheckSchema, deviceTrustSchema } from './device-trust.js';
 
 const port = z.number().int().min(1).max(65535);
 const seconds = z.number().int().positive();
@@ -52,7 +53,8 @@ export const configSchema = z.strictObject({
       }),
     shutdown_grace_seconds: z.number().int().min(0).max(600),
   }),
-  device_check: z.strictObject({ port }),
+  device_check: deviceCheckSchema,
+  device_trust: deviceTrustSchema,
   database: z.strictObject({
     url: z
       .string()
@@ -82,6 +84,14 @@ export const configSchema = z.strictObject({
     grant_ttl_seconds: seconds,
   }),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) }),
+  policies: z.strictObject({
+    file: nullableString,
+    country_database: nullableString,
+    country_header: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name such as CF-IPCountry')
+      .nullable(),
+  }),
 });
 
 type ParsedConfig = z.infer<typeof configSchema>;

@@ -5,30 +5,33 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { errors as oidcErrors, type Provider } from 'oidc-provider';
-import type { SealedBox } from '../crypto/sealed-box.js';
-import { ForbiddenError, InvalidInputError, LatchkeyError } from '../errors.js';
+import type { AccessControl } from '../access/service.js';
+import { capabilitiesOf } from '../access/service.js';
+import { ForbiddenError, InvalidInputError, LatchkeyError, UnavailableError } from '../errors.js';
 import type { CsrfTokens } from '../http/csrf.js';
 import { setPageCsp } from '../http/security-headers.js';
 import type { Logger } from '../log.js';
-import { requestedAcr } from '../oidc/acr.js';
-import type { AuditLog } from '../store/audit.js';
+import { methodsFromAmr, requestedAcr } from '../oidc/acr.js';
+import type { MethodName } from '../policies/index.js';
 import type { ClientRepository } from '../store/clients.js';
-import type { UserRepository } from '../store/users.js';
-import { consentPage, errorPage, loginPage, totpPage } from '../views/pages.js';
-import { nextStep, type FlowStep } from './flow.js';
-import { checkPassword, checkTotpCode, type StepOutcome } from './methods.js';
+import { consentPage, errorPage } from '../views/pages.js';
+import { nextStep } from './flow.js';
+import {
+  methodNamed,
+  SIGN_IN_METHODS,
+  type MethodDeps,
+  type RequestFacts,
+  type SignInMethod,
+  type StepOutcome,
+} from './methods/index.js';
 import type { InteractionState, InteractionStates } from './state.js';
-import type { LoginThrottle } from './throttle.js';
 
-export interface InteractionDeps {
+export interface InteractionDeps extends MethodDeps {
   provider: Provider;
-  users: UserRepository;
   clients: ClientRepository;
-  box: SealedBox;
   csrf: CsrfTokens;
-  throttle: LoginThrottle;
-  audit: AuditLog;
   states: InteractionStates;
+  access: AccessControl;
   log: Logger;
 }
 
@@ -37,10 +40,14 @@ type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 interface Loaded {
   details: Details;
   uid: string;
+  clientId: string;
   clientName: string;
   clientKind: string;
   redirectOrigin: string | undefined;
 }
+
+/** Login-prompt reasons that mean "the session's user is known, but more proof is needed now". */
+export const SESSION_STEP_UP_REASONS = new Set(['policy_not_satisfied']);
 
 const SESSION_GONE =
   'This sign-in page has expired or was opened in a different browser. Return to the application and start signing in again.';
@@ -53,38 +60,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const loaded = await load(ctx, deps);
     if (!loaded) return;
     if (loaded.details.prompt.name === 'consent') return showConsent(ctx, deps, loaded);
-    const state = await seededState(deps, loaded);
-    await proceed(ctx, deps, loaded, state);
-  });
-
-  router.post('/:uid/password', forms, async (ctx) => {
-    const loaded = await loadForPost(ctx, deps);
-    if (!loaded) return;
-    const body = ctx.request.body as Record<string, unknown>;
-    const outcome = await checkPassword(deps, requestFacts(ctx, loaded), body.username, body.password);
-    const state = await deps.states.load(loaded.uid);
-    if (!outcome.ok) return renderMethod(ctx, deps, loaded, 'password', outcome, String(body.username ?? ''));
-    const next: InteractionState = { userId: outcome.userId, methods: { password: nowSeconds() } };
-    if (state.userId && state.userId !== outcome.userId) next.methods = { password: nowSeconds() };
-    await deps.states.save(loaded.uid, next);
-    await proceed(ctx, deps, loaded, next);
-  });
-
-  router.post('/:uid/totp', forms, async (ctx) => {
-    const loaded = await loadForPost(ctx, deps);
-    if (!loaded) return;
-    const state = await deps.states.load(loaded.uid);
-    if (!state.userId || state.methods.password === undefined) return proceed(ctx, deps, loaded, state);
-    const outcome = await checkTotpCode(
-      deps,
-      requestFacts(ctx, loaded),
-      state.userId,
-      (ctx.request.body as Record<string, unknown>).otp,
-    );
-    if (!outcome.ok) return renderMethod(ctx, deps, loaded, 'totp', outcome);
-    state.methods.totp = nowSeconds();
-    await deps.states.save(loaded.uid, state);
-    await proceed(ctx, deps, loaded, state);
+    await proceed(ctx, deps, loaded, await seededState(deps, loaded));
   });
 
   router.post('/:uid/consent', forms, async (ctx) => {
@@ -92,8 +68,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if (!loaded) return;
     if (loaded.details.prompt.name !== 'consent')
       throw new InvalidInputError('ERR_INTERACTION_STEP', 'this sign-in is not waiting for consent');
-    const decision = (ctx.request.body as Record<string, unknown>).decision;
-    if (decision !== 'allow') {
+    if ((ctx.request.body as Record<string, unknown>).decision !== 'allow') {
       await deps.audit.record({ event: 'consent', outcome: 'deny', ...auditFacts(ctx, loaded) });
       return finish(ctx, deps, loaded, { error: 'access_denied', error_description: 'The user did not allow access.' });
     }
@@ -112,25 +87,46 @@ export function interactionRouter(deps: InteractionDeps): Router {
     await finish(ctx, deps, loaded, { error: 'access_denied', error_description: 'The user cancelled the sign-in.' });
   });
 
+  router.post('/:uid/:method', forms, async (ctx) => {
+    const method = methodNamed(ctx.params.method ?? '');
+    if (!method) throw new InvalidInputError('ERR_INTERACTION_METHOD', 'unknown sign-in step');
+    const loaded = await loadForPost(ctx, deps);
+    if (!loaded) return;
+    const state = await deps.states.load(loaded.uid);
+    if (!method.identifies && !state.userId) return proceed(ctx, deps, loaded, state);
+    const body = ctx.request.body as Record<string, unknown>;
+    const outcome = await method.verify(deps, { facts: requestFacts(ctx, loaded), userId: state.userId, body });
+    if (!outcome.ok)
+      return renderMethod(
+        ctx,
+        deps,
+        loaded,
+        method,
+        outcome,
+        typeof body.username === 'string' ? body.username : undefined,
+      );
+    const next: InteractionState =
+      method.identifies && state.userId !== outcome.userId
+        ? { userId: outcome.userId, methods: {} }
+        : { ...state, userId: outcome.userId };
+    next.methods = { ...next.methods, [method.name]: nowSeconds() };
+    await deps.states.save(loaded.uid, next);
+    await proceed(ctx, deps, loaded, next);
+  });
+
   return router;
 }
 
 /** Loads the interaction; renders the "expired" page (no redirect target is known) when it is gone. */
 async function load(ctx: Context, deps: InteractionDeps): Promise<Loaded | undefined> {
-  let details: Details;
+  let details: Details | undefined;
   try {
     details = await deps.provider.interactionDetails(ctx.req, ctx.res);
   } catch (error) {
-    if (error instanceof oidcErrors.SessionNotFound || error instanceof oidcErrors.InvalidRequest) {
-      deps.log.info({ path: ctx.path, ip: ctx.ip, reason: (error as Error).message }, 'interaction not found');
-      ctx.status = 400;
-      ctx.type = 'html';
-      ctx.body = errorPage('Sign-in expired', SESSION_GONE);
-      return undefined;
-    }
-    throw error;
+    if (!(error instanceof oidcErrors.SessionNotFound || error instanceof oidcErrors.InvalidRequest)) throw error;
+    deps.log.info({ path: ctx.path, ip: ctx.ip, reason: (error as Error).message }, 'interaction not found');
   }
-  if (details.uid !== ctx.params.uid) {
+  if (!details || details.uid !== ctx.params.uid) {
     ctx.status = 400;
     ctx.type = 'html';
     ctx.body = errorPage('Sign-in expired', SESSION_GONE);
@@ -142,6 +138,7 @@ async function load(ctx: Context, deps: InteractionDeps): Promise<Loaded | undef
   return {
     details,
     uid: details.uid,
+    clientId,
     clientName: client?.name ?? clientId,
     clientKind: client?.kind ?? 'third_party',
     redirectOrigin: redirectUri ? safeOrigin(redirectUri) : undefined,
@@ -159,53 +156,69 @@ async function loadForPost(ctx: Context, deps: InteractionDeps): Promise<Loaded 
   return loaded;
 }
 
-/** A step-up (acr_values above the session's) keeps the signed-in user and the methods they used. */
+/**
+ * When the session's user is known and only more proof is needed (step-up, sign-in frequency), keep the
+ * user and the methods the session used, dated when the session signed in.
+ */
 async function seededState(deps: InteractionDeps, loaded: Loaded): Promise<InteractionState> {
   const state = await deps.states.load(loaded.uid);
   if (state.userId) return state;
   const { prompt, session } = loaded.details;
-  const onlyStepUp = prompt.reasons.length > 0 && prompt.reasons.every((reason) => reason === 'acr_values_not_met');
-  const amr = (session as { amr?: string[] } | undefined)?.amr ?? [];
-  if (onlyStepUp && session?.accountId && amr.includes('pwd')) {
-    // The password was proven when the session signed in, not now: keep that time (sign-in frequency).
-    const stored = session.cookie ? await deps.provider.Session.find(session.cookie) : undefined;
-    const seeded: InteractionState = {
-      userId: session.accountId,
-      methods: { password: stored?.loginTs ?? nowSeconds() },
-    };
-    await deps.states.save(loaded.uid, seeded);
-    return seeded;
-  }
-  return state;
+  const onlyStepUp = prompt.reasons.length > 0 && prompt.reasons.every((reason) => SESSION_STEP_UP_REASONS.has(reason));
+  if (!onlyStepUp || !session?.accountId) return state;
+  const stored = session.cookie ? await deps.provider.Session.find(session.cookie) : undefined;
+  const at = stored?.loginTs ?? 0;
+  const methods = Object.fromEntries(methodsFromAmr(stored?.amr ?? []).map((m) => [m, at])) as Partial<
+    Record<MethodName, number>
+  >;
+  const seeded: InteractionState = { userId: session.accountId, methods };
+  await deps.states.save(loaded.uid, seeded);
+  return seeded;
 }
 
 async function proceed(ctx: Context, deps: InteractionDeps, loaded: Loaded, state: InteractionState): Promise<void> {
-  const user = state.userId ? await deps.users.findById(state.userId) : undefined;
-  const step: FlowStep = nextStep({
-    user: user && !user.disabled ? { id: user.id, hasTotp: user.totpSecretSealed !== null } : undefined,
+  const found = state.userId ? await deps.users.findById(state.userId) : undefined;
+  const user = found && !found.disabled ? found : undefined;
+  const facts = await deps.access.facts({
+    clientId: loaded.clientId,
+    user,
+    ip: ctx.ip,
+    peerIp: ctx.req.socket.remoteAddress ?? '',
+    headers: ctx.req.headers,
+    userAgent: ctx.get('user-agent') || undefined,
+    methods: state.methods,
+  });
+  const now = nowSeconds();
+  let decision;
+  try {
+    decision = deps.access.decide(facts, now);
+  } catch (error) {
+    if (!(error instanceof UnavailableError)) throw error;
+    deps.log.error({ code: error.code }, 'sign-in refused: no policy set in force');
+    return finish(ctx, deps, loaded, { error: 'temporarily_unavailable', error_description: error.message });
+  }
+  const step = nextStep({
+    decision,
+    user: user ? capabilitiesOf(user) : undefined,
     methods: state.methods,
     requiredAcr: requestedAcr(loaded.details.params.acr_values as string | undefined),
+    registry: SIGN_IN_METHODS,
+    now,
   });
-  if (step.kind === 'method') return renderMethod(ctx, deps, loaded, step.method);
-  if (step.kind === 'fail') {
-    await deps.audit.record({
-      event: 'login.complete',
-      outcome: 'failure',
-      userId: user?.id,
-      username: user?.username,
-      reasons: [step.description],
-      ...auditFacts(ctx, loaded),
-    });
-    return finish(ctx, deps, loaded, { error: step.error, error_description: step.description });
-  }
+  if (step.kind === 'method') return renderMethod(ctx, deps, loaded, methodNamed(step.method)!);
+  await deps.access.record(decision, facts, { userAgent: facts.userAgent });
+  const outcome = step.kind === 'finish' ? 'success' : 'failure';
+  const reasons = step.kind === 'finish' ? [`acr ${step.acr}`, `amr ${step.amr.join(',')}`] : [step.description];
   await deps.audit.record({
     event: 'login.complete',
-    outcome: 'success',
+    outcome,
     userId: user?.id,
     username: user?.username,
-    reasons: [`acr ${step.acr}`, `amr ${step.amr.join(',')}`],
+    reasons,
     ...auditFacts(ctx, loaded),
   });
+  if (step.kind === 'fail')
+    return finish(ctx, deps, loaded, { error: step.error, error_description: step.description });
   await finish(ctx, deps, loaded, {
     login: { accountId: step.accountId, acr: step.acr, amr: step.amr, remember: true },
   });
@@ -215,22 +228,22 @@ function renderMethod(
   ctx: Context,
   deps: InteractionDeps,
   loaded: Loaded,
-  method: 'password' | 'totp',
+  method: SignInMethod,
   outcome?: StepOutcome,
   username?: string,
 ): void {
   const form = {
-    action: `/interaction/${loaded.uid}/${method}`,
+    action: `/interaction/${loaded.uid}/${method.name}`,
     csrf: deps.csrf.issue(loaded.uid),
     clientName: loaded.clientName,
   };
-  const error = outcome && !outcome.ok ? outcome.message : undefined;
-  if (outcome && !outcome.ok) ctx.status = outcome.status;
-  if (outcome && !outcome.ok && outcome.retryAfter) ctx.set('Retry-After', String(outcome.retryAfter));
+  const failed = outcome && !outcome.ok ? outcome : undefined;
+  if (failed) ctx.status = failed.status;
+  if (failed?.retryAfter) ctx.set('Retry-After', String(failed.retryAfter));
   // Browsers apply form-action to the redirects after a post: allow the relying party's origin.
   setPageCsp(ctx, loaded.redirectOrigin ? [loaded.redirectOrigin] : []);
   ctx.type = 'html';
-  ctx.body = method === 'password' ? loginPage(form, { username, error }) : totpPage(form, { error });
+  ctx.body = method.render(form, { username, error: failed?.message });
 }
 
 async function showConsent(ctx: Context, deps: InteractionDeps, loaded: Loaded): Promise<void> {
@@ -248,13 +261,12 @@ async function showConsent(ctx: Context, deps: InteractionDeps, loaded: Loaded):
 }
 
 async function grantConsent(ctx: Context, deps: InteractionDeps, loaded: Loaded): Promise<void> {
-  const { details, provider } = { details: loaded.details, provider: deps.provider };
+  const { details } = loaded;
+  const { provider } = deps;
   const accountId = details.session?.accountId;
   if (!accountId) throw new LatchkeyError('ERR_INTERACTION_STATE', 'consent without a signed-in user', { status: 400 });
-  const grant = details.grantId
-    ? ((await provider.Grant.find(details.grantId)) ??
-      new provider.Grant({ accountId, clientId: String(details.params.client_id) }))
-    : new provider.Grant({ accountId, clientId: String(details.params.client_id) });
+  const existing = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
+  const grant = existing ?? new provider.Grant({ accountId, clientId: loaded.clientId });
   const missing = details.prompt.details as {
     missingOIDCScope?: string[];
     missingOIDCClaims?: string[];
@@ -290,23 +302,13 @@ async function finish(
   ctx.redirect(redirectTo);
 }
 
-export interface RequestFacts {
-  ip: string;
-  userAgent: string | undefined;
-  clientId: string;
-}
-
 function requestFacts(ctx: Context, loaded: Loaded): RequestFacts {
-  return {
-    ip: ctx.ip,
-    userAgent: ctx.get('user-agent') || undefined,
-    clientId: String(loaded.details.params.client_id),
-  };
+  return { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, clientId: loaded.clientId };
 }
 
 function auditFacts(ctx: Context, loaded: Loaded) {
-  const facts = requestFacts(ctx, loaded);
-  return { ip: facts.ip, userAgent: facts.userAgent, clientId: facts.clientId };
+  const { ip, userAgent, clientId } = requestFacts(ctx, loaded);
+  return { ip, userAgent, clientId };
 }
 
 function nowSeconds(): number {

@@ -1,5 +1,8 @@
 // Authentication context classes Latchkey issues, strongest last, and the RFC 8176 `amr` values of
 // each sign-in method. The id_token's `acr` is the strongest class the methods used satisfy.
+import { isMfaMet, type MethodName } from '../policies/index.js';
+
+export type { MethodName };
 
 export const ACR_PASSWORD = 'urn:latchkey:acr:pwd';
 export const ACR_MFA = 'urn:latchkey:acr:mfa';
@@ -8,20 +11,18 @@ export const ACR_MFA = 'urn:latchkey:acr:mfa';
 export const ACR_VALUES = [ACR_PASSWORD, ACR_MFA] as const;
 export type AcrValue = (typeof ACR_VALUES)[number];
 
-/** Methods a person can use in an interaction; each maps to RFC 8176 amr values. */
-export const METHOD_AMR = {
+/** RFC 8176 amr values of each method: a device certificate is proof of possession of a software key,
+ *  a user-verified passkey a hardware key plus user presence/verification. */
+export const METHOD_AMR: Readonly<Record<MethodName, readonly string[]>> = {
   password: ['pwd'],
   totp: ['otp'],
-} as const satisfies Record<string, readonly string[]>;
-export type MethodName = keyof typeof METHOD_AMR;
-
-/** Methods that are a factor besides knowledge (so password + one of these is multi-factor). */
-const SECOND_FACTORS: ReadonlySet<MethodName> = new Set(['totp']);
+  passkey: ['hwk', 'user'],
+  device_certificate: ['pop', 'swk'],
+};
 
 /** True when the methods used amount to multi-factor authentication. */
 export function isMultiFactor(methods: Iterable<MethodName>): boolean {
-  const used = new Set(methods);
-  return used.has('password') && [...used].some((method) => SECOND_FACTORS.has(method));
+  return isMfaMet(new Set(methods));
 }
 
 /** The `amr` claim for the methods used (adds `mfa` when multi-factor). */
@@ -30,6 +31,13 @@ export function amrFor(methods: Iterable<MethodName>): string[] {
   const amr = new Set<string>(list.flatMap((method) => METHOD_AMR[method]));
   if (isMultiFactor(list)) amr.add('mfa');
   return [...amr];
+}
+
+/** The methods an `amr` claim stands for (the inverse of amrFor; `mfa` itself names no method). */
+export function methodsFromAmr(amr: readonly string[]): MethodName[] {
+  return (Object.keys(METHOD_AMR) as MethodName[]).filter((method) =>
+    METHOD_AMR[method].every((value) => amr.includes(value)),
+  );
 }
 
 /** The strongest ACR the methods satisfy. */

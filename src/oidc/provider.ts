@@ -5,7 +5,8 @@ import type { JWK } from 'jose';
 import type { LoadedConfig } from '../config/load.js';
 import type { OidcStore } from '../store/oidc-adapter.js';
 import type { UserRepository, User } from '../store/users.js';
-import { ACR_VALUES, acrSatisfies, requestedAcr } from './acr.js';
+import type { SessionCheck } from '../access/session-check.js';
+import { ACR_VALUES } from './acr.js';
 import { renderErrorPage, renderLogoutPage, renderLoggedOutPage } from '../views/oidc-pages.js';
 
 export interface ProviderDeps {
@@ -14,6 +15,8 @@ export interface ProviderDeps {
   users: UserRepository;
   jwks: { keys: JWK[] };
   cookieKeys: string[];
+  /** Whether a session still meets the access policies; omitted only where no sign-in happens (CLI validation). */
+  sessionCheck?: SessionCheck;
 }
 
 export const SCOPES = ['openid', 'offline_access', 'profile', 'email', 'groups'];
@@ -35,28 +38,26 @@ export async function userClaims(
 }
 
 /**
- * A login-prompt check: acr_values asking for more than the session achieved starts an interaction
- * (step-up). Once an interaction has produced a login result, the interaction has already decided (it
- * either reached the class or ended with an OAuth error), so the check never asks twice: no loop.
+ * A login-prompt check: does the existing session still satisfy the access policies (and acr_values)
+ * for this request? Once an interaction has produced a login result, the interaction has already
+ * decided (it either met every requirement or ended with an OAuth error), so the check never asks
+ * twice: no loop.
  */
-function acrValuesCheck() {
+function policyCheck(sessionSatisfied: SessionCheck) {
   const { Check } = interactionPolicy;
   return new Check(
-    'acr_values_not_met',
-    'requested authentication context class not reached',
-    (ctx: KoaContextWithOIDC) => {
-      const { oidc } = ctx;
-      if (oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
-      const required = requestedAcr(oidc.params?.acr_values as string | undefined);
-      if (!required || !oidc.session?.accountId) return Check.NO_NEED_TO_PROMPT;
-      return acrSatisfies(oidc.session.acr, required) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+    'policy_not_satisfied',
+    'the session does not meet the access requirements of this request',
+    async (ctx: KoaContextWithOIDC) => {
+      if (ctx.oidc.result?.login || !ctx.oidc.session?.accountId) return Check.NO_NEED_TO_PROMPT;
+      return (await sessionSatisfied(ctx)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     },
   );
 }
 
-function interactionPolicyWithAcr() {
+function interactionPolicyWith(sessionSatisfied: SessionCheck | undefined) {
   const policy = interactionPolicy.base();
-  policy.get('login')!.checks.add(acrValuesCheck());
+  if (sessionSatisfied) policy.get('login')!.checks.add(policyCheck(sessionSatisfied));
   return policy;
 }
 
@@ -103,8 +104,12 @@ export function createProvider(deps: ProviderDeps): Provider {
     responseTypes: ['code'],
     features: {
       devInteractions: { enabled: false },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // A client may introspect and revoke only the tokens issued to it.
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
       rpInitiatedLogout: {
@@ -114,7 +119,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       },
     },
     interactions: {
-      policy: interactionPolicyWithAcr(),
+      policy: interactionPolicyWith(deps.sessionCheck),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     rotateRefreshToken: true,

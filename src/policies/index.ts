@@ -15,6 +15,7 @@ export {
   normaliseRequirement,
   resolveHighestMfa,
   resolveRequirement,
+  unmetClauses,
   unmetRequirements,
 } from './requirements.js';
 export { decisionToJson, renderDecisionText, summarisePolicySet, verdictLabel, type DecisionJson } from './explain.js';

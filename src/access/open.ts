@@ -1,0 +1,39 @@
+// Assembles conditional access over open services: the policy source (loaded once here), the country
+// resolver and the AccessControl that the server and `latchkey policy` share.
+import type { Services } from '../services.js';
+import { CountryResolver } from './country.js';
+import { PolicySource, resolvePolicyFile, type ReloadResult } from './policy-source.js';
+import { AccessControl } from './service.js';
+
+export interface OpenedAccess {
+  access: AccessControl;
+  policies: PolicySource;
+  countries: CountryResolver;
+  /** Result of the initial load (a bad file leaves sign-ins failing closed until a good reload). */
+  initial: ReloadResult;
+}
+
+export async function openAccess(services: Services, policyFile?: string | null): Promise<OpenedAccess> {
+  const { config, log } = services;
+  const policies = new PolicySource(
+    policyFile === undefined ? resolvePolicyFile(config.policies.file) : policyFile,
+    log,
+  );
+  const initial = policies.reload();
+  const countries = await CountryResolver.open(
+    {
+      database: config.policies.country_database,
+      header: config.policies.country_header,
+      trustedProxies: config.server.trusted_proxies,
+    },
+    log,
+  );
+  const access = new AccessControl({
+    policies,
+    countries,
+    users: services.users,
+    clients: services.clients,
+    audit: services.audit,
+  });
+  return { access, policies, countries, initial };
+}

@@ -1,0 +1,113 @@
+// Conditional access at the I/O edge: gathers the facts of a sign-in (client type, user and groups,
+// IP, country, user agent, methods satisfied), asks the pure engine for a decision, and writes every
+// decision to the audit log. The interactions, the session check and `latchkey policy what-if` all go
+// through here, so enforcement and what-if see the same facts the same way.
+import {
+  ACCOUNT_CLIENT_ID,
+  decide,
+  parseUserAgent,
+  type ClientType,
+  type Decision,
+  type Facts,
+  type MethodName,
+} from '../policies/index.js';
+import type { AuditLog } from '../store/audit.js';
+import type { ClientRepository } from '../store/clients.js';
+import type { User, UserRepository } from '../store/users.js';
+import type { UserCapabilities } from '../interactions/flow.js';
+import type { CountryResolver } from './country.js';
+import type { PolicySource } from './policy-source.js';
+
+export interface SignInRequest {
+  clientId: string;
+  user?: User;
+  /** Address policies see (after trusted proxies). */
+  ip: string;
+  /** The TCP peer (to decide whether proxy headers are believed). */
+  peerIp: string;
+  headers: Record<string, string | string[] | undefined>;
+  userAgent?: string;
+  methods: Partial<Record<MethodName, number>>;
+}
+
+export interface AccessDeps {
+  policies: PolicySource;
+  countries: CountryResolver;
+  users: UserRepository;
+  clients: ClientRepository;
+  audit: AuditLog;
+}
+
+/** Methods a user has set up, from the user record. */
+export function enrolledMethods(user: User): MethodName[] {
+  const methods: MethodName[] = [];
+  if (user.passwordHash) methods.push('password');
+  if (user.totpSecretSealed) methods.push('totp');
+  return methods;
+}
+
+export function capabilitiesOf(user: User): UserCapabilities {
+  return { id: user.id, enrolled: enrolledMethods(user) };
+}
+
+export class AccessControl {
+  constructor(private readonly deps: AccessDeps) {}
+
+  async clientType(clientId: string): Promise<ClientType> {
+    if (clientId === ACCOUNT_CLIENT_ID) return 'first_party';
+    return (await this.deps.clients.find(clientId))?.kind ?? 'third_party';
+  }
+
+  /** Builds the engine's facts for a sign-in request. */
+  async facts(request: SignInRequest): Promise<Facts> {
+    const { user } = request;
+    const parsed = request.userAgent ? parseUserAgent(request.userAgent) : undefined;
+    return {
+      client: { id: request.clientId, type: await this.clientType(request.clientId) },
+      user: user
+        ? { id: user.id, username: user.username, groups: await this.deps.users.groupNames(user.id) }
+        : undefined,
+      ip: request.ip,
+      country: this.deps.countries.resolve(request.ip, request.peerIp, request.headers),
+      userAgent: request.userAgent,
+      platform: parsed?.platform ?? undefined,
+      osVersion: parsed?.osVersion ?? undefined,
+      methods: request.methods,
+      enrolledMethods: user ? enrolledMethods(user) : undefined,
+    };
+  }
+
+  /** The decision for `facts` at `now` (seconds) under the policy set in force (fails closed). */
+  decide(facts: Facts, now: number): Decision {
+    return decide(this.deps.policies.current(), facts, now);
+  }
+
+  /** Writes a decision and every policy's verdict (report-only included) to the audit log. */
+  async record(decision: Decision, facts: Facts, extra: { userAgent?: string; username?: string } = {}): Promise<void> {
+    const relevant = decision.verdicts.filter((v) => v.verdict !== 'not_matched' && v.verdict !== 'skipped');
+    await this.deps.audit.record({
+      event: 'policy.decision',
+      outcome: decision.outcome === 'deny' ? 'deny' : 'allow',
+      userId: facts.user?.id,
+      username: extra.username ?? facts.user?.username,
+      clientId: facts.client.id,
+      ip: facts.ip,
+      userAgent: extra.userAgent ?? facts.userAgent,
+      deviceId: facts.device?.id,
+      reasons: [
+        decision.reason,
+        ...relevant.map(
+          (v) => `${v.policy} (${v.state}): ${v.verdict}${v.reasons.length ? ' — ' + v.reasons.join('; ') : ''}`,
+        ),
+      ],
+      detail: {
+        basis: decision.basis,
+        applied: decision.appliedPolicies,
+        deniedBy: decision.deniedBy,
+        country: facts.country,
+        reportOnly: decision.reportOnly,
+        verdicts: decision.verdicts.map((v) => ({ policy: v.policy, state: v.state, verdict: v.verdict })),
+      },
+    });
+  }
+}

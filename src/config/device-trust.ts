@@ -1,0 +1,76 @@
+// The device-check listener and device-trust settings of the configuration schema (config/default.yaml
+// documents each one), and the derived URLs every part of device trust must agree on.
+import { z } from 'zod';
+
+const port = z.number().int().min(1).max(65535);
+const rateLimit = z.strictObject({ max: z.number().int().positive(), window_seconds: z.number().int().positive() });
+
+/** "2/3" or "14/30" as a number; null when `text` is not such a fraction. */
+export function parseFraction(text: string): number | null {
+  const match = /^\s*(\d{1,6})\s*\/\s*(\d{1,6})\s*$/.exec(text);
+  if (!match || Number(match[2]) === 0) return null;
+  return Number(match[1]) / Number(match[2]);
+}
+
+/** A fraction strictly between 0 and 1, written as a number (0.5) or a ratio ("2/3", "14/30"). */
+const renewalFraction = z.union([z.number(), z.string()]).transform((value, context) => {
+  const fraction = typeof value === 'number' ? value : parseFraction(value);
+  if (fraction === null || !(fraction > 0 && fraction < 1)) {
+    context.addIssue({
+      code: 'custom',
+      message: 'must be a fraction strictly between 0 and 1, such as 0.5, "2/3" or "14/30"',
+    });
+    return z.NEVER;
+  }
+  return fraction;
+});
+
+/** The origin browsers and agents reach the device-check listener at: https, no path, query or fragment. */
+const publicUrl = z
+  .string()
+  .url()
+  .refine(
+    (value) => {
+      const url = new URL(value);
+      return url.protocol === 'https:' && url.pathname === '/' && !url.search && !url.hash && !url.username;
+    },
+    { message: 'must be an https origin such as https://certauth.example.com:8444 (no path, query or fragment)' },
+  )
+  .nullable();
+
+export const deviceCheckSchema = z.strictObject({
+  port,
+  host: z.string().min(1).nullable(),
+  public_url: publicUrl,
+});
+
+export const deviceTrustSchema = z.strictObject({
+  certificate_lifetime_days: z.number().int().min(1).max(398),
+  renewal_fraction: renewalFraction,
+  enrollment_token_ttl_seconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 86400),
+  crl_next_update_hours: z.number().int().min(1).max(744),
+  rate_limits: z.strictObject({ enroll_per_ip: rateLimit, renew_per_ip: rateLimit }),
+});
+
+export type DeviceTrustSettings = z.infer<typeof deviceTrustSchema>;
+
+/** The device-check origin: device_check.public_url, else the issuer's host name on device_check.port. */
+export function deviceCheckPublicUrl(config: {
+  issuer: string;
+  device_check: { port: number; public_url: string | null };
+}): string {
+  if (config.device_check.public_url) return new URL(config.device_check.public_url).origin;
+  const url = new URL(config.issuer);
+  url.protocol = 'https:';
+  url.port = String(config.device_check.port);
+  return url.origin;
+}
+
+/** Where the CRL is published (GET /device/crl on the main listener); written into every certificate. */
+export function crlUrl(config: { issuer: string }): string {
+  return `${config.issuer}/device/crl`;
+}
