@@ -14,6 +14,9 @@ import { allowedHosts, hostCheck } from './http/host-check.js';
 import { forwardedHeaders } from './http/proxy.js';
 import { securityHeaders } from './http/security-headers.js';
 import { loadTlsMaterial, type TlsMaterial } from './http/tls.js';
+import { openAccess } from './access/open.js';
+import type { ReloadResult } from './access/policy-source.js';
+import { sessionCheck } from './access/session-check.js';
 import { interactionRouter } from './interactions/router.js';
 import { InteractionStates } from './interactions/state.js';
 import { LoginThrottle } from './interactions/throttle.js';
@@ -26,6 +29,8 @@ export interface LatchkeyApp {
   provider: Provider;
   koa: Koa;
   tls: TlsMaterial;
+  /** Reads the policy file again; a bad file leaves the last good set in force. */
+  reloadPolicies(): ReloadResult;
   /** Starts the HTTPS listener; resolves with the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Stops accepting, lets open requests finish (up to the grace period), closes the stores. */
@@ -54,12 +59,14 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   const createdKeys = await services.keys.ensureSigningKeys();
   if (createdKeys) log.info({ created: createdKeys }, 'generated signing keys');
   const cookieKeys = await services.keys.cookieKeys();
+  const { access, policies } = await openAccess(services);
   const provider = createProvider({
     config,
     store: services.oidcStore,
     users: services.users,
     jwks: await services.keys.privateJwks(),
     cookieKeys,
+    sessionCheck: sessionCheck(access, services.users, log),
   });
   provider.on('server_error', (_ctx, error) => log.error({ err: error }, 'oidc-provider server error'));
   const tls = await loadTlsMaterial(config.server.tls, config.dataDirAbsolute);
@@ -78,6 +85,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
       services.oidcStore.adapterFor('LatchkeyInteraction'),
       config.security.interaction_ttl_seconds,
     ),
+    access,
     log,
   });
   const providerCallback = provider.callback();
@@ -85,7 +93,14 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   koa.use(forwardedHeaders(config.server.trusted_proxies, log));
   koa.use(errorHandler(log));
   koa.use(securityHeaders());
-  koa.use(health(services.readiness));
+  koa.use(
+    health({
+      ...services.readiness,
+      policies: async () => {
+        policies.current();
+      },
+    }),
+  );
   koa.use(hostCheck(allowedHosts(config.issuer, config.server.host_aliases), log, (p) => HEALTH_PATHS.has(p)));
   koa.use(async (ctx, next) => {
     if (ctx.path !== '/static/latchkey.css') return next();
@@ -115,6 +130,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     provider,
     koa,
     tls,
+    reloadPolicies: () => policies.reload(),
     async listen(port = config.server.port, host = config.server.host) {
       server = https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, koa.callback());
       await new Promise<void>((resolve, reject) => {
