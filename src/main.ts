@@ -1,5 +1,6 @@
 // Process entry of the server: load configuration, build the app, listen, say what to do next, and shut
 // down gracefully on SIGTERM/SIGINT.
+import { removePidFile, writePidFile } from './access/pid-file.js';
 import { createApp } from './app.js';
 import { loadConfig } from './config/load.js';
 import { isLatchkeyError } from './errors.js';
@@ -48,6 +49,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // SIGHUP (or `latchkey policy reload`): read the policy file again; a bad file keeps the last good set.
+  process.on('SIGHUP', () => {
+    const result = app.reloadPolicies();
+    if (result.ok) log.info({ source: result.source, policies: result.policies }, 'policies reloaded');
+  });
+  writePidFile(config.dataDirAbsolute);
+  process.on('exit', () => removePidFile(config.dataDirAbsolute));
 }
 
 function banner(issuer: string, storage: string, devCertFile: string | undefined): string {

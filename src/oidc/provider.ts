@@ -45,9 +45,11 @@ export async function userClaims(
  */
 function policyCheck(sessionSatisfied: SessionCheck) {
   const { Check } = interactionPolicy;
+  // prompt=none gets login_required: the user has to authenticate again (sign-in frequency, step-up).
   return new Check(
     'policy_not_satisfied',
     'the session does not meet the access requirements of this request',
+    'login_required',
     async (ctx: KoaContextWithOIDC) => {
       if (ctx.oidc.result?.login || !ctx.oidc.session?.accountId) return Check.NO_NEED_TO_PROMPT;
       return (await sessionSatisfied(ctx)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;

@@ -17,10 +17,13 @@ export class HttpUser {
     private readonly fetchImpl: typeof globalThis.fetch,
     private readonly issuer: string,
     private readonly userAgent = 'Mozilla/5.0 (X11; Linux x86_64) LatchkeyTest/1.0',
+    /** Sent with every request (e.g. X-Forwarded-For to appear behind a trusted proxy). */
+    private readonly extraHeaders: Record<string, string> = {},
   ) {}
 
   async request(url: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
+    for (const [name, value] of Object.entries(this.extraHeaders)) headers.set(name, value);
     if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
     headers.set('user-agent', this.userAgent);
     if (!headers.has('accept')) headers.set('accept', 'text/html');

@@ -1,0 +1,178 @@
+// `latchkey policy check|what-if|reload`: validate a policy file, ask what the engine would decide for a
+// sign-in described on the command line (through the same facts code the server uses), and make the
+// running server reload its file.
+import { isIP } from 'node:net';
+import type { Command } from 'commander';
+import { openAccess } from '../access/open.js';
+import { runningServerPid } from '../access/pid-file.js';
+import { readPolicyFile, resolvePolicyFile } from '../access/policy-source.js';
+import { InvalidInputError, LatchkeyError } from '../errors.js';
+import {
+  AUTH_METHODS,
+  CLIENT_TYPES,
+  DEVICE_TRUST_LEVELS,
+  PLATFORMS,
+  decisionToJson,
+  formatPolicyFileIssue,
+  normaliseCountryCode,
+  renderDecisionText,
+  summarisePolicySet,
+  type ClientType,
+  type DeviceTrust,
+  type Facts,
+  type MethodName,
+  type Platform,
+} from '../policies/index.js';
+import { readConfig, withServices, type GlobalOptions } from './common.js';
+
+interface WhatIfOptions {
+  client: string;
+  clientType?: string;
+  user?: string;
+  ip: string;
+  country?: string;
+  userAgent?: string;
+  platform?: string;
+  osVersion?: string;
+  deviceTrust?: string;
+  methods?: string;
+  methodsAge: string;
+  file?: string;
+  json?: boolean;
+}
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new InvalidInputError('ERR_USAGE_VALUE', `${flag} must be one of ${allowed.join(', ')}, not "${value}"`);
+  }
+  return value as T;
+}
+
+/** Checks the what-if flags and turns them into overrides of the gathered facts. */
+export function whatIfOverrides(options: WhatIfOptions, now: number) {
+  if (!isIP(options.ip))
+    throw new InvalidInputError('ERR_USAGE_IP', `--ip must be an IPv4 or IPv6 address, not "${options.ip}"`);
+  const methodNames = options.methods
+    ? options.methods
+        .split(',')
+        .map((m) => m.trim())
+        .filter(Boolean)
+    : [];
+  const methods = methodNames.map((m) => oneOf('--methods', m, AUTH_METHODS)!);
+  const age = Number(options.methodsAge);
+  if (!Number.isInteger(age) || age < 0)
+    throw new InvalidInputError('ERR_USAGE_AGE', `--methods-age must be whole seconds, not "${options.methodsAge}"`);
+  let country: string | null | undefined;
+  if (options.country !== undefined) {
+    country = options.country.toLowerCase() === 'unknown' ? null : normaliseCountryCode(options.country);
+    if (country === undefined)
+      throw new InvalidInputError(
+        'ERR_USAGE_COUNTRY',
+        `--country must be an ISO 3166 alpha-2 code or "unknown", not "${options.country}"`,
+      );
+  }
+  return {
+    clientType: oneOf<ClientType>('--client-type', options.clientType, CLIENT_TYPES),
+    platform: oneOf<Platform>('--platform', options.platform, PLATFORMS),
+    deviceTrust: oneOf<DeviceTrust>('--device-trust', options.deviceTrust, DEVICE_TRUST_LEVELS),
+    country,
+    methods: Object.fromEntries(methods.map((m) => [m, now - age])) as Partial<Record<MethodName, number>>,
+  };
+}
+
+export function registerPolicyCommands(program: Command, globals: () => GlobalOptions): void {
+  const policy = program.command('policy').description('conditional-access policies');
+
+  policy
+    .command('check [file]')
+    .description('validate a policy file (default: the configured one) and summarise it')
+    .action((file: string | undefined) => {
+      const target = file ?? resolvePolicyFile(readConfig(globals()).policies.file);
+      const result = readPolicyFile(target);
+      if (!result.ok) {
+        for (const issue of result.issues) process.stderr.write(formatPolicyFileIssue(issue) + '\n');
+        throw new LatchkeyError('ERR_POLICY_FILE_INVALID', `${result.issues.length} problem(s) in ${target}`);
+      }
+      process.stdout.write(`${target ?? 'built-in policies'}: OK\n${summarisePolicySet(result.policySet)}\n`);
+    });
+
+  policy
+    .command('what-if')
+    .description('show the decision and every policy verdict for a sign-in described by the flags')
+    .requiredOption('--client <clientId>', 'client id (latchkey-account for the account page)')
+    .option('--client-type <type>', `override the client's type: ${CLIENT_TYPES.join(', ')}`)
+    .option('--user <username>', 'the user signing in (omit: before the user is known)')
+    .requiredOption('--ip <address>', 'client IP address')
+    .option('--country <code>', 'ISO country code or "unknown" (default: looked up from --ip)')
+    .option('--user-agent <ua>', 'browser User-Agent (platform and OS version are parsed from it)')
+    .option('--platform <platform>', `platform: ${PLATFORMS.join(', ')}`)
+    .option('--os-version <version>', 'OS version, e.g. 14.4')
+    .option('--device-trust <level>', `a proven device: ${DEVICE_TRUST_LEVELS.join(', ')} (omit: none proven)`)
+    .option('--methods <list>', `methods already satisfied, comma separated: ${AUTH_METHODS.join(', ')}`)
+    .option('--methods-age <seconds>', 'how long ago those methods were satisfied', '0')
+    .option('--file <file>', 'evaluate this policy file instead of the configured one')
+    .option('--json', 'print the decision as JSON')
+    .action((options: WhatIfOptions) =>
+      withServices(globals(), async (s) => {
+        const now = Math.floor(Date.now() / 1000);
+        const o = whatIfOverrides(options, now);
+        const { access, initial } = await openAccess(s, options.file ?? undefined);
+        if (!initial.ok) {
+          for (const issue of initial.issues) process.stderr.write(formatPolicyFileIssue(issue) + '\n');
+          throw new LatchkeyError('ERR_POLICY_FILE_INVALID', `the policy file ${initial.source} is invalid`);
+        }
+        const user = options.user ? await s.users.require(options.user) : undefined;
+        const gathered = await access.facts({
+          clientId: options.client,
+          user,
+          ip: options.ip,
+          peerIp: options.ip,
+          headers: {},
+          userAgent: options.userAgent,
+          methods: o.methods,
+        });
+        const facts: Facts = {
+          ...gathered,
+          client: { id: options.client, type: o.clientType ?? gathered.client.type },
+          country: o.country === undefined ? gathered.country : o.country,
+          platform: o.platform ?? gathered.platform,
+          osVersion: options.osVersion ?? gathered.osVersion,
+          device: o.deviceTrust
+            ? { id: 'what-if', trust: o.deviceTrust, platform: o.platform, osVersion: options.osVersion }
+            : undefined,
+        };
+        const decision = access.decide(facts, now);
+        process.stdout.write(
+          options.json
+            ? JSON.stringify({ facts: { ...facts, user: facts.user?.username }, decision: decisionToJson(decision) }) +
+                '\n'
+            : renderDecisionText(decision) + '\n',
+        );
+      }),
+    );
+
+  policy
+    .command('reload')
+    .description('validate the configured policy file, then make the server on this machine reload it (SIGHUP)')
+    .action(() => {
+      const config = readConfig(globals());
+      const file = resolvePolicyFile(config.policies.file);
+      const result = readPolicyFile(file);
+      if (!result.ok) {
+        for (const issue of result.issues) process.stderr.write(formatPolicyFileIssue(issue) + '\n');
+        throw new LatchkeyError(
+          'ERR_POLICY_FILE_INVALID',
+          `not reloading: ${result.issues.length} problem(s) in ${file}; the server keeps its current policies`,
+        );
+      }
+      const pid = runningServerPid(config.dataDirAbsolute);
+      if (pid === undefined)
+        throw new LatchkeyError(
+          'ERR_SERVER_NOT_RUNNING',
+          `no running Latchkey server found (no live pid in ${config.dataDirAbsolute}/latchkey.pid)`,
+        );
+      process.kill(pid, 'SIGHUP');
+      process.stdout.write(`${file ?? 'built-in policies'} is valid; asked server ${pid} to reload it\n`);
+    });
+}
