@@ -5,6 +5,7 @@
 import {
   ACCOUNT_CLIENT_ID,
   decide,
+  decisionToJson,
   parseUserAgent,
   type ClientType,
   type Decision,
@@ -100,14 +101,7 @@ export class AccessControl {
           (v) => `${v.policy} (${v.state}): ${v.verdict}${v.reasons.length ? ' — ' + v.reasons.join('; ') : ''}`,
         ),
       ],
-      detail: {
-        basis: decision.basis,
-        applied: decision.appliedPolicies,
-        deniedBy: decision.deniedBy,
-        country: facts.country,
-        reportOnly: decision.reportOnly,
-        verdicts: decision.verdicts.map((v) => ({ policy: v.policy, state: v.state, verdict: v.verdict })),
-      },
+      detail: { ...decisionToJson(decision), country: facts.country },
     });
   }
 }
