@@ -1,0 +1,148 @@
+// /account: where people see their account, and (with later capabilities) manage devices and passkeys.
+// It signs in through our own authorization endpoint (authorization code + PKCE as the built-in client)
+// and redeems the code in-process through oidc-provider's model, then keeps a short signed cookie.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Context } from 'koa';
+import type { Provider } from 'oidc-provider';
+import type { CsrfTokens } from '../http/csrf.js';
+import { setPageCsp } from '../http/security-headers.js';
+import type { Logger } from '../log.js';
+import { ACCOUNT_CLIENT_ID } from '../policies/index.js';
+import type { AuditLog } from '../store/audit.js';
+import type { UserRepository } from '../store/users.js';
+import { accountPage } from '../views/account.js';
+import { errorPage } from '../views/pages.js';
+import { accountRedirectUri } from './client.js';
+
+export interface AccountDeps {
+  provider: Provider;
+  users: UserRepository;
+  audit: AuditLog;
+  csrf: CsrfTokens;
+  issuer: string;
+  log: Logger;
+}
+
+const SESSION_COOKIE = 'latchkey_account';
+const FLOW_COOKIE = 'latchkey_account_flow';
+const SESSION_SECONDS = 3600;
+const cookieOptions = { httpOnly: true, secure: true, sameSite: 'lax' as const, signed: true, path: '/account' };
+
+interface AccountSession {
+  sub: string;
+  exp: number;
+}
+
+export function accountRouter(deps: AccountDeps): Router {
+  const router = new Router({ prefix: '/account' });
+
+  router.get('/', async (ctx) => {
+    const session = readSession(ctx);
+    const user = session ? await deps.users.findById(session.sub) : undefined;
+    if (!user || user.disabled) return startSignIn(ctx, deps);
+    const events = await deps.audit.search({ userId: user.id, limit: 10 });
+    setPageCsp(ctx);
+    ctx.type = 'html';
+    ctx.body = accountPage({
+      user,
+      groups: await deps.users.groupNames(user.id),
+      events,
+      csrf: deps.csrf.issue(`account:${user.id}`),
+    });
+  });
+
+  router.get('/callback', async (ctx) => {
+    const flow = readJsonCookie<{ state: string; verifier: string }>(ctx, FLOW_COOKIE);
+    ctx.cookies.set(FLOW_COOKIE, null, cookieOptions);
+    const state = String(ctx.query.state ?? '');
+    if (!flow || !safeEqual(flow.state, state))
+      return refuse(ctx, 'This sign-in link has expired. Open your account page again.');
+    if (ctx.query.error) return refuse(ctx, String(ctx.query.error_description ?? ctx.query.error));
+    const accountId = await redeemCode(deps, String(ctx.query.code ?? ''), flow.verifier);
+    if (!accountId) return refuse(ctx, 'This sign-in link has expired. Open your account page again.');
+    const session: AccountSession = { sub: accountId, exp: Math.floor(Date.now() / 1000) + SESSION_SECONDS };
+    ctx.cookies.set(SESSION_COOKIE, Buffer.from(JSON.stringify(session)).toString('base64url'), {
+      ...cookieOptions,
+      maxAge: SESSION_SECONDS * 1000,
+    });
+    ctx.redirect('/account');
+  });
+
+  router.post('/logout', bodyParser({ enableTypes: ['form'], formLimit: '4kb' }), async (ctx) => {
+    const session = readSession(ctx);
+    const token = (ctx.request.body as Record<string, unknown> | undefined)?.csrf;
+    if (session && deps.csrf.verify(`account:${session.sub}`, token))
+      ctx.cookies.set(SESSION_COOKIE, null, cookieOptions);
+    ctx.status = 303;
+    ctx.redirect('/session/end');
+  });
+
+  return router;
+}
+
+/** Starts an authorization request for the account client, remembering state and PKCE verifier. */
+function startSignIn(ctx: Context, deps: AccountDeps): void {
+  const state = randomBytes(16).toString('base64url');
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  ctx.cookies.set(FLOW_COOKIE, Buffer.from(JSON.stringify({ state, verifier })).toString('base64url'), {
+    ...cookieOptions,
+    maxAge: 600_000,
+  });
+  const params = new URLSearchParams({
+    client_id: ACCOUNT_CLIENT_ID,
+    response_type: 'code',
+    scope: 'openid',
+    redirect_uri: accountRedirectUri(deps.issuer),
+    state,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
+  ctx.redirect(`/auth?${params.toString()}`);
+}
+
+/** Redeems an authorization code issued to the account client; returns its account id or undefined. */
+async function redeemCode(deps: AccountDeps, value: string, verifier: string): Promise<string | undefined> {
+  if (!value) return undefined;
+  const code = await deps.provider.AuthorizationCode.find(value);
+  if (
+    !code ||
+    (code as { consumed?: number }).consumed ||
+    code.clientId !== ACCOUNT_CLIENT_ID ||
+    code.redirectUri !== accountRedirectUri(deps.issuer)
+  )
+    return undefined;
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  if (!code.codeChallenge || !safeEqual(challenge, code.codeChallenge)) return undefined;
+  await code.consume();
+  return code.accountId;
+}
+
+function readSession(ctx: Context): AccountSession | undefined {
+  const session = readJsonCookie<AccountSession>(ctx, SESSION_COOKIE);
+  return session && typeof session.sub === 'string' && session.exp > Date.now() / 1000 ? session : undefined;
+}
+
+function readJsonCookie<T>(ctx: Context, name: string): T | undefined {
+  const raw = ctx.cookies.get(name, { signed: true });
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+function refuse(ctx: Context, message: string): void {
+  ctx.status = 400;
+  ctx.type = 'html';
+  ctx.body = errorPage('Account page unavailable', message);
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
