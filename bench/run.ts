@@ -22,6 +22,7 @@ import type { Target, TargetName } from './lib/target.js';
 import { clientCredentials } from './scenarios/client-credentials.js';
 import { codeFlowPassword } from './scenarios/code-flow-password.js';
 import { codeFlowSession } from './scenarios/code-flow-session.js';
+import { policyEvaluateBenchmark } from './micro/policy-evaluate.js';
 
 const SCENARIOS: readonly Scenario[] = [codeFlowPassword, codeFlowSession, clientCredentials];
 
@@ -68,8 +69,14 @@ async function main(options: BenchOptions): Promise<void> {
     await Promise.all([baseline.close(), latchkey.close()]);
   }
 
+  const micro = [policyEvaluateBenchmark(Math.min(options.seconds, 2))];
   const seconds = (performance.now() - began) / 1000;
   process.stdout.write(`${table(results)}\n`);
+  for (const m of micro) {
+    process.stdout.write(
+      `${m.name}: ${Math.round(m.opsPerSecond)} decisions/s, baseline ${Math.round(m.baselineOpsPerSecond)}/s, ratio ${m.ratio.toFixed(3)}\n`,
+    );
+  }
   process.stdout.write(
     `backend ${backendName()}, node ${process.version}, concurrency ${options.concurrency}, at most ` +
       `${options.iterations} iterations or ${options.seconds} s per scenario and target in ${options.rounds} ` +
@@ -80,6 +87,12 @@ async function main(options: BenchOptions): Promise<void> {
     node: process.version,
     options,
     totalSeconds: round(seconds),
+    micro: micro.map((m) => ({
+      ...m,
+      opsPerSecond: Math.round(m.opsPerSecond),
+      baselineOpsPerSecond: Math.round(m.baselineOpsPerSecond),
+      ratio: round(m.ratio, 3),
+    })),
     scenarios: results.map((r) => ({
       name: r.name,
       ratio: round(r.ratio, 3),
