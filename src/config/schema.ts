@@ -1,7 +1,7 @@
 // The one configuration schema. Every setting has its default in config/default.yaml; this schema says
 // what values are allowed so that a bad value stops start-up with a message naming it.
-import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseCidr } from '../policies/network.js';
 import { deviceCheckSchema, deviceTrustSchema } from './device-trust.js';
 
 const port = z.number().int().min(1).max(65535);
@@ -12,12 +12,7 @@ const cidr = z.string().refine(isCidr, { message: 'must be a CIDR such as 10.0.0
 
 /** True for "a.b.c.d/n" or "v6/n" (a bare address counts as a single-host CIDR). */
 export function isCidr(value: string): boolean {
-  const [address = '', prefix, ...rest] = value.split('/');
-  const family = isIP(address);
-  if (family === 0 || rest.length > 0) return false;
-  if (prefix === undefined) return true;
-  if (!/^\d{1,3}$/.test(prefix)) return false;
-  return Number(prefix) <= (family === 4 ? 32 : 128);
+  return parseCidr(value, { allowHostBits: true }).ok;
 }
 
 const issuer = z

@@ -1,24 +1,18 @@
 // Forwarded headers (X-Forwarded-For/-Proto/-Host) are believed only from configured proxy CIDRs.
 // From anyone else they are removed before Koa or oidc-provider can read them, and the attempt is logged.
-import { BlockList, isIP } from 'node:net';
 import type { Middleware } from 'koa';
+import { compileTrustedProxies } from '../geo/country.js';
 import type { Logger } from '../log.js';
+import { anyCidrContains, parseIp } from '../policies/network.js';
 
 const FORWARDED = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded'];
 
-/** Builds a matcher over CIDRs (validated by the config schema). */
+/** Builds a matcher over CIDRs (validated by the config schema); IPv4-mapped IPv6 peers count as IPv4. */
 export function cidrMatcher(cidrs: readonly string[]): (address: string) => boolean {
-  const list = new BlockList();
-  for (const cidr of cidrs) {
-    const [address = '', prefix] = cidr.split('/');
-    const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    if (prefix === undefined) list.addAddress(address, type);
-    else list.addSubnet(address, Number(prefix), type);
-  }
+  const compiled = compileTrustedProxies(cidrs);
   return (address: string) => {
-    const plain = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
-    const family = isIP(plain);
-    return family !== 0 && list.check(plain, family === 6 ? 'ipv6' : 'ipv4');
+    const ip = parseIp(address);
+    return ip !== null && anyCidrContains(compiled, ip);
   };
 }
 
