@@ -2,12 +2,11 @@
 // (sign-in frequency, a policy added since, acr_values, a changed network). oidc-provider asks this on
 // every authorization with a session; "no" starts an interaction that asks only for what is missing.
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { nextStep } from '../interactions/flow.js';
-import { SIGN_IN_METHODS } from '../interactions/methods/index.js';
-import { methodsFromAmr, requestedAcr } from '../oidc/acr.js';
+import { evaluateSignIn } from '../interactions/next-step.js';
+import { methodsFromAmr } from '../oidc/acr.js';
 import type { Logger } from '../log.js';
 import type { UserRepository } from '../store/users.js';
-import { capabilitiesOf, type AccessControl } from './service.js';
+import type { AccessControl } from './service.js';
 
 export type SessionCheck = (ctx: KoaContextWithOIDC) => Promise<boolean>;
 
@@ -20,7 +19,7 @@ export function sessionCheck(access: AccessControl, users: UserRepository, log: 
     const at = session.loginTs ?? 0;
     const methods = Object.fromEntries(methodsFromAmr(session.amr ?? []).map((m) => [m, at]));
     try {
-      const facts = await access.facts({
+      const request = {
         clientId: client.clientId,
         user,
         ip: ctx.ip,
@@ -28,16 +27,8 @@ export function sessionCheck(access: AccessControl, users: UserRepository, log: 
         headers: ctx.req.headers,
         userAgent: ctx.get('user-agent') || undefined,
         methods,
-      });
-      const now = Math.floor(Date.now() / 1000);
-      const step = nextStep({
-        decision: access.decide(facts, now),
-        user: capabilitiesOf(user),
-        methods,
-        requiredAcr: requestedAcr(params?.acr_values as string | undefined),
-        registry: SIGN_IN_METHODS,
-        now,
-      });
+      };
+      const { step } = await evaluateSignIn(access, request, params?.acr_values as string | undefined);
       return step.kind === 'finish';
     } catch (error) {
       // Fail closed: the interaction that follows reports the problem to the relying party.

@@ -6,19 +6,17 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { errors as oidcErrors, type Provider } from 'oidc-provider';
 import type { AccessControl } from '../access/service.js';
-import { capabilitiesOf } from '../access/service.js';
 import { ForbiddenError, InvalidInputError, LatchkeyError, UnavailableError } from '../errors.js';
 import type { CsrfTokens } from '../http/csrf.js';
 import { setPageCsp } from '../http/security-headers.js';
 import type { Logger } from '../log.js';
-import { methodsFromAmr, requestedAcr } from '../oidc/acr.js';
+import { methodsFromAmr } from '../oidc/acr.js';
 import type { MethodName } from '../policies/index.js';
 import type { ClientRepository } from '../store/clients.js';
 import { consentPage, errorPage } from '../views/pages.js';
-import { nextStep } from './flow.js';
+import { evaluateSignIn } from './next-step.js';
 import {
   methodNamed,
-  SIGN_IN_METHODS,
   type MethodDeps,
   type RequestFacts,
   type SignInMethod,
@@ -179,7 +177,7 @@ async function seededState(deps: InteractionDeps, loaded: Loaded): Promise<Inter
 async function proceed(ctx: Context, deps: InteractionDeps, loaded: Loaded, state: InteractionState): Promise<void> {
   const found = state.userId ? await deps.users.findById(state.userId) : undefined;
   const user = found && !found.disabled ? found : undefined;
-  const facts = await deps.access.facts({
+  const request = {
     clientId: loaded.clientId,
     user,
     ip: ctx.ip,
@@ -187,24 +185,16 @@ async function proceed(ctx: Context, deps: InteractionDeps, loaded: Loaded, stat
     headers: ctx.req.headers,
     userAgent: ctx.get('user-agent') || undefined,
     methods: state.methods,
-  });
-  const now = nowSeconds();
-  let decision;
+  };
+  let evaluation;
   try {
-    decision = deps.access.decide(facts, now);
+    evaluation = await evaluateSignIn(deps.access, request, loaded.details.params.acr_values as string | undefined);
   } catch (error) {
     if (!(error instanceof UnavailableError)) throw error;
     deps.log.error({ code: error.code }, 'sign-in refused: no policy set in force');
     return finish(ctx, deps, loaded, { error: 'temporarily_unavailable', error_description: error.message });
   }
-  const step = nextStep({
-    decision,
-    user: user ? capabilitiesOf(user) : undefined,
-    methods: state.methods,
-    requiredAcr: requestedAcr(loaded.details.params.acr_values as string | undefined),
-    registry: SIGN_IN_METHODS,
-    now,
-  });
+  const { facts, decision, step } = evaluation;
   if (step.kind === 'method') return renderMethod(ctx, deps, loaded, methodNamed(step.method)!);
   await deps.access.record(decision, facts, { userAgent: facts.userAgent });
   const outcome = step.kind === 'finish' ? 'success' : 'failure';
