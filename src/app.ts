@@ -14,6 +14,8 @@ import { allowedHosts, hostCheck } from './http/host-check.js';
 import { forwardedHeaders } from './http/proxy.js';
 import { securityHeaders } from './http/security-headers.js';
 import { loadTlsMaterial, type TlsMaterial } from './http/tls.js';
+import { ensureAccountClient } from './account/client.js';
+import { accountRouter } from './account/router.js';
 import { openAccess } from './access/open.js';
 import type { ReloadResult } from './access/policy-source.js';
 import { sessionCheck } from './access/session-check.js';
@@ -60,6 +62,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   if (createdKeys) log.info({ created: createdKeys }, 'generated signing keys');
   const cookieKeys = await services.keys.cookieKeys();
   const { access, policies } = await openAccess(services);
+  await ensureAccountClient(services.clients, config.issuer);
   const provider = createProvider({
     config,
     store: services.oidcStore,
@@ -71,7 +74,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   provider.on('server_error', (_ctx, error) => log.error({ err: error }, 'oidc-provider server error'));
   const tls = await loadTlsMaterial(config.server.tls, config.dataDirAbsolute);
 
-  const koa = new Koa({ proxy: config.server.trusted_proxies.length > 0 });
+  const koa = new Koa({ proxy: config.server.trusted_proxies.length > 0, keys: cookieKeys });
   const stylesheet = readFileSync(path.join(PACKAGE_ROOT, 'src', 'views', 'static', 'latchkey.css'));
   const interactions = interactionRouter({
     provider,
@@ -108,6 +111,15 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = stylesheet;
   });
+  const account = accountRouter({
+    provider,
+    users: services.users,
+    audit: services.audit,
+    csrf: new CsrfTokens(cookieKeys),
+    issuer: config.issuer,
+    log,
+  });
+  koa.use(account.routes());
   koa.use(interactions.routes());
   koa.use(interactions.allowedMethods());
   // Everything else is oidc-provider's: discovery, /auth, /token, /me, /jwks, /session/end, ...
