@@ -1,0 +1,79 @@
+// `npm start` as a new user runs it: the real server process on a fresh data directory generates its
+// development TLS certificate, master key and signing keys, says where it is, serves discovery, and
+// shuts down cleanly on SIGTERM. A bad setting stops it with a message naming the setting.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { Agent, fetch } from 'undici';
+import { x509 } from '../../../src/trust/x509.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+describe('the server process', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'latchkey-start-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('starts on a fresh data directory, serves discovery over its dev certificate, and stops on SIGTERM', async () => {
+    const port = await freePort();
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LATCHKEY_DATA_DIR: dataDir,
+      LATCHKEY_PORT: String(port),
+      LATCHKEY_HOST: '127.0.0.1',
+      LATCHKEY_DEVICE_CHECK_PORT: String(await freePort()),
+      LATCHKEY_LOG_LEVEL: 'warn',
+    };
+    const child = spawn(process.execPath, ['bin/latchkey-server.js'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 45_000;
+      while (!stdout.includes('Latchkey is running') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
+      expect(stdout).toContain(`discovery:  https://localhost:${port}/.well-known/openid-configuration`);
+      expect(stdout).toContain('npx latchkey users add');
+
+      const certPem = readFileSync(path.join(dataDir, 'dev-tls', 'cert.pem'), 'utf8');
+      expect(new x509.X509Certificate(certPem).subject).toContain('DEVELOPMENT');
+      expect(existsSync(path.join(dataDir, 'master.key'))).toBe(true);
+      expect(existsSync(path.join(dataDir, 'latchkey.sqlite'))).toBe(true);
+
+      const dispatcher = new Agent({ connect: { ca: certPem } });
+      const discovery = await fetch(`https://localhost:${port}/.well-known/openid-configuration`, { dispatcher });
+      expect(((await discovery.json()) as { issuer: string }).issuer).toBe(`https://localhost:${port}`);
+      const jwks = (await (await fetch(`https://localhost:${port}/jwks`, { dispatcher })).json()) as {
+        keys: unknown[];
+      };
+      expect(jwks.keys).toHaveLength(2);
+      await dispatcher.close();
+      expect(readFileSync(path.join(dataDir, 'latchkey.pid'), 'utf8').trim()).toBe(String(child.pid));
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(existsSync(path.join(dataDir, 'latchkey.pid'))).toBe(false);
+  });
+
+  it('refuses to start with a bad setting and names it', () => {
+    const result = spawnSync(process.execPath, ['bin/latchkey-server.js'], {
+      env: { PATH: process.env.PATH, LATCHKEY_DATA_DIR: dataDir, LATCHKEY_ISSUER: 'http://idp.example.com' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('issuer = "http://idp.example.com": must be an https URL');
+  });
+});
