@@ -20,13 +20,15 @@ const issuer = z
   .url()
   .refine(
     (value) => {
+      // zod 4 runs refinements even after .url() failed: guard, or new URL() throws a TypeError.
+      if (!URL.canParse(value)) return false;
       const url = new URL(value);
       const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
       return url.protocol === 'https:' || (url.protocol === 'http:' && local);
     },
     { message: 'must be an https URL (http only for localhost)' },
   )
-  .refine((value) => !new URL(value).search && !new URL(value).hash && !value.endsWith('/'), {
+  .refine((value) => URL.canParse(value) && !new URL(value).search && !new URL(value).hash && !value.endsWith('/'), {
     message: 'must have no query, fragment or trailing slash',
   })
   .nullable();

@@ -59,6 +59,7 @@ describe('configuration', () => {
   it.each([
     ['issuer: http://idp.example.com', 'issuer = "http://idp.example.com": must be an https URL'],
     ['issuer: https://idp.example.com/', 'must have no query, fragment or trailing slash'],
+    ['issuer: not a url', 'issuer = "not a url"'],
     ['server: { port: 70000 }', 'server.port = 70000'],
     ['server: { trusted_proxies: [10.0.0.0/33] }', 'server.trusted_proxies.0 = "10.0.0.0/33": must be a CIDR'],
     ['database: { url: "mysql://x" }', 'database.url = "mysql://x": must be a postgres:// or postgresql:// URL'],
