@@ -22,9 +22,17 @@ import type { Target, TargetName } from './lib/target.js';
 import { clientCredentials } from './scenarios/client-credentials.js';
 import { codeFlowPassword } from './scenarios/code-flow-password.js';
 import { codeFlowSession } from './scenarios/code-flow-session.js';
+import { deviceEnroll } from './scenarios/device-enroll.js';
+import { deviceRenew } from './scenarios/device-renew.js';
 import { policyEvaluateBenchmark } from './micro/policy-evaluate.js';
 
-const SCENARIOS: readonly Scenario[] = [codeFlowPassword, codeFlowSession, clientCredentials];
+const SCENARIOS: readonly Scenario[] = [
+  codeFlowPassword,
+  codeFlowSession,
+  clientCredentials,
+  deviceEnroll,
+  deviceRenew,
+];
 
 interface BenchOptions {
   iterations: number;
@@ -35,9 +43,10 @@ interface BenchOptions {
 
 interface ScenarioResult {
   name: string;
-  baseline: Measurement;
+  /** Absent for a Latchkey-only scenario with no comparable baseline (`baselineFrom: null`). */
+  baseline?: Measurement;
   latchkey: Measurement;
-  ratio: number;
+  ratio?: number;
 }
 
 async function main(options: BenchOptions): Promise<void> {
@@ -51,18 +60,22 @@ async function main(options: BenchOptions): Promise<void> {
   const results: ScenarioResult[] = [];
   try {
     for (const scenario of SCENARIOS) {
-      const names: TargetName[] = scenario.baselineFrom ? ['latchkey'] : ['baseline', 'latchkey'];
+      const names: TargetName[] = scenario.baselineFrom === undefined ? ['baseline', 'latchkey'] : ['latchkey'];
       progress(`${scenario.name} on ${names.join(' and ')}`);
       const measured = await measureAlternating(
         scenario,
         names.map((name) => targets[name]),
         options,
       );
+      const own = measured.latchkey!;
+      if (scenario.baselineFrom === null) {
+        results.push({ name: scenario.name, latchkey: own });
+        continue;
+      }
       const reference = scenario.baselineFrom
         ? results.find((r) => r.name === scenario.baselineFrom)?.baseline
         : measured.baseline;
       if (!reference) throw new Error(`scenario ${scenario.name}: no baseline named ${scenario.baselineFrom}`);
-      const own = measured.latchkey!;
       results.push({ name: scenario.name, baseline: reference, latchkey: own, ratio: ratio(own, reference) });
     }
   } finally {
@@ -95,8 +108,8 @@ async function main(options: BenchOptions): Promise<void> {
     })),
     scenarios: results.map((r) => ({
       name: r.name,
-      ratio: round(r.ratio, 3),
-      baseline: rounded(r.baseline),
+      ratio: r.ratio === undefined ? null : round(r.ratio, 3),
+      baseline: r.baseline ? rounded(r.baseline) : null,
       latchkey: rounded(r.latchkey),
     })),
   };
@@ -128,9 +141,10 @@ function table(results: readonly ScenarioResult[]): string {
     m.p99Ms.toFixed(1),
     String(m.count),
   ];
+  // A Latchkey-only scenario without a comparable baseline shows its own throughput and no ratio.
   const rows = results.flatMap((r) => [
-    [r.name, 'baseline', ...cells(r.baseline), ''],
-    ['', 'latchkey', ...cells(r.latchkey), r.ratio.toFixed(3)],
+    r.baseline ? [r.name, 'baseline', ...cells(r.baseline), ''] : [r.name, 'baseline', '-', '-', '-', '-', 'none'],
+    ['', 'latchkey', ...cells(r.latchkey), r.ratio === undefined ? 'n/a' : r.ratio.toFixed(3)],
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (row: readonly string[]) =>

@@ -2,10 +2,14 @@
 // TypeScript sources, the compiled build and tests alike, on SQLite and PostgreSQL.
 import type { Knex } from 'knex';
 import * as core from './001_core.js';
+import * as deviceTrust from './002_device_trust.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
   down(knex: Knex): Promise<void>;
 }
 
-export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [['001_core', core]];
+export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
+  ['001_core', core],
+  ['002_device_trust', deviceTrust],
+];

@@ -25,6 +25,8 @@ import { LoginThrottle } from './interactions/throttle.js';
 import type { Logger } from './log.js';
 import { createProvider } from './oidc/provider.js';
 import { openServices, type Services } from './services.js';
+import { listenDeviceCheck } from './trust/device-check-listener.js';
+import { deviceApiRouter, deviceCheckApp } from './trust/http.js';
 
 export interface LatchkeyApp {
   services: Services;
@@ -33,8 +35,12 @@ export interface LatchkeyApp {
   tls: TlsMaterial;
   /** Reads the policy file again; a bad file leaves the last good set in force. */
   reloadPolicies(): ReloadResult;
-  /** Starts the HTTPS listener; resolves with the bound port. */
-  listen(port?: number, host?: string): Promise<number>;
+  /** Starts the HTTPS listener and the device-check listener; resolves with the main listener's port. */
+  listen(port?: number, host?: string, deviceCheckPort?: number): Promise<number>;
+  /** Port of the device-check (mTLS) listener once listening (0 given to listen picks a free one). */
+  readonly deviceCheckPort: number | undefined;
+  /** The device-check listener's Koa app (device renewal and check). */
+  deviceCheckKoa: Koa;
   /** Stops accepting, lets open requests finish (up to the grace period), closes the stores. */
   close(): Promise<void>;
 }
@@ -122,6 +128,14 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   koa.use(account.routes());
   koa.use(interactions.routes());
   koa.use(interactions.allowedMethods());
+  const deviceHttp = {
+    service: services.deviceTrust,
+    rateLimits: services.rateLimits,
+    limits: config.device_trust.rate_limits,
+    log,
+  };
+  koa.use(deviceApiRouter(deviceHttp).routes());
+  const deviceCheckKoa = deviceCheckApp(deviceHttp);
   // Everything else is oidc-provider's: discovery, /auth, /token, /me, /jwks, /session/end, ...
   koa.use(async (ctx) => {
     ctx.set('Content-Security-Policy', "frame-ancestors 'none'; base-uri 'none'; object-src 'none'");
@@ -137,23 +151,36 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   purge.unref();
 
   let server: https.Server | undefined;
+  let deviceCheckServer: https.Server | undefined;
   return {
     services,
     provider,
     koa,
+    deviceCheckKoa,
     tls,
     reloadPolicies: () => policies.reload(),
-    async listen(port = config.server.port, host = config.server.host) {
+    async listen(port = config.server.port, host = config.server.host, deviceCheckPort = config.device_check.port) {
       server = https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, koa.callback());
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
         server!.listen(port, host, () => resolve());
       });
+      const dcHost = config.device_check.host ?? host;
+      deviceCheckServer = await listenDeviceCheck(deviceCheckKoa, tls, deviceCheckPort, dcHost).catch(
+        async (error: unknown) => {
+          await closeGracefully(server!, 0);
+          throw error;
+        },
+      );
       return (server.address() as AddressInfo).port;
+    },
+    get deviceCheckPort() {
+      return deviceCheckServer ? (deviceCheckServer.address() as AddressInfo).port : undefined;
     },
     async close() {
       clearInterval(purge);
-      if (server) await closeGracefully(server, config.server.shutdown_grace_seconds * 1000);
+      const graceMs = config.server.shutdown_grace_seconds * 1000;
+      await Promise.all([server, deviceCheckServer].map((s) => (s ? closeGracefully(s, graceMs) : undefined)));
       await services.close();
     },
   };

@@ -29,7 +29,14 @@ async function main(): Promise<void> {
     ? `PostgreSQL ${redactUrl(config.database.url)}`
     : `SQLite ${config.dataDirAbsolute}/latchkey.sqlite`;
   log.info(
-    { issuer: config.issuer, port, storage, sessions: config.redis.url ? 'redis' : 'sql' },
+    {
+      issuer: config.issuer,
+      port,
+      deviceCheckPort: app.deviceCheckPort,
+      deviceCheckUrl: services.deviceTrust.deviceCheckUrl,
+      storage,
+      sessions: config.redis.url ? 'redis' : 'sql',
+    },
     'Latchkey is listening',
   );
   process.stdout.write(banner(config.issuer, storage, tls.devCertFile));

@@ -15,6 +15,8 @@ import { RedisRateLimitStore, SqlRateLimitStore, type RateLimitStore } from './s
 import { RedisOidcStore } from './store/redis-oidc-store.js';
 import { SettingsRepository } from './store/settings.js';
 import { SqlOidcStore } from './store/sql-oidc-store.js';
+import { DeviceTrustStore } from './store/device-trust.js';
+import { DeviceTrustService } from './trust/service/index.js';
 import { GroupRepository, UserRepository } from './store/users.js';
 
 export interface Services {
@@ -32,6 +34,8 @@ export interface Services {
   audit: AuditLog;
   oidcStore: OidcStore;
   rateLimits: RateLimitStore;
+  /** Device CA, enrollment, renewal, checks and revocation. */
+  deviceTrust: DeviceTrustService;
   /** Ends every session, grant and token of a user at once. */
   revokeSessions(userId: string): Promise<number>;
   /** Readiness checks by name (database, redis). */
@@ -87,6 +91,15 @@ export async function openServices(
     audit: new AuditLog(db),
     oidcStore,
     rateLimits: redis ? new RedisRateLimitStore(redis, prefix) : new SqlRateLimitStore(db),
+    deviceTrust: new DeviceTrustService({
+      store: new DeviceTrustStore(db),
+      box,
+      settings: new SettingsRepository(db),
+      audit: new AuditLog(db),
+      users,
+      config,
+      now: () => new Date(),
+    }),
     async revokeSessions(userId) {
       await users.markSessionsRevoked(userId, Date.now());
       return oidcStore.revokeByAccountId(userId);

@@ -7,9 +7,21 @@ import type { Target } from './target.js';
 
 export const BENCH_USERNAME = 'bench';
 
+/**
+ * Device-trust settings for measuring throughput: no per-IP limit in the way, and renewals due as soon as
+ * a certificate is issued (the window is a policy decision, not a cost).
+ */
+const BENCH_DEVICE_TRUST = {
+  renewal_fraction: '1/100000',
+  rate_limits: {
+    enroll_per_ip: { max: 1_000_000, window_seconds: 60 },
+    renew_per_ip: { max: 1_000_000, window_seconds: 60 },
+  },
+};
+
 /** Starts Latchkey with one password user, a code-flow client and a client-credentials client. */
 export async function startLatchkey(): Promise<Target & { server: TestServer }> {
-  const server = await startServer();
+  const server = await startServer({ device_trust: BENCH_DEVICE_TRUST });
   try {
     const { password } = await server.addUser(BENCH_USERNAME);
     const code = await server.addClient({ name: 'Bench RP', redirectUri: [REDIRECT_URI] });
@@ -31,4 +43,11 @@ export async function startLatchkey(): Promise<Target & { server: TestServer }> 
     await server.close();
     throw error;
   }
+}
+
+/** The running Latchkey behind a target, for Latchkey-only scenarios (device certificates). */
+export function latchkeyServer(target: Target): TestServer {
+  const server = (target as Partial<{ server: TestServer }>).server;
+  if (!server) throw new Error(`target ${target.name} is not a Latchkey server`);
+  return server;
 }

@@ -11,9 +11,11 @@ export interface Scenario {
   prepare(target: Target, workers: number): Promise<Operation>;
   /**
    * For Latchkey-only scenarios (device check, passkey: the bare provider has no such step): the name of
-   * the scenario whose baseline run is the reference. Unset: this scenario runs on the baseline too.
+   * the scenario whose baseline run is the reference, or null when nothing in the baseline compares (device
+   * certificate issuance): then only Latchkey's throughput is reported, without a ratio. Unset: this
+   * scenario runs on the baseline too.
    */
-  baselineFrom?: string;
+  baselineFrom?: string | null;
 }
 
 /** openid-client as the relying party of `target`. */

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './admin.js';
 import { registerClientCommands } from './clients.js';
 import { fail, EXIT_USAGE, type GlobalOptions } from './common.js';
+import { registerDeviceCommands } from './devices.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerUserCommands } from './users.js';
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerUserCommands(program, globals);
   registerClientCommands(program, globals);
   registerAdminCommands(program, globals);
+  registerDeviceCommands(program, globals);
   registerPolicyCommands(program, globals);
   return program;
 }

@@ -31,8 +31,9 @@ const publicUrl = z
   .url()
   .refine(
     (value) => {
-      const url = new URL(value);
-      return url.protocol === 'https:' && url.pathname === '/' && !url.search && !url.hash && !url.username;
+      // zod runs this check even after .url() failed, so an unparseable value must not throw here.
+      const url = URL.canParse(value) ? new URL(value) : null;
+      return url?.protocol === 'https:' && url.pathname === '/' && !url.search && !url.hash && !url.username;
     },
     { message: 'must be an https origin such as https://certauth.example.com:8444 (no path, query or fragment)' },
   )

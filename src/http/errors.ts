@@ -5,7 +5,12 @@ import { isLatchkeyError, RateLimitedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { errorPage } from '../views/pages.js';
 
-export function errorHandler(log: Logger): Middleware {
+export interface ErrorHandlerOptions {
+  /** Always answer JSON, whatever the client accepts (API endpoints that never serve pages). */
+  json?: boolean;
+}
+
+export function errorHandler(log: Logger, options: ErrorHandlerOptions = {}): Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -18,7 +23,7 @@ export function errorHandler(log: Logger): Middleware {
       ctx.status = status;
       const message = known && status < 500 ? error.message : 'Something went wrong on our side. Please try again.';
       const code = known ? error.code : 'ERR_INTERNAL';
-      if (ctx.accepts('html', 'json') === 'json') {
+      if (options.json || ctx.accepts('html', 'json') === 'json') {
         ctx.body = { error: code, error_description: message };
       } else {
         ctx.type = 'html';

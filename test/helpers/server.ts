@@ -18,6 +18,9 @@ export interface TestServer {
   config: LoadedConfig;
   issuer: string;
   port: number;
+  /** Port of the device-check (mTLS) listener, and its origin. */
+  deviceCheckPort: number;
+  deviceCheckUrl: string;
   backend: Backend;
   dataDir: string;
   /** fetch that trusts the server's development certificate. */
@@ -40,6 +43,7 @@ export async function startServer(overrides: Record<string, unknown> = {}): Prom
   const backend = await prepareBackend();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'latchkey-test-'));
   const port = await freePort();
+  const deviceCheckPort = await freePort();
   const issuer = `https://localhost:${port}`;
   const config = loadConfig({
     env: {},
@@ -48,6 +52,7 @@ export async function startServer(overrides: Record<string, unknown> = {}): Prom
         issuer,
         data_dir: dataDir,
         server: { host: '127.0.0.1', port, shutdown_grace_seconds: 1 },
+        device_check: { port: deviceCheckPort },
         database: { url: backend.databaseUrl },
         redis: { url: backend.redisUrl, key_prefix: backend.redisPrefix },
         log: { level: process.env.LATCHKEY_TEST_LOG_LEVEL ?? 'silent' },
@@ -67,6 +72,8 @@ export async function startServer(overrides: Record<string, unknown> = {}): Prom
     config,
     issuer,
     port,
+    deviceCheckPort,
+    deviceCheckUrl: `https://localhost:${deviceCheckPort}`,
     backend,
     dataDir,
     fetch: boundFetch,

@@ -1,0 +1,133 @@
+// The `latchkey-agent` command on a device: flags in, src/agent/workflow.ts does the work, its lines out
+// and its exit code back (documented in docs/device-trust.md; stable for cron and systemd). Output goes to
+// stdout on success and to stderr otherwise.
+import { readFile } from 'node:fs/promises';
+import { Command, CommanderError } from 'commander';
+import { DEFAULT_CHROME_POLICY_DIR } from '../agent/chrome-policy.js';
+import { AGENT_EXIT } from '../agent/exit-codes.js';
+import { defaultNssDir } from '../agent/nss.js';
+import { defaultStateDir } from '../agent/state.js';
+import {
+  type AgentEnvironment,
+  type AgentReport,
+  enroll,
+  exportP12,
+  policy,
+  remove,
+  renew,
+  status,
+} from '../agent/workflow.js';
+import { InvalidInputError, isLatchkeyError } from '../errors.js';
+import { readSecret } from './secret.js';
+
+interface AgentGlobals {
+  stateDir: string;
+  nssDir: string;
+  nss: boolean;
+  policyDir: string;
+  policy: boolean;
+}
+
+export function buildAgentProgram(): Command {
+  const program = new Command('latchkey-agent')
+    .description('Latchkey device agent: enroll this device, renew its certificate and install it for browsers')
+    .option('--state-dir <dir>', 'where the device key and certificates are kept', defaultStateDir())
+    .option('--nss-dir <dir>', 'NSS database to install the certificate into', defaultNssDir())
+    .option('--no-nss', 'do not use NSS (macOS, Windows: use export-p12)')
+    .option('--policy-dir <dir>', 'Chrome/Chromium managed policy directory', DEFAULT_CHROME_POLICY_DIR)
+    .option('--no-policy', 'do not write the browser auto-select policy')
+    .showHelpAfterError()
+    .exitOverride();
+  const env = () => environment(program.opts<AgentGlobals>());
+
+  program
+    .command('enroll')
+    .description('generate a key, get a device certificate with an enrollment token, install it')
+    .requiredOption('--server <url>', 'Latchkey URL (the issuer), e.g. https://id.example.com')
+    .requiredOption('--token <token>', 'enrollment token from your administrator')
+    .option('--ca-file <file>', "extra CA certificate (PEM) for the server's TLS certificate, e.g. a development one")
+    .option('--device-check-url <url>', 'device-check URL if the server does not send one')
+    .action(async (options: { server: string; token: string; caFile?: string; deviceCheckUrl?: string }) => {
+      const serverCaPem = options.caFile ? await readCaFile(options.caFile) : undefined;
+      const request = { serverUrl: options.server, token: options.token, serverCaPem };
+      finish(await enroll({ ...request, deviceCheckUrl: options.deviceCheckUrl }, env()));
+    });
+
+  program
+    .command('renew')
+    .description('renew the certificate over mutual TLS once renewal is due (exits 0 when not due)')
+    .option('--force', 'ask for renewal even before it is due locally (the server still decides)')
+    .option('--new-key', 'generate a new key for the renewed certificate')
+    .option('--check', 'when not due, still ask the server (learns at once that distribution is off)')
+    .action(async (options: { force?: boolean; newKey?: boolean; check?: boolean }) => {
+      finish(await renew({ force: options.force, newKey: options.newKey, checkServer: options.check }, env()));
+    });
+
+  program
+    .command('status')
+    .description('enrollment, certificate validity and renewal window')
+    .action(async () => finish(await status(env())));
+
+  program
+    .command('remove')
+    .description('delete the certificate, key and browser policy this agent installed')
+    .action(async () => finish(await remove(env())));
+
+  program
+    .command('export-p12')
+    .description('write key and chain as a password-protected PKCS#12 (macOS Keychain, Windows)')
+    .requiredOption('--out <file>', 'file to write (mode 0600)')
+    .option('--password-stdin', 'read the password from standard input')
+    .action(async (options: { out: string; passwordStdin?: boolean }) => {
+      const password = await readSecret('PKCS#12 password: ', Boolean(options.passwordStdin));
+      finish(await exportP12({ out: options.out, password }, env()));
+    });
+
+  program
+    .command('policy')
+    .description('(re)write only the Chrome/Chromium auto-select policy, e.g. as root')
+    .action(async () => {
+      const current = env();
+      if (!current.chromePolicyDir) {
+        throw new InvalidInputError('ERR_USAGE_POLICY', '"policy" writes the browser policy: drop --no-policy');
+      }
+      finish(await policy({ ...current, chromePolicyDir: current.chromePolicyDir }));
+    });
+  return program;
+}
+
+function environment(options: AgentGlobals): AgentEnvironment {
+  return {
+    stateDir: options.stateDir,
+    nss: options.nss ? { dir: options.nssDir } : false,
+    chromePolicyDir: options.policy ? options.policyDir : false,
+    now: () => new Date(),
+  };
+}
+
+async function readCaFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new InvalidInputError(
+      'ERR_USAGE_FILE',
+      `cannot read --ca-file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
+  }
+}
+
+/** Prints the report (stdout when it succeeded, else stderr) and exits with its code. */
+function finish(report: AgentReport): never {
+  const out = report.exitCode === AGENT_EXIT.ok ? process.stdout : process.stderr;
+  for (const line of report.lines) out.write(`${line}\n`);
+  process.exit(report.exitCode);
+}
+
+try {
+  await buildAgentProgram().parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? AGENT_EXIT.ok : AGENT_EXIT.localError);
+  const message = isLatchkeyError(error) || error instanceof Error ? error.message : String(error);
+  process.stderr.write(`latchkey-agent: ${message}\n`);
+  process.exit(AGENT_EXIT.localError);
+}

@@ -1,0 +1,341 @@
+// Device-trust records in SQL: CA certificates (keys sealed), devices, issued certificates and
+// enrollment tokens (hashes only). Methods take an optional transaction so enrollment and renewal can
+// consume, create and issue in one unit.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Database } from './database.js';
+
+type Db = Database | Knex.Transaction;
+
+export type CaRole = 'root' | 'intermediate';
+
+export interface CaRecord {
+  id: string;
+  role: CaRole;
+  subject: string;
+  certificatePem: string;
+  privateKeySealed: string | null;
+  fingerprintSha256: string;
+  notBefore: number;
+  notAfter: number;
+  status: 'active' | 'retired';
+}
+
+export interface DeviceRecord {
+  id: string;
+  userId: string;
+  platform: string;
+  osVersion: string | null;
+  hostname: string | null;
+  managed: boolean;
+  integrity: 'passed' | 'failed' | 'unknown';
+  status: 'active' | 'revoked';
+  enrolledAt: number;
+  lastSeenAt: number | null;
+  revokedAt: number | null;
+  revokedReason: string | null;
+}
+
+export interface DeviceCertificateRecord {
+  serial: string;
+  deviceId: string;
+  userId: string;
+  issuerId: string;
+  spkiSha256: string;
+  certificatePem: string;
+  notBefore: number;
+  notAfter: number;
+  issuedAt: number;
+  renewedFrom: string | null;
+  revokedAt: number | null;
+  revocationReason: string | null;
+}
+
+export interface EnrollmentTokenRecord {
+  id: string;
+  userId: string;
+  expiresAt: number;
+}
+
+const num = (value: unknown): number => Number(value);
+const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+/** SHA-256 hex of an enrollment token: only this is stored. */
+export function hashEnrollmentToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export class DeviceTrustStore {
+  constructor(readonly db: Database) {}
+
+  transaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  // ---- CA ----------------------------------------------------------------------------------------
+
+  async activeCa(role: CaRole, db: Db = this.db): Promise<CaRecord | undefined> {
+    const row = await db('ca_certificates').where({ role, status: 'active' }).orderBy('created_at', 'desc').first();
+    return row ? toCa(row) : undefined;
+  }
+
+  async caById(id: string, db: Db = this.db): Promise<CaRecord | undefined> {
+    const row = await db('ca_certificates').where({ id }).first();
+    return row ? toCa(row) : undefined;
+  }
+
+  async listCa(): Promise<CaRecord[]> {
+    return (await this.db('ca_certificates').orderBy('created_at', 'desc')).map(toCa);
+  }
+
+  /** Stores a new root and intermediate as the active pair, retiring the previous ones. */
+  async replaceCa(records: Array<Omit<CaRecord, 'status'>>): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      await trx('ca_certificates').where({ status: 'active' }).update({ status: 'retired' });
+      for (const r of records) {
+        await trx('ca_certificates').insert({
+          id: r.id,
+          role: r.role,
+          subject: r.subject,
+          certificate_pem: r.certificatePem,
+          private_key_sealed: r.privateKeySealed,
+          fingerprint_sha256: r.fingerprintSha256,
+          not_before: r.notBefore,
+          not_after: r.notAfter,
+          status: 'active',
+          created_at: Date.now(),
+        });
+      }
+    });
+  }
+
+  // ---- enrollment tokens -------------------------------------------------------------------------
+
+  /** Creates a token for a user; returns the token itself (shown once) and its record. */
+  async createEnrollmentToken(
+    userId: string,
+    ttlMs: number,
+    createdBy: string | null,
+    now: number = Date.now(),
+  ): Promise<{ token: string; record: EnrollmentTokenRecord }> {
+    const token = `lket_${randomBytes(32).toString('base64url')}`;
+    const record = { id: randomUUID(), userId, expiresAt: now + ttlMs };
+    await this.db('enrollment_tokens').insert({
+      id: record.id,
+      token_hash: hashEnrollmentToken(token),
+      user_id: userId,
+      created_at: now,
+      expires_at: record.expiresAt,
+      created_by: createdBy,
+    });
+    return { token, record };
+  }
+
+  /** Finds a token that is unused and unexpired at `now` (no change). */
+  async findUsableToken(token: string, now: number, db: Db = this.db): Promise<EnrollmentTokenRecord | undefined> {
+    const row = await db('enrollment_tokens')
+      .where({ token_hash: hashEnrollmentToken(token) })
+      .whereNull('used_at')
+      .andWhere('expires_at', '>', now)
+      .first();
+    return row ? { id: row.id, userId: row.user_id, expiresAt: num(row.expires_at) } : undefined;
+  }
+
+  /** Marks the token used for `deviceId`; false when another request used it first (exactly one wins). */
+  async consumeToken(id: string, deviceId: string, now: number, db: Db): Promise<boolean> {
+    const updated = await db('enrollment_tokens')
+      .where({ id })
+      .whereNull('used_at')
+      .andWhere('expires_at', '>', now)
+      .update({ used_at: now, device_id: deviceId });
+    return updated === 1;
+  }
+
+  /** Why a token is not usable, for the error message: unknown, used or expired. */
+  async tokenProblem(token: string, now: number): Promise<'unknown' | 'used' | 'expired' | undefined> {
+    const row = await this.db('enrollment_tokens')
+      .where({ token_hash: hashEnrollmentToken(token) })
+      .first();
+    if (!row) return 'unknown';
+    if (row.used_at !== null) return 'used';
+    if (num(row.expires_at) <= now) return 'expired';
+    return undefined;
+  }
+
+  // ---- devices -------------------------------------------------------------------------------------
+
+  async insertDevice(device: Omit<DeviceRecord, 'lastSeenAt' | 'revokedAt' | 'revokedReason'>, db: Db): Promise<void> {
+    await db('devices').insert({
+      id: device.id,
+      user_id: device.userId,
+      platform: device.platform,
+      os_version: device.osVersion,
+      hostname: device.hostname,
+      managed: device.managed,
+      integrity: device.integrity,
+      status: device.status,
+      enrolled_at: device.enrolledAt,
+    });
+  }
+
+  async device(id: string, db: Db = this.db): Promise<DeviceRecord | undefined> {
+    const row = await db('devices').where({ id }).first();
+    return row ? toDevice(row) : undefined;
+  }
+
+  async listDevices(userId?: string): Promise<DeviceRecord[]> {
+    const q = this.db('devices').orderBy('enrolled_at', 'desc');
+    if (userId) q.where({ user_id: userId });
+    return (await q).map(toDevice);
+  }
+
+  async updatePosture(
+    id: string,
+    posture: { osVersion?: string | null; hostname?: string | null; integrity?: DeviceRecord['integrity'] },
+    now: number,
+    db: Db = this.db,
+  ): Promise<void> {
+    const patch: Record<string, unknown> = { last_seen_at: now };
+    if (posture.osVersion !== undefined) patch.os_version = posture.osVersion;
+    if (posture.hostname !== undefined) patch.hostname = posture.hostname;
+    if (posture.integrity !== undefined) patch.integrity = posture.integrity;
+    await db('devices').where({ id }).update(patch);
+  }
+
+  /**
+   * Revokes an active device and every unrevoked certificate it holds (with `certificateReason`), in one
+   * transaction; returns the number of certificates revoked, or null if no active device has this id.
+   */
+  async revokeDevice(
+    id: string,
+    reason: string,
+    now: number,
+    certificateReason = 'cessationOfOperation',
+  ): Promise<number | null> {
+    return this.db.transaction(async (trx) => {
+      const updated = await trx('devices')
+        .where({ id, status: 'active' })
+        .update({ status: 'revoked', revoked_at: now, revoked_reason: reason });
+      if (updated !== 1) return null;
+      const revoked: number = await trx('device_certificates')
+        .where({ device_id: id })
+        .whereNull('revoked_at')
+        .update({ revoked_at: now, revocation_reason: certificateReason });
+      return revoked;
+    });
+  }
+
+  // ---- certificates ---------------------------------------------------------------------------------
+
+  async insertCertificate(
+    cert: Omit<DeviceCertificateRecord, 'revokedAt' | 'revocationReason'>,
+    db: Db,
+  ): Promise<void> {
+    await db('device_certificates').insert({
+      serial: cert.serial,
+      device_id: cert.deviceId,
+      user_id: cert.userId,
+      issuer_id: cert.issuerId,
+      spki_sha256: cert.spkiSha256,
+      certificate_pem: cert.certificatePem,
+      not_before: cert.notBefore,
+      not_after: cert.notAfter,
+      issued_at: cert.issuedAt,
+      renewed_from: cert.renewedFrom,
+    });
+  }
+
+  async certificate(serial: string, db: Db = this.db): Promise<DeviceCertificateRecord | undefined> {
+    const row = await db('device_certificates').where({ serial: serial.toLowerCase() }).first();
+    return row ? toCertificate(row) : undefined;
+  }
+
+  async listCertificates(filter: { deviceId?: string; userId?: string } = {}): Promise<DeviceCertificateRecord[]> {
+    const q = this.db('device_certificates').orderBy('issued_at', 'desc');
+    if (filter.deviceId) q.where({ device_id: filter.deviceId });
+    if (filter.userId) q.where({ user_id: filter.userId });
+    return (await q).map(toCertificate);
+  }
+
+  /** Revokes one certificate; false when it was already revoked or does not exist. */
+  async revokeCertificate(serial: string, reason: string, now: number, db: Db = this.db): Promise<boolean> {
+    const updated = await db('device_certificates')
+      .where({ serial: serial.toLowerCase() })
+      .whereNull('revoked_at')
+      .update({ revoked_at: now, revocation_reason: reason });
+    return updated === 1;
+  }
+
+  /**
+   * Changes whenever a certificate of `issuerId` is revoked: the count of revoked certificates and the
+   * latest revocation time. Revocations are never undone, so an unchanged value means an unchanged list.
+   */
+  async revocationFingerprint(issuerId: string): Promise<string> {
+    const row = (await this.db('device_certificates')
+      .where({ issuer_id: issuerId })
+      .whereNotNull('revoked_at')
+      .count({ count: '*' })
+      .max({ latest: 'revoked_at' })
+      .first()) as { count?: unknown; latest?: unknown } | undefined;
+    return `${issuerId}:${num(row?.count ?? 0)}:${numOrNull(row?.latest) ?? 0}`;
+  }
+
+  /** Revoked certificates not yet expired (what a CRL must list) issued by `issuerId`. */
+  async revokedForCrl(issuerId: string, now: number): Promise<DeviceCertificateRecord[]> {
+    return (
+      await this.db('device_certificates')
+        .where({ issuer_id: issuerId })
+        .whereNotNull('revoked_at')
+        .andWhere('not_after', '>', now)
+        .orderBy('revoked_at')
+    ).map(toCertificate);
+  }
+}
+
+function toCa(row: Record<string, unknown>): CaRecord {
+  return {
+    id: String(row.id),
+    role: row.role as CaRole,
+    subject: String(row.subject),
+    certificatePem: String(row.certificate_pem),
+    privateKeySealed: (row.private_key_sealed as string | null) ?? null,
+    fingerprintSha256: String(row.fingerprint_sha256),
+    notBefore: num(row.not_before),
+    notAfter: num(row.not_after),
+    status: row.status as CaRecord['status'],
+  };
+}
+
+function toDevice(row: Record<string, unknown>): DeviceRecord {
+  return {
+    id: String(row.id),
+    userId: String(row.user_id),
+    platform: String(row.platform),
+    osVersion: (row.os_version as string | null) ?? null,
+    hostname: (row.hostname as string | null) ?? null,
+    managed: Boolean(row.managed),
+    integrity: row.integrity as DeviceRecord['integrity'],
+    status: row.status as DeviceRecord['status'],
+    enrolledAt: num(row.enrolled_at),
+    lastSeenAt: numOrNull(row.last_seen_at),
+    revokedAt: numOrNull(row.revoked_at),
+    revokedReason: (row.revoked_reason as string | null) ?? null,
+  };
+}
+
+function toCertificate(row: Record<string, unknown>): DeviceCertificateRecord {
+  return {
+    serial: String(row.serial),
+    deviceId: String(row.device_id),
+    userId: String(row.user_id),
+    issuerId: String(row.issuer_id),
+    spkiSha256: String(row.spki_sha256),
+    certificatePem: String(row.certificate_pem),
+    notBefore: num(row.not_before),
+    notAfter: num(row.not_after),
+    issuedAt: num(row.issued_at),
+    renewedFrom: (row.renewed_from as string | null) ?? null,
+    revokedAt: numOrNull(row.revoked_at),
+    revocationReason: (row.revocation_reason as string | null) ?? null,
+  };
+}

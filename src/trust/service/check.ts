@@ -1,0 +1,58 @@
+// The device check: what a presented client certificate is worth right now (trusted, managed, unmanaged,
+// revoked or invalid), from the chain and the database state. The agent's `status --check` and the
+// sign-in step read it; a standing device's last_seen is updated.
+import { type TrustContext, distributionOn } from './context.js';
+import { type DeviceCheckDecision, deviceCheckDecision } from './decisions.js';
+import { recordsOf, verifyPresented } from './presented.js';
+
+export interface CheckedDevice {
+  id: string;
+  userId: string;
+  platform: string;
+  osVersion: string | null;
+  managed: boolean;
+  integrity: 'passed' | 'failed' | 'unknown';
+  /** Integrity passed on a managed device: what policies call compliant. */
+  compliant: boolean;
+}
+
+export interface DeviceCheckResult extends DeviceCheckDecision {
+  /** Present when the certificate verified and names a device on record. */
+  device?: CheckedDevice;
+  certificate?: { serial: string; notAfter: Date };
+}
+
+/** Checks the presented certificate (DER; null when none) at the service's `now`. */
+export async function checkDevice(ctx: TrustContext, certificateDer: Uint8Array | null): Promise<DeviceCheckResult> {
+  const on = await distributionOn(ctx);
+  if (!on || !certificateDer) {
+    return deviceCheckDecision({ distributionOn: on, verification: null, certificate: undefined, device: undefined });
+  }
+  const now = ctx.now();
+  const verification = await verifyPresented(ctx, certificateDer, now);
+  if (!verification.ok) {
+    return deviceCheckDecision({ distributionOn: on, verification, certificate: undefined, device: undefined });
+  }
+  const { certificate, device } = await recordsOf(ctx, verification);
+  const decision = deviceCheckDecision({ distributionOn: on, verification, certificate, device });
+  if (decision.status === 'trusted' || decision.status === 'managed') {
+    await ctx.store.updatePosture(verification.deviceId, {}, now.getTime());
+  }
+  return {
+    ...decision,
+    certificate: { serial: verification.serial, notAfter: verification.notAfter },
+    ...(device
+      ? {
+          device: {
+            id: device.id,
+            userId: device.userId,
+            platform: device.platform,
+            osVersion: device.osVersion,
+            managed: device.managed,
+            integrity: device.integrity,
+            compliant: decision.status === 'trusted',
+          },
+        }
+      : {}),
+  };
+}
