@@ -58,8 +58,13 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   // SIGHUP (or `latchkey policy reload`): read the policy file again; a bad file keeps the last good set.
   process.on('SIGHUP', () => {
-    const result = app.reloadPolicies();
-    if (result.ok) log.info({ source: result.source, policies: result.policies }, 'policies reloaded');
+    try {
+      const result = app.reloadPolicies();
+      if (result.ok) log.info({ source: result.source, policies: result.policies }, 'policies reloaded');
+    } catch (error) {
+      // A reload must never take the server down: the last good policy set stays in force.
+      log.error({ err: error }, 'policy reload failed');
+    }
   });
   writePidFile(config.dataDirAbsolute);
   process.on('exit', () => removePidFile(config.dataDirAbsolute));
@@ -75,7 +80,7 @@ function banner(issuer: string, storage: string, devCertFile: string | undefined
   Next steps (in another terminal):
     npx latchkey users add alice --email alice@example.com      # asks for a password
     npx latchkey users totp-enroll alice                        # optional second factor
-    npx latchkey clients add --name "Sample app" --redirect-uri https://localhost:3000/callback
+    npx latchkey clients add --name "Sample app" --redirect-uri http://localhost:3000/callback
   See README.md for signing in with a sample relying party.
 
 `;

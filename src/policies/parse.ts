@@ -25,7 +25,16 @@ export function parsePolicyFile(text: string, file: string): PolicyParseResult {
   const syntax = syntaxIssues(document, lineCounter, file);
   if (syntax.length > 0) return { ok: false, issues: syntax };
 
-  const data: unknown = document.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // e.g. an alias bomb ("Excessive alias count"): a bad file, never a crash of the server reloading it.
+    return {
+      ok: false,
+      issues: [{ file, line: 1, column: 1, path: '', message: `cannot read the file: ${(error as Error).message}` }],
+    };
+  }
   const source: SourceFile = { file, document, lineCounter, data };
   if (data === null || data === undefined) {
     const message = 'the file is empty: expected a mapping with default, named_locations and policies';

@@ -101,6 +101,14 @@ describe(`policy enforcement [${backendName()}]`, () => {
     expect(callback.searchParams.get('error_description')).toContain('block-range');
   });
 
+  it('cannot be fooled by a client that prepends addresses to X-Forwarded-For', async () => {
+    // The trusted proxy appends the address it saw (203.0.113.50); the client forged the rest.
+    const spoofing = from('10.9.9.9, 192.0.2.99, 203.0.113.50');
+    const callback = expectCallback(await spoofing.go((await rp.start()).url));
+    expect(callback.searchParams.get('error')).toBe('access_denied');
+    expect(callback.searchParams.get('error_description')).toContain('block-range');
+  });
+
   it('records a report-only policy that would deny, without enforcing it', async () => {
     const started = await rp.start();
     const tokens = await rp.finish(
@@ -149,6 +157,19 @@ describe(`policy enforcement [${backendName()}]`, () => {
     if (!bad.ok) expect(bad.issues[0]?.message).toContain('/33');
     const stillBlocked = expectCallback(await from('203.0.113.50').go((await rp.start()).url));
     expect(stillBlocked.searchParams.get('error')).toBe('access_denied');
+
+    // An alias bomb is a bad file like any other, not a crash.
+    const bomb = [
+      'a: &a [1]',
+      'b: &b [*a,*a,*a,*a,*a,*a,*a,*a]',
+      'c: &c [*b,*b,*b,*b,*b,*b,*b,*b]',
+      'd: &d [*c,*c,*c,*c,*c,*c,*c,*c]',
+      'e: [*d,*d,*d,*d,*d,*d,*d,*d]',
+    ];
+    writeFileSync(policyFile, bomb.join('\n') + '\n');
+    const exploded = server.app.reloadPolicies();
+    expect(exploded.ok).toBe(false);
+    if (!exploded.ok) expect(exploded.issues[0]?.message).toContain('alias');
 
     writeFileSync(policyFile, POLICIES.replace('203.0.113.0/24', '192.0.2.128/25'));
     expect(server.app.reloadPolicies().ok).toBe(true);
