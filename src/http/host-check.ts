@@ -15,6 +15,15 @@ export function allowedHosts(issuer: string, aliases: readonly string[]): Set<st
 
 export function hostCheck(hosts: Set<string>, log: Logger, exempt: (path: string) => boolean): Middleware {
   return async (ctx, next) => {
+    // An absolute-form target ("GET https://evil.example/...") would make Koa and oidc-provider build
+    // URLs from it whatever the Host header says: only origin-form paths are served.
+    if (!ctx.req.url?.startsWith('/')) {
+      log.warn({ target: ctx.req.url?.slice(0, 200), ip: ctx.ip }, 'refused a request whose target is not a path');
+      ctx.status = 400;
+      ctx.type = 'text/plain';
+      ctx.body = 'Bad Request: the request target must be a path.\n';
+      return;
+    }
     const host = (ctx.host || '').toLowerCase();
     if (!hosts.has(host) && !exempt(ctx.path)) {
       log.warn({ host, path: ctx.path, ip: ctx.ip }, 'refused request for an unknown host');

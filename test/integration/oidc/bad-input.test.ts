@@ -185,6 +185,26 @@ describe(`bad input [${backendName()}]`, () => {
     expect(await response.text()).toContain('This sign-in page has expired');
   });
 
+  it('refuses an absolute-form request target that would rewrite discovery URLs', async () => {
+    const tls = await import('node:tls');
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = tls.connect(
+        { host: '127.0.0.1', port: server.port, ca: server.app.tls.cert, servername: 'localhost' },
+        () => {
+          socket.write(
+            `GET https://evil.example/.well-known/openid-configuration HTTP/1.1\r\nHost: localhost:${server.port}\r\nConnection: close\r\n\r\n`,
+          );
+        },
+      );
+      let data = '';
+      socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    expect(answer).not.toContain('evil.example/token');
+  });
+
   it('refuses requests naming another host (421), so discovery cannot be poisoned', async () => {
     const status = await new Promise<number>((resolve, reject) => {
       https
