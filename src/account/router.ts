@@ -32,6 +32,8 @@ const cookieOptions = { httpOnly: true, secure: true, sameSite: 'lax' as const, 
 
 interface AccountSession {
   sub: string;
+  /** Issued at (ms): a cookie older than the user's last revoke-sessions is dead. */
+  iat: number;
   exp: number;
 }
 
@@ -41,7 +43,9 @@ export function accountRouter(deps: AccountDeps): Router {
   router.get('/', async (ctx) => {
     const session = readSession(ctx);
     const user = session ? await deps.users.findById(session.sub) : undefined;
-    if (!user || user.disabled) return startSignIn(ctx, deps);
+    // `latchkey users revoke-sessions` (or disable) ends this page's session too.
+    const revoked = (at: number | null) => at !== null && session!.iat <= at;
+    if (!session || !user || user.disabled || revoked(user.sessionsRevokedAt)) return startSignIn(ctx, deps);
     const events = await deps.audit.search({ userId: user.id, limit: 10 });
     setPageCsp(ctx);
     ctx.type = 'html';
@@ -62,7 +66,11 @@ export function accountRouter(deps: AccountDeps): Router {
     if (ctx.query.error) return refuse(ctx, String(ctx.query.error_description ?? ctx.query.error));
     const accountId = await redeemCode(deps, String(ctx.query.code ?? ''), flow.verifier);
     if (!accountId) return refuse(ctx, 'This sign-in link has expired. Open your account page again.');
-    const session: AccountSession = { sub: accountId, exp: Math.floor(Date.now() / 1000) + SESSION_SECONDS };
+    const session: AccountSession = {
+      sub: accountId,
+      iat: Date.now(),
+      exp: Math.floor(Date.now() / 1000) + SESSION_SECONDS,
+    };
     ctx.cookies.set(SESSION_COOKIE, Buffer.from(JSON.stringify(session)).toString('base64url'), {
       ...cookieOptions,
       maxAge: SESSION_SECONDS * 1000,
@@ -122,7 +130,9 @@ async function redeemCode(deps: AccountDeps, value: string, verifier: string): P
 
 function readSession(ctx: Context): AccountSession | undefined {
   const session = readJsonCookie<AccountSession>(ctx, SESSION_COOKIE);
-  return session && typeof session.sub === 'string' && session.exp > Date.now() / 1000 ? session : undefined;
+  const valid =
+    session && typeof session.sub === 'string' && typeof session.iat === 'number' && session.exp > Date.now() / 1000;
+  return valid ? session : undefined;
 }
 
 function readJsonCookie<T>(ctx: Context, name: string): T | undefined {

@@ -18,7 +18,7 @@ export function errorHandler(log: Logger, options: ErrorHandlerOptions = {}): Mi
       const known = isLatchkeyError(error);
       const status = known ? error.status : 500;
       if (status >= 500) log.error({ err: error, path: ctx.path }, 'request failed');
-      else log.info({ code: known ? error.code : undefined, path: ctx.path, ip: ctx.ip }, 'request refused');
+      else log.info({ errorCode: known ? error.code : undefined, path: ctx.path, ip: ctx.ip }, 'request refused');
       if (error instanceof RateLimitedError) ctx.set('Retry-After', String(error.retryAfterSeconds));
       ctx.status = status;
       const message = known && status < 500 ? error.message : 'Something went wrong on our side. Please try again.';

@@ -191,7 +191,7 @@ async function proceed(ctx: Context, deps: InteractionDeps, loaded: Loaded, stat
     evaluation = await evaluateSignIn(deps.access, request, loaded.details.params.acr_values as string | undefined);
   } catch (error) {
     if (!(error instanceof UnavailableError)) throw error;
-    deps.log.error({ code: error.code }, 'sign-in refused: no policy set in force');
+    deps.log.error({ errorCode: error.code }, 'sign-in refused: no policy set in force');
     return finish(ctx, deps, loaded, { error: 'temporarily_unavailable', error_description: error.message });
   }
   const { facts, decision, step } = evaluation;

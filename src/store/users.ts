@@ -84,8 +84,13 @@ export class UserRepository {
     if (await this.findByUsername(username)) {
       throw new ConflictError('ERR_USER_EXISTS', `a user named "${username}" already exists`);
     }
-    if (email && (await this.db('users').where({ email }).first())) {
-      throw new ConflictError('ERR_EMAIL_EXISTS', `another user already has the email ${email}`);
+    if (email && (await this.db('users').where({ email }).orWhere({ username: email }).first())) {
+      throw new ConflictError('ERR_EMAIL_EXISTS', `another user already has ${email} as email or username`);
+    }
+    // A username equal to another user's email would give two users the same preferred_username
+    // (federating IdPs match on it) and make sign-in by email ambiguous.
+    if (username.includes('@') && (await this.db('users').where({ email: username }).first())) {
+      throw new ConflictError('ERR_USERNAME_IS_EMAIL', `another user already has the email ${username}`);
     }
     const now = Date.now();
     const row = {

@@ -64,6 +64,11 @@ describe(`account page [${backendName()}]`, () => {
     // The signed cookie keeps the page open without another sign-in.
     const again = await browser.go(`${server.issuer}/account`);
     expect(again.kind === 'page' && again.page.html.includes('Your account')).toBe(true);
+
+    // Revoking the user's sessions ends the account page's too: the next visit signs in again.
+    await server.app.services.revokeSessions((await server.app.services.users.require('ada')).id);
+    const afterRevoke = await browser.go(`${server.issuer}/account`);
+    expect(afterRevoke.kind === 'page' && afterRevoke.page.html.includes('name="password"')).toBe(true);
   });
 
   it('explains the refusal to a user who has no second factor at all', async () => {

@@ -59,6 +59,21 @@ describe(`latchkey CLI [${backendName()}]`, () => {
     expect(list.stdout.split('\n').filter((line) => line.startsWith('alice'))).toHaveLength(1);
   });
 
+  it("refuses a username that is another user's email, and an email that is another user's username", () => {
+    const clash = cli(['users', 'add', 'alice@example.com', '--password-stdin'], 'correct horse battery staple\n');
+    expect(clash.status).toBe(1);
+    expect(clash.stderr).toBe('latchkey: another user already has the email alice@example.com\n');
+    expect(cli(['users', 'add', 'eve@example.org', '--password-stdin'], 'correct horse battery staple\n').status).toBe(
+      0,
+    );
+    const reverse = cli(
+      ['users', 'add', 'frank', '--email', 'EVE@example.org', '--password-stdin'],
+      'correct horse battery staple\n',
+    );
+    expect(reverse.status).toBe(1);
+    expect(reverse.stderr).toBe('latchkey: another user already has eve@example.org as email or username\n');
+  });
+
   it('refuses a short password with the rule it broke', () => {
     const result = cli(['users', 'add', 'bob', '--password-stdin'], 'short\n');
     expect(result.status).toBe(1);
@@ -119,6 +134,9 @@ describe(`latchkey CLI [${backendName()}]`, () => {
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as { username: string; outcome: string });
-    expect(events).toEqual([expect.objectContaining({ username: 'alice', outcome: 'success' })]);
+    expect(events.map((e) => [e.username, e.outcome]).sort()).toEqual([
+      ['alice', 'success'],
+      ['eve@example.org', 'success'],
+    ]);
   });
 });
