@@ -34,7 +34,13 @@ export async function checkDevice(ctx: TrustContext, certificateDer: Uint8Array 
     return deviceCheckDecision({ distributionOn: on, verification, certificate: undefined, device: undefined });
   }
   const { certificate, device } = await recordsOf(ctx, verification);
-  const decision = deviceCheckDecision({ distributionOn: on, verification, certificate, device });
+  const standing = deviceCheckDecision({ distributionOn: on, verification, certificate, device });
+  // A disabled owner's device proves nothing: it reports like a revoked one.
+  const owner = device ? await ctx.users.findById(device.userId) : undefined;
+  const decision: DeviceCheckDecision =
+    device && (!owner || owner.disabled) && (standing.status === 'trusted' || standing.status === 'managed')
+      ? { status: 'revoked', reason: 'the owner of this device is disabled', code: 'ERR_USER_DISABLED' }
+      : standing;
   if (decision.status === 'trusted' || decision.status === 'managed') {
     await ctx.store.updatePosture(verification.deviceId, {}, now.getTime());
   }

@@ -39,6 +39,8 @@ async function renewCertificate(ctx: TrustContext, input: RenewalInput): Promise
     fraction: ctx.config.device_trust.renewal_fraction,
   });
   if (refusal) throw DeviceTrustError.from(refusal, { serial: verified.serial, deviceId: verified.deviceId });
+  const user = await ctx.users.findById(records.certificate!.userId);
+  if (!user || user.disabled) throw new DeviceTrustError('ERR_USER_DISABLED', 'the owner of this device is disabled');
   const publicKey = input.csrPem ? (await parseAndVerifyCsr(input.csrPem)).publicKey : verified.certificate.publicKey;
   const owner = { deviceId: verified.deviceId, userId: records.certificate!.userId };
   const leaf = await signLeaf(ctx, publicKey, owner.deviceId, now);

@@ -196,6 +196,21 @@ describe(`device trust lifecycle [${backendName()}]`, () => {
     expect(ok(await laptop.run(['status']))).toContain(`device ${after.deviceId} enrolled at ${server.issuer}`);
   });
 
+  it("stops trusting a disabled user's device: the check reports it revoked and renewal is refused", async () => {
+    const current = await state(laptop);
+    const device = (await server.app.services.deviceTrust.device(current.deviceId))!;
+    await server.app.services.users.setDisabled(device.userId, true);
+    try {
+      expect(await deviceCheck(current)).toMatchObject({ status: 'revoked', code: 'ERR_USER_DISABLED' });
+      const refused = await laptop.run(['renew', '--force']);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr + refused.stdout).toContain('disabled');
+    } finally {
+      await server.app.services.users.setDisabled(device.userId, false);
+    }
+    expect(['managed', 'trusted']).toContain((await deviceCheck(current)).status);
+  });
+
   it('revokes a certificate with `latchkey certs revoke`: the CRL lists it and renewal is refused', async () => {
     const current = await state(laptop);
     const serial = serialOf(current.certificatePem);
