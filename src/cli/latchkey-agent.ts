@@ -49,7 +49,7 @@ export function buildAgentProgram(): Command {
     .option('--device-check-url <url>', 'device-check URL if the server does not send one')
     .action(async (options: { server: string; token: string; caFile?: string; deviceCheckUrl?: string }) => {
       const serverCaPem = options.caFile ? await readCaFile(options.caFile) : undefined;
-      const request = { serverUrl: options.server, token: options.token, serverCaPem };
+      const request = { serverUrl: secureServerUrl(options.server), token: options.token, serverCaPem };
       finish(await enroll({ ...request, deviceCheckUrl: options.deviceCheckUrl }, env()));
     });
 
@@ -103,6 +103,17 @@ function environment(options: AgentGlobals): AgentEnvironment {
     chromePolicyDir: options.policy ? options.policyDir : false,
     now: () => new Date(),
   };
+}
+
+/** The server URL, refusing plain http (the token and the key's certificate would travel in clear). */
+export function secureServerUrl(value: string): string {
+  if (!URL.canParse(value)) throw new InvalidInputError('ERR_USAGE_SERVER', `--server must be a URL, not "${value}"`);
+  const url = new URL(value);
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new InvalidInputError('ERR_USAGE_SERVER', `--server must be an https URL, not "${value}"`);
+  }
+  return value;
 }
 
 async function readCaFile(file: string): Promise<string> {
