@@ -2,8 +2,8 @@
 // (sign-in frequency, a policy added since, acr_values, a changed network). oidc-provider asks this on
 // every authorization with a session; "no" starts an interaction that asks only for what is missing.
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { evaluateSignIn } from '../interactions/next-step.js';
-import { methodsFromAmr } from '../oidc/acr.js';
+import { evaluateSignIn, signInRequest } from '../interactions/next-step.js';
+import { sessionMethods } from '../oidc/acr.js';
 import type { Logger } from '../log.js';
 import type { UserRepository } from '../store/users.js';
 import type { AccessControl } from './service.js';
@@ -16,18 +16,9 @@ export function sessionCheck(access: AccessControl, users: UserRepository, log: 
     if (!session?.accountId || !client) return false;
     const user = await users.findById(session.accountId);
     if (!user || user.disabled) return false;
-    const at = session.loginTs ?? 0;
-    const methods = Object.fromEntries(methodsFromAmr(session.amr ?? []).map((m) => [m, at]));
+    const methods = sessionMethods(session.amr, session.loginTs);
     try {
-      const request = {
-        clientId: client.clientId,
-        user,
-        ip: ctx.ip,
-        peerIp: ctx.req.socket.remoteAddress ?? '',
-        headers: ctx.req.headers,
-        userAgent: ctx.get('user-agent') || undefined,
-        methods,
-      };
+      const request = signInRequest(ctx, client.clientId, user, methods);
       const { step } = await evaluateSignIn(access, request, params?.acr_values as string | undefined);
       return step.kind === 'finish';
     } catch (error) {

@@ -10,11 +10,10 @@ import { ForbiddenError, InvalidInputError, LatchkeyError, UnavailableError } fr
 import type { CsrfTokens } from '../http/csrf.js';
 import { setPageCsp } from '../http/security-headers.js';
 import type { Logger } from '../log.js';
-import { methodsFromAmr } from '../oidc/acr.js';
-import type { MethodName } from '../policies/index.js';
+import { sessionMethods } from '../oidc/acr.js';
 import type { ClientRepository } from '../store/clients.js';
 import { consentPage, errorPage } from '../views/pages.js';
-import { evaluateSignIn } from './next-step.js';
+import { evaluateSignIn, signInRequest } from './next-step.js';
 import {
   methodNamed,
   type MethodDeps,
@@ -165,11 +164,7 @@ async function seededState(deps: InteractionDeps, loaded: Loaded): Promise<Inter
   const onlyStepUp = prompt.reasons.length > 0 && prompt.reasons.every((reason) => SESSION_STEP_UP_REASONS.has(reason));
   if (!onlyStepUp || !session?.accountId) return state;
   const stored = session.cookie ? await deps.provider.Session.find(session.cookie) : undefined;
-  const at = stored?.loginTs ?? 0;
-  const methods = Object.fromEntries(methodsFromAmr(stored?.amr ?? []).map((m) => [m, at])) as Partial<
-    Record<MethodName, number>
-  >;
-  const seeded: InteractionState = { userId: session.accountId, methods };
+  const seeded: InteractionState = { userId: session.accountId, methods: sessionMethods(stored?.amr, stored?.loginTs) };
   await deps.states.save(loaded.uid, seeded);
   return seeded;
 }
@@ -177,15 +172,7 @@ async function seededState(deps: InteractionDeps, loaded: Loaded): Promise<Inter
 async function proceed(ctx: Context, deps: InteractionDeps, loaded: Loaded, state: InteractionState): Promise<void> {
   const found = state.userId ? await deps.users.findById(state.userId) : undefined;
   const user = found && !found.disabled ? found : undefined;
-  const request = {
-    clientId: loaded.clientId,
-    user,
-    ip: ctx.ip,
-    peerIp: ctx.req.socket.remoteAddress ?? '',
-    headers: ctx.req.headers,
-    userAgent: ctx.get('user-agent') || undefined,
-    methods: state.methods,
-  };
+  const request = signInRequest(ctx, loaded.clientId, user, state.methods);
   let evaluation;
   try {
     evaluation = await evaluateSignIn(deps.access, request, loaded.details.params.acr_values as string | undefined);

@@ -40,6 +40,17 @@ export function methodsFromAmr(amr: readonly string[]): MethodName[] {
   );
 }
 
+/**
+ * What a session proved, as method → time: every method its amr names, dated when it signed in
+ * (oidc-provider keeps one login time per session, not one per method).
+ */
+export function sessionMethods(
+  amr: readonly string[] | undefined,
+  loginTs: number | undefined,
+): Partial<Record<MethodName, number>> {
+  return Object.fromEntries(methodsFromAmr(amr ?? []).map((method) => [method, loginTs ?? 0]));
+}
+
 /** The strongest ACR the methods satisfy. */
 export function acrFor(methods: Iterable<MethodName>): AcrValue {
   return isMultiFactor(methods) ? ACR_MFA : ACR_PASSWORD;
