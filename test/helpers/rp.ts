@@ -15,6 +15,24 @@ export interface RelyingParty {
 
 export const REDIRECT_URI = 'https://rp.example.test/callback';
 
+/**
+ * Discovers Latchkey as client `clientId` authenticating with `auth`, using the server's fetch (which
+ * trusts its development certificate) for discovery and every later request.
+ */
+export async function discover(
+  server: Pick<TestServer, 'issuer' | 'fetch'>,
+  clientId: string,
+  auth: oidc.ClientAuth,
+  clientSecret?: string,
+): Promise<oidc.Configuration> {
+  const customFetch = server.fetch as oidc.CustomFetch;
+  const config = await oidc.discovery(new URL(server.issuer), clientId, clientSecret, auth, {
+    [oidc.customFetch]: customFetch,
+  } as oidc.DiscoveryRequestOptions);
+  config[oidc.customFetch] = customFetch;
+  return config;
+}
+
 export async function relyingParty(
   server: Pick<TestServer, 'issuer' | 'fetch'>,
   clientId: string,
@@ -22,10 +40,7 @@ export async function relyingParty(
   redirectUri = REDIRECT_URI,
 ): Promise<RelyingParty> {
   const auth = clientSecret ? oidc.ClientSecretBasic(clientSecret) : oidc.None();
-  const config = await oidc.discovery(new URL(server.issuer), clientId, clientSecret ?? undefined, auth, {
-    [oidc.customFetch]: server.fetch as oidc.CustomFetch,
-  } as oidc.DiscoveryRequestOptions);
-  config[oidc.customFetch] = server.fetch as oidc.CustomFetch;
+  const config = await discover(server, clientId, auth, clientSecret ?? undefined);
   return {
     config,
     redirectUri,

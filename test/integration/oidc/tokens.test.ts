@@ -7,7 +7,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startServer, type TestServer } from '../../helpers/server.js';
 import { HttpUser, expectCallback } from '../../helpers/http-user.js';
-import { relyingParty, REDIRECT_URI } from '../../helpers/rp.js';
+import { discover, relyingParty, REDIRECT_URI } from '../../helpers/rp.js';
 import { backendName } from '../../helpers/backend.js';
 
 describe(`tokens [${backendName()}]`, () => {
@@ -51,16 +51,7 @@ describe(`tokens [${backendName()}]`, () => {
       authMethod: 'client_secret_post',
       grantType: ['client_credentials'],
     });
-    const config = await oidc.discovery(
-      new URL(server.issuer),
-      clientId,
-      undefined,
-      oidc.ClientSecretPost(clientSecret!),
-      {
-        [oidc.customFetch]: server.fetch as oidc.CustomFetch,
-      } as oidc.DiscoveryRequestOptions,
-    );
-    config[oidc.customFetch] = server.fetch as oidc.CustomFetch;
+    const config = await discover(server, clientId, oidc.ClientSecretPost(clientSecret!));
     const tokens = await oidc.clientCredentialsGrant(config);
     expect(tokens.access_token).toBeDefined();
   });
@@ -79,29 +70,11 @@ describe(`tokens [${backendName()}]`, () => {
       grantType: ['client_credentials'],
     });
     expect(clientSecret).toBeNull();
-    const config = await oidc.discovery(
-      new URL(server.issuer),
-      clientId,
-      undefined,
-      oidc.PrivateKeyJwt({ key: privateKey, kid: 'rp-key-1' }),
-      {
-        [oidc.customFetch]: server.fetch as oidc.CustomFetch,
-      } as oidc.DiscoveryRequestOptions,
-    );
-    config[oidc.customFetch] = server.fetch as oidc.CustomFetch;
+    const config = await discover(server, clientId, oidc.PrivateKeyJwt({ key: privateKey, kid: 'rp-key-1' }));
     expect((await oidc.clientCredentialsGrant(config)).access_token).toBeDefined();
 
     const stranger = (await generateKeyPair('ES256')).privateKey;
-    const forged = await oidc.discovery(
-      new URL(server.issuer),
-      clientId,
-      undefined,
-      oidc.PrivateKeyJwt({ key: stranger, kid: 'rp-key-1' }),
-      {
-        [oidc.customFetch]: server.fetch as oidc.CustomFetch,
-      } as oidc.DiscoveryRequestOptions,
-    );
-    forged[oidc.customFetch] = server.fetch as oidc.CustomFetch;
+    const forged = await discover(server, clientId, oidc.PrivateKeyJwt({ key: stranger, kid: 'rp-key-1' }));
     await expect(oidc.clientCredentialsGrant(forged)).rejects.toBeDefined();
   });
 
