@@ -211,6 +211,7 @@ function renderMethod(
 ): void {
   const form = {
     action: `/interaction/${loaded.uid}/${method.name}`,
+    abortAction: `/interaction/${loaded.uid}/abort`,
     csrf: deps.csrf.issue(loaded.uid),
     clientName: loaded.clientName,
   };

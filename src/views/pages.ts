@@ -6,6 +6,8 @@ export interface FormContext {
   action: string;
   csrf: string;
   clientName: string;
+  /** Where "Cancel and return" posts; no cancel button without it. */
+  abortAction?: string;
 }
 
 function errorBlock(message: string | undefined): SafeHtml {
@@ -100,7 +102,8 @@ export function consentPage(form: FormContext, scopes: string[], claims: string[
 }
 
 function abortForm(form: FormContext): SafeHtml {
-  return html`<form method="post" action="${form.action.replace(/\/[a-z]+$/, '/abort')}">
+  if (!form.abortAction) return html``;
+  return html`<form method="post" action="${form.abortAction}">
     ${hidden(form.csrf)}
     <button type="submit" class="secondary">Cancel and return to ${form.clientName}</button>
   </form>`;

@@ -128,4 +128,18 @@ describe(`authorization code flow [${backendName()}]`, () => {
     expect(silent.searchParams.get('code')).toBeTruthy();
     expect((await rp.finish(silent, again)).claims()!.email).toBe('cora@example.com');
   });
+
+  it('returns access_denied to the relying party when the user cancels on the sign-in page', async () => {
+    const { clientId, clientSecret } = await server.addClient({ name: 'Cancel RP', redirectUri: [REDIRECT_URI] });
+    const rp = await relyingParty(server, clientId, clientSecret);
+    const browser = new HttpUser(server.fetch, server.issuer);
+    const started = await rp.start();
+    const page = await browser.go(started.url);
+    if (page.kind !== 'page') throw new Error('expected the sign-in page');
+    expect(page.page.html).toContain('Cancel and return to Cancel RP');
+    const cancelled = expectCallback(await browser.submit(page.page, '/abort', {}));
+    expect(cancelled.searchParams.get('error')).toBe('access_denied');
+    expect(cancelled.searchParams.get('error_description')).toBe('The user cancelled the sign-in.');
+    expect(cancelled.searchParams.get('state')).toBe(started.state);
+  });
 });
