@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidInputError } from '../errors.js';
 import { CLIENT_KINDS, ClientRepository, type ClientKind, type ClientMetadata } from '../store/clients.js';
-import type { Services } from '../services.js';
+import type { Services } from '../server/services.js';
 import { collect, isoTime, printTable, withServices, type GlobalOptions } from './common.js';
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];

@@ -3,7 +3,7 @@
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { isLatchkeyError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { openServices, type Services } from '../services.js';
+import { openServices, type Services } from '../server/services.js';
 
 /** Exit codes: 0 ok, 1 failure, 2 bad usage or configuration. */
 export const EXIT_FAILURE = 1;

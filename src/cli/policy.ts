@@ -3,9 +3,9 @@
 // running server reload its file.
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
-import { openAccess } from '../access/open.js';
-import { runningServerPid } from '../access/pid-file.js';
-import { readPolicyFile, resolvePolicyFile } from '../access/policy-source.js';
+import { openAccess } from '../interactions/open.js';
+import { runningServerPid } from '../server/pid-file.js';
+import { readPolicyFile, resolvePolicyFile } from '../interactions/policy-source.js';
 import { InvalidInputError, LatchkeyError } from '../errors.js';
 import {
   AUTH_METHODS,

@@ -1,8 +1,8 @@
 // `latchkey users ...` and `latchkey groups ...`: people, their credentials and their groups.
 import type { Command } from 'commander';
 import qrcode from 'qrcode-terminal';
-import { hashPassword } from '../accounts/passwords.js';
-import { newTotpSecret, TOTP_SECRET_PURPOSE, totpUri } from '../accounts/totp.js';
+import { hashPassword } from '../credentials/passwords.js';
+import { newTotpSecret, TOTP_SECRET_PURPOSE, totpUri } from '../credentials/totp.js';
 import { isoTime, printTable, readSecret, withServices, type GlobalOptions } from './common.js';
 
 export function registerUserCommands(program: Command, globals: () => GlobalOptions): void {

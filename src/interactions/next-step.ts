@@ -2,7 +2,7 @@
 // The interaction and the session check (oidc-provider's login prompt) both call this, so a session is
 // judged exactly as a fresh sign-in would be.
 import type { Context } from 'koa';
-import { capabilitiesOf, type AccessControl, type SignInRequest } from '../access/service.js';
+import { capabilitiesOf, type AccessControl, type SignInRequest } from './access.js';
 import type { User } from '../store/users.js';
 import { requestedAcr } from '../oidc/acr.js';
 import type { Decision, Facts } from '../policies/index.js';

@@ -5,7 +5,7 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { errors as oidcErrors, type Provider } from 'oidc-provider';
-import type { AccessControl } from '../access/service.js';
+import type { AccessControl } from './access.js';
 import { ForbiddenError, InvalidInputError, LatchkeyError, UnavailableError } from '../errors.js';
 import type { CsrfTokens } from '../http/csrf.js';
 import { setPageCsp } from '../http/security-headers.js';

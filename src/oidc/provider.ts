@@ -5,9 +5,12 @@ import type { JWK } from 'jose';
 import type { LoadedConfig } from '../config/load.js';
 import type { OidcStore } from '../store/oidc-adapter.js';
 import type { UserRepository, User } from '../store/users.js';
-import type { SessionCheck } from '../access/session-check.js';
 import { ACR_VALUES } from './acr.js';
 import { renderErrorPage, renderLogoutPage, renderLoggedOutPage } from '../views/oidc-pages.js';
+
+/** Whether an existing session still meets the access policies for this authorization request (a port the
+ *  sign-in wing implements). */
+export type SessionCheck = (ctx: KoaContextWithOIDC) => Promise<boolean>;
 
 export interface ProviderDeps {
   config: LoadedConfig;

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { currentTotp } from '../../src/accounts/totp.js';
+import { currentTotp } from '../../src/credentials/totp.js';
 import { chromiumAvailable, launchChromium, newTestContext } from '../helpers/chromium.js';
 import { relyingParty, type RelyingParty } from '../helpers/rp.js';
 import { startServer, type TestServer } from '../helpers/server.js';

@@ -1,6 +1,6 @@
 // A person in a browser, driven over HTTP: keeps cookies, follows redirects on the IdP, reads our pages'
 // forms and submits them. Stops as soon as a redirect leaves the IdP (the relying party's callback).
-import { currentTotp } from '../../src/accounts/totp.js';
+import { currentTotp } from '../../src/credentials/totp.js';
 
 export interface Page {
   url: string;

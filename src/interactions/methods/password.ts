@@ -1,5 +1,5 @@
 // Username + password: identifies the user. Rate-limited per user and per IP before any hash is computed.
-import { verifyPassword } from '../../accounts/passwords.js';
+import { verifyPassword } from '../../credentials/passwords.js';
 import { loginPage } from '../../views/pages.js';
 import { throttled } from './shared.js';
 import type { SignInMethod } from './types.js';

@@ -1,6 +1,6 @@
 // A TOTP code from an authenticator app, for an identified user. Each time step is accepted once;
 // failures count against the same limits as passwords.
-import { checkTotp, TOTP_SECRET_PURPOSE } from '../../accounts/totp.js';
+import { checkTotp, TOTP_SECRET_PURPOSE } from '../../credentials/totp.js';
 import { totpPage } from '../../views/pages.js';
 import { throttled } from './shared.js';
 import type { SignInMethod } from './types.js';

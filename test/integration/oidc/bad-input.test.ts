@@ -3,7 +3,7 @@
 import https from 'node:https';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { currentTotp } from '../../../src/accounts/totp.js';
+import { currentTotp } from '../../../src/credentials/totp.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
 import { HttpUser, expectCallback } from '../../helpers/http-user.js';
 import { relyingParty, REDIRECT_URI, type RelyingParty } from '../../helpers/rp.js';

@@ -2,7 +2,7 @@
 // failed-attempt limits.
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { currentTotp, newTotpSecret, TOTP_SECRET_PURPOSE } from '../../../src/accounts/totp.js';
+import { currentTotp, newTotpSecret, TOTP_SECRET_PURPOSE } from '../../../src/credentials/totp.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
 import { HttpUser, expectCallback } from '../../helpers/http-user.js';
 import { relyingParty, REDIRECT_URI, type RelyingParty } from '../../helpers/rp.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/log.js';
-import { openServices, type Services } from '../../../src/services.js';
+import { openServices, type Services } from '../../../src/server/services.js';
 import { backendName, prepareBackend, type Backend } from '../../helpers/backend.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

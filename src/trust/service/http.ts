@@ -5,20 +5,20 @@
 import type { TLSSocket } from 'node:tls';
 import Router from '@koa/router';
 import Koa, { type Context } from 'koa';
-import { NotFoundError } from '../errors.js';
-import { errorHandler } from '../http/errors.js';
-import { parseRequest, readJsonBody } from '../http/json-body.js';
-import { perIpRateLimit, type RequestLimit } from '../http/rate-limit.js';
-import { securityHeaders } from '../http/security-headers.js';
-import type { Logger } from '../log.js';
-import type { RateLimitStore } from '../store/rate-limits.js';
+import { NotFoundError } from '../../errors.js';
+import { errorHandler } from '../../http/errors.js';
+import { parseRequest, readJsonBody } from '../../http/json-body.js';
+import { perIpRateLimit, type RequestLimit } from '../../http/rate-limit.js';
+import { securityHeaders } from '../../http/security-headers.js';
+import type { Logger } from '../../log.js';
+import type { RateLimitStore } from '../../store/rate-limits.js';
 import {
   type DeviceTrustService,
   enrollmentRequestSchema,
   type IssuedDevice,
   type Origin,
   renewalRequestSchema,
-} from './service/index.js';
+} from './index.js';
 
 /** Largest enrollment or renewal body: a CSR (at most 16 KiB) with posture fits comfortably. */
 export const MAX_DEVICE_REQUEST_BYTES = 32 * 1024;

@@ -1,9 +1,13 @@
 // Assembles conditional access over open services: the policy source (loaded once here), the country
 // resolver and the AccessControl that the server and `latchkey policy` share.
-import type { Services } from '../services.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { Logger } from '../log.js';
+import type { AuditLog } from '../store/audit.js';
+import type { ClientRepository } from '../store/clients.js';
+import type { UserRepository } from '../store/users.js';
 import { CountryResolver } from './country.js';
 import { PolicySource, resolvePolicyFile, type ReloadResult } from './policy-source.js';
-import { AccessControl } from './service.js';
+import { AccessControl } from './access.js';
 
 export interface OpenedAccess {
   access: AccessControl;
@@ -13,7 +17,16 @@ export interface OpenedAccess {
   initial: ReloadResult;
 }
 
-export async function openAccess(services: Services, policyFile?: string | null): Promise<OpenedAccess> {
+/** What conditional access is built from (the server's and the CLI's open services). */
+export interface AccessServices {
+  config: Pick<LoadedConfig, 'policies' | 'server'>;
+  log: Logger;
+  users: UserRepository;
+  clients: ClientRepository;
+  audit: AuditLog;
+}
+
+export async function openAccess(services: AccessServices, policyFile?: string | null): Promise<OpenedAccess> {
   const { config, log } = services;
   const policies = new PolicySource(
     policyFile === undefined ? resolvePolicyFile(config.policies.file) : policyFile,

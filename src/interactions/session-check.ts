@@ -1,14 +1,12 @@
 // Whether an existing session still satisfies the access policies for this authorization request
 // (sign-in frequency, a policy added since, acr_values, a changed network). oidc-provider asks this on
 // every authorization with a session; "no" starts an interaction that asks only for what is missing.
-import type { KoaContextWithOIDC } from 'oidc-provider';
-import { evaluateSignIn, signInRequest } from '../interactions/next-step.js';
+import { evaluateSignIn, signInRequest } from './next-step.js';
 import { sessionMethods } from '../oidc/acr.js';
+import type { SessionCheck } from '../oidc/provider.js';
 import type { Logger } from '../log.js';
 import type { UserRepository } from '../store/users.js';
-import type { AccessControl } from './service.js';
-
-export type SessionCheck = (ctx: KoaContextWithOIDC) => Promise<boolean>;
+import type { AccessControl } from './access.js';
 
 export function sessionCheck(access: AccessControl, users: UserRepository, log: Logger): SessionCheck {
   return async (ctx) => {

@@ -4,7 +4,7 @@
 import { constants } from 'node:crypto';
 import https from 'node:https';
 import type Koa from 'koa';
-import type { TlsMaterial } from '../http/tls.js';
+import type { TlsMaterial } from './tls.js';
 
 /**
  * Starts the listener on `port`/`host` (0 picks a free port). Session resumption is off: a resumed TLS

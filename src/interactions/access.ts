@@ -15,7 +15,7 @@ import {
 import type { AuditLog } from '../store/audit.js';
 import type { ClientRepository } from '../store/clients.js';
 import type { User, UserRepository } from '../store/users.js';
-import type { UserCapabilities } from '../interactions/flow.js';
+import type { UserCapabilities } from './flow.js';
 import type { CountryResolver } from './country.js';
 import type { PolicySource } from './policy-source.js';
 

@@ -1,10 +1,10 @@
 // Process entry of the server: load configuration, build the app, listen, say what to do next, and shut
 // down gracefully on SIGTERM/SIGINT.
-import { removePidFile, writePidFile } from './access/pid-file.js';
+import { removePidFile, writePidFile } from './pid-file.js';
 import { createApp } from './app.js';
-import { loadConfig } from './config/load.js';
-import { isLatchkeyError } from './errors.js';
-import { createLogger } from './log.js';
+import { loadConfig } from '../config/load.js';
+import { isLatchkeyError } from '../errors.js';
+import { createLogger } from '../log.js';
 import { redactUrl } from './services.js';
 
 async function main(): Promise<void> {

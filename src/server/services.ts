@@ -1,23 +1,23 @@
 // Opens everything Latchkey keeps state in (database, Redis, master key) and builds the repositories
 // on top. Shared by the server and the CLIs so both read and write the same way.
 import { Redis } from 'ioredis';
-import type { LoadedConfig } from './config/load.js';
-import { loadMasterKey, type MasterKeySource } from './crypto/master-key.js';
-import { SealedBox } from './crypto/sealed-box.js';
-import { UnavailableError } from './errors.js';
-import type { Logger } from './log.js';
-import { AuditLog } from './store/audit.js';
-import { ClientRepository } from './store/clients.js';
-import { checkDatabase, migrateToLatest, openDatabase, type Database } from './store/database.js';
-import { KeyRepository } from './store/keys.js';
-import type { OidcStore } from './store/oidc-adapter.js';
-import { RedisRateLimitStore, SqlRateLimitStore, type RateLimitStore } from './store/rate-limits.js';
-import { RedisOidcStore } from './store/redis-oidc-store.js';
-import { SettingsRepository } from './store/settings.js';
-import { SqlOidcStore } from './store/sql-oidc-store.js';
-import { DeviceTrustStore } from './store/device-trust.js';
-import { DeviceTrustService } from './trust/service/index.js';
-import { GroupRepository, UserRepository } from './store/users.js';
+import type { LoadedConfig } from '../config/load.js';
+import { loadMasterKey, type MasterKeySource } from '../crypto/master-key.js';
+import { SealedBox } from '../crypto/sealed-box.js';
+import { UnavailableError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { AuditLog } from '../store/audit.js';
+import { ClientRepository } from '../store/clients.js';
+import { checkDatabase, migrateToLatest, openDatabase, type Database } from '../store/database.js';
+import { KeyRepository } from '../store/keys.js';
+import type { OidcStore } from '../store/oidc-adapter.js';
+import { RedisRateLimitStore, SqlRateLimitStore, type RateLimitStore } from '../store/rate-limits.js';
+import { RedisOidcStore } from '../store/redis-oidc-store.js';
+import { SettingsRepository } from '../store/settings.js';
+import { SqlOidcStore } from '../store/sql-oidc-store.js';
+import { DeviceTrustStore } from '../store/device-trust.js';
+import { DeviceTrustService } from '../trust/service/index.js';
+import { GroupRepository, UserRepository } from '../store/users.js';
 
 export interface Services {
   config: LoadedConfig;
