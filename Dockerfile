@@ -26,8 +26,8 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 COPY config ./config
-# src/ stays out, so bin/ runs dist/ (bin/run-entry.js); only the stylesheet is read from src/ at runtime.
-COPY src/views/static/latchkey.css ./src/views/static/latchkey.css
+# src/ stays out, so bin/ runs dist/ (bin/run-entry.js); only the static files (stylesheet, page scripts) are read from src/ at runtime.
+COPY src/views/static ./src/views/static
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME /data

@@ -17,7 +17,8 @@ import { errorPage } from '../views/pages.js';
 import { accountRedirectUri } from './client.js';
 
 export interface AccountDeps {
-  provider: Provider;
+  /** The oidc-provider in use (looked up per request: it is rebuilt when signing keys change). */
+  oidc: { readonly provider: Provider };
   users: UserRepository;
   audit: AuditLog;
   csrf: CsrfTokens;
@@ -114,7 +115,7 @@ function startSignIn(ctx: Context, deps: AccountDeps): void {
 /** Redeems an authorization code issued to the account client; returns its account id or undefined. */
 async function redeemCode(deps: AccountDeps, value: string, verifier: string): Promise<string | undefined> {
   if (!value) return undefined;
-  const code = await deps.provider.AuthorizationCode.find(value);
+  const code = await deps.oidc.provider.AuthorizationCode.find(value);
   if (
     !code ||
     (code as { consumed?: number }).consumed ||

@@ -1,6 +1,8 @@
 // `latchkey config|keys|audit ...`: configuration check, signing-key rotation and the audit log.
 import type { Command } from 'commander';
 import { InvalidInputError } from '../errors.js';
+import { liveWindowMs } from '../store/cluster.js';
+import { keyStates } from '../store/keys.js';
 import { isoTime, printTable, readConfig, withServices, type GlobalOptions } from './common.js';
 
 export function registerAdminCommands(program: Command, globals: () => GlobalOptions): void {
@@ -17,41 +19,57 @@ export function registerAdminCommands(program: Command, globals: () => GlobalOpt
     });
 
   const keys = program.command('keys').description('token signing keys');
-  keys.command('list').action(() =>
-    withServices(globals(), async (s) => {
-      printTable(
-        ['KID', 'ALG', 'STATUS', 'CREATED', 'RETIRED'],
-        (await s.keys.listSigningKeys()).map((k) => [
-          k.kid,
-          k.alg,
-          k.status,
-          isoTime(k.createdAt),
-          isoTime(k.retiredAt),
-        ]),
-      );
-    }),
-  );
+  keys
+    .command('list')
+    .description('signing keys with their state, and how many live nodes publish the current set')
+    .action(() =>
+      withServices(globals(), async (s) => {
+        const now = Date.now();
+        const list = await s.keys.listSigningKeys();
+        const states = keyStates(list, now);
+        printTable(
+          ['KID', 'ALG', 'STATE', 'CREATED', 'SIGNS FROM', 'RETIRED'],
+          list.map((k) => [
+            k.kid,
+            k.alg,
+            states.get(k.kid),
+            isoTime(k.createdAt),
+            isoTime(k.activatesAt ?? k.createdAt),
+            isoTime(k.retiredAt),
+          ]),
+        );
+        const fingerprint = await s.keys.providerKeysFingerprint(now);
+        const nodes = await s.nodes.live(now - liveWindowMs(s.config.cluster.poll_seconds));
+        const current = nodes.filter((node) => node.keysFingerprint === fingerprint).length;
+        process.stdout.write(`\n${current} of ${nodes.length} live node(s) publish exactly these keys\n`);
+      }),
+    );
   keys
     .command('rotate')
     .description(
-      'add new RS256 and ES256 keys; old keys stay in the JWKS until retired (restart nodes to sign with the new keys)',
+      "add new RS256 and ES256 keys: published in every node's JWKS now, signing after cluster.key_activation_delay_seconds",
     )
     .action(() =>
       withServices(globals(), async (s) => {
         await s.keys.ensureSigningKeys();
-        const added = await s.keys.rotateSigningKeys();
+        const delay = s.config.cluster.key_activation_delay_seconds;
+        const added = await s.keys.rotateSigningKeys(delay);
         await s.audit.record({
           event: 'admin.keys.rotate',
           outcome: 'success',
           actor: 'cli',
-          detail: { kids: added.map((k) => k.kid) },
+          detail: { kids: added.map((k) => k.kid), activatesAt: added[0]?.activatesAt },
         });
         for (const k of added) process.stdout.write(`added ${k.alg} key ${k.kid}\n`);
+        process.stdout.write(
+          `every node publishes them within ${s.config.cluster.poll_seconds} s; they sign from ${isoTime(added[0]?.activatesAt)} (in ${delay} s)\n` +
+            'retire the previous keys (latchkey keys retire KID) once tokens they signed have expired\n',
+        );
       }),
     );
   keys
     .command('retire <kid>')
-    .description('remove a key from the JWKS (tokens it signed stop verifying)')
+    .description('remove a key from the JWKS (tokens it signed stop verifying); the key signing now cannot be retired')
     .action((kid: string) =>
       withServices(globals(), async (s) => {
         await s.keys.retireSigningKey(kid);

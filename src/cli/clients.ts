@@ -87,7 +87,7 @@ export async function validateWithProvider(s: Services, metadata: ClientMetadata
     config: s.config,
     store: s.oidcStore,
     users: s.users,
-    jwks: await s.keys.privateJwks(),
+    jwks: { keys: (await s.keys.providerKeys()).keys },
     cookieKeys: ['validation-only'],
   });
   try {

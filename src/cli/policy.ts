@@ -4,8 +4,9 @@
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { openAccess } from '../interactions/open.js';
-import { runningServerPid } from '../server/pid-file.js';
-import { readPolicyFile, resolvePolicyFile } from '../interactions/policy-source.js';
+import { countPolicies, publishPolicyFile, readPolicyFile, resolvePolicyFile } from '../interactions/policy-source.js';
+import { liveWindowMs } from '../store/cluster.js';
+import type { Services } from '../server/services.js';
 import { InvalidInputError, LatchkeyError } from '../errors.js';
 import {
   AUTH_METHODS,
@@ -117,7 +118,7 @@ export function registerPolicyCommands(program: Command, globals: () => GlobalOp
       withServices(globals(), async (s) => {
         const now = Math.floor(Date.now() / 1000);
         const o = whatIfOverrides(options, now);
-        const { access, initial } = await openAccess(s, options.file ?? undefined);
+        const { access, initial } = await openAccess(s, { file: options.file });
         if (!initial.ok) {
           for (const issue of initial.issues) process.stderr.write(formatPolicyFileIssue(issue) + '\n');
           throw new LatchkeyError('ERR_POLICY_FILE_INVALID', `the policy file ${initial.source} is invalid`);
@@ -154,25 +155,40 @@ export function registerPolicyCommands(program: Command, globals: () => GlobalOp
 
   policy
     .command('reload')
-    .description('validate the configured policy file, then make the server on this machine reload it (SIGHUP)')
-    .action(() => {
-      const config = readConfig(globals());
-      const file = resolvePolicyFile(config.policies.file);
-      const result = readPolicyFile(file);
-      if (!result.ok) {
-        for (const issue of result.issues) process.stderr.write(formatPolicyFileIssue(issue) + '\n');
-        throw new LatchkeyError(
-          'ERR_POLICY_FILE_INVALID',
-          `not reloading: ${result.issues.length} problem(s) in ${file}; the server keeps its current policies`,
+    .description(
+      'validate the configured policy file and publish it: every node applies it within cluster.poll_seconds',
+    )
+    .action(() =>
+      withServices(globals(), async (s) => {
+        const file = resolvePolicyFile(s.config.policies.file);
+        const result = await publishPolicyFile(file, s.policySets, 'cli');
+        if (!result.ok) {
+          for (const issue of result.issues) process.stderr.write(formatPolicyFileIssue(issue) + '\n');
+          throw new LatchkeyError(
+            'ERR_POLICY_FILE_INVALID',
+            `not published: ${result.issues.length} problem(s) in ${result.source}; every node keeps the set in force`,
+          );
+        }
+        process.stdout.write(
+          `${result.source}: ${countPolicies(result.policies)}, ${result.changed ? 'published as' : 'already in force as'} version ${result.version}\n`,
         );
-      }
-      const pid = runningServerPid(config.dataDirAbsolute);
-      if (pid === undefined)
-        throw new LatchkeyError(
-          'ERR_SERVER_NOT_RUNNING',
-          `no running Latchkey server found (no live pid in ${config.dataDirAbsolute}/latchkey.pid)`,
-        );
-      process.kill(pid, 'SIGHUP');
-      process.stdout.write(`${file ?? 'built-in policies'} is valid; asked server ${pid} to reload it\n`);
-    });
+        process.stdout.write(`${await waitForNodes(s, result.version)}\n`);
+      }),
+    );
+}
+
+/** Waits (up to three polls) until every live node applied `version`; says how many did. */
+async function waitForNodes(s: Services, version: number): Promise<string> {
+  const pollMs = s.config.cluster.poll_seconds * 1000;
+  const deadline = Date.now() + 3 * pollMs + 1000;
+  for (;;) {
+    const nodes = await s.nodes.live(Date.now() - liveWindowMs(s.config.cluster.poll_seconds));
+    const applied = nodes.filter((node) => (node.policyVersion ?? 0) >= version);
+    if (nodes.length === 0) return 'no running node is registered: nodes apply it when they start';
+    if (applied.length === nodes.length || Date.now() > deadline) {
+      const missing = nodes.filter((node) => !applied.includes(node)).map((node) => `${node.hostname}/${node.pid}`);
+      return `applied by ${applied.length} of ${nodes.length} live node(s)${missing.length ? `; not yet: ${missing.join(', ')}` : ''}`;
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, 500)));
+  }
 }

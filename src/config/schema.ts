@@ -7,6 +7,8 @@ import { deviceCheckSchema, deviceTrustSchema } from './device-trust.js';
 const port = z.number().int().min(1).max(65535);
 const seconds = z.number().int().positive();
 const nullableString = z.string().min(1).nullable();
+/** A store timeout in seconds: long enough for a slow query, short enough that a stalled store fails fast. */
+const timeout = z.number().min(0.1).max(120);
 
 const cidr = z.string().refine(isCidr, { message: 'must be a CIDR such as 10.0.0.0/8 or 2001:db8::/32' });
 
@@ -58,6 +60,9 @@ export const configSchema = z.strictObject({
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
       .nullable(),
     pool_max: z.number().int().min(1).max(1000),
+    connect_timeout_seconds: timeout,
+    acquire_timeout_seconds: timeout,
+    statement_timeout_seconds: timeout,
   }),
   redis: z.strictObject({
     url: z
@@ -65,10 +70,20 @@ export const configSchema = z.strictObject({
       .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
       .nullable(),
     key_prefix: z.string(),
+    connect_timeout_seconds: timeout,
+    command_timeout_seconds: timeout,
+  }),
+  cluster: z.strictObject({
+    poll_seconds: z.number().min(0.05).max(300),
+    key_activation_delay_seconds: z.number().int().min(0).max(86400),
   }),
   security: z.strictObject({
     require_master_key: z.boolean(),
-    rate_limits: z.strictObject({ login_per_user: rateLimit, login_per_ip: rateLimit }),
+    rate_limits: z.strictObject({
+      login_per_user: rateLimit,
+      login_per_ip: rateLimit,
+      second_factor_per_user: rateLimit,
+    }),
     interaction_ttl_seconds: seconds.max(86400),
   }),
   tokens: z.strictObject({

@@ -1,10 +1,13 @@
-// Where the policy set in force comes from: the configured file (or the built-in set), reloaded on
-// demand. A bad file never replaces a good set; if no good set was ever loaded, sign-ins fail closed.
+// Where the policy set in force comes from. Policy files are validated and then published to the database;
+// the newest published set is in force on every node (each node follows it, see server/cluster-sync.ts).
+// A set that does not parse never replaces a good one; if no good set was ever loaded, sign-ins fail
+// closed. With nothing published and no file, the built-in set applies.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { formatPolicyFileIssue, parsePolicyFile, type PolicyFileIssue, type PolicySet } from '../policies/index.js';
+import type { PublishedPolicySet } from '../store/cluster.js';
 
 /** Used when no policy file exists: sign-in alone for our own and third-party apps, deny factor clients. */
 export const BUILT_IN_POLICIES = `default:
@@ -15,8 +18,20 @@ policies: []
 `;
 export const BUILT_IN_SOURCE = '(built-in policies)';
 
-export type ReloadResult =
-  { ok: true; source: string; policies: number } | { ok: false; source: string; issues: readonly PolicyFileIssue[] };
+export type PolicyFileRead =
+  | { ok: true; source: string; text: string; policySet: PolicySet }
+  | { ok: false; source: string; issues: readonly PolicyFileIssue[] };
+
+/** The port published policy sets are kept behind (store/cluster.ts implements it). */
+export interface PolicySetStore {
+  latestVersion(): Promise<number>;
+  latest(): Promise<PublishedPolicySet | undefined>;
+  wasPublished(text: string): Promise<boolean>;
+  publish(input: { text: string; source: string; policies: number; by: string | null }): Promise<{
+    version: number;
+    changed: boolean;
+  }>;
+}
 
 /** The file to read: the configured one, else config/policies.yaml if present, else none (built-in). */
 export function resolvePolicyFile(configured: string | null, cwd = process.cwd()): string | null {
@@ -25,50 +40,93 @@ export function resolvePolicyFile(configured: string | null, cwd = process.cwd()
   return existsSync(conventional) ? conventional : null;
 }
 
-/** Reads and parses a policy file without side effects (used by reload and `latchkey policy check`). */
-export function readPolicyFile(
-  file: string | null,
-): { ok: true; policySet: PolicySet } | { ok: false; issues: readonly PolicyFileIssue[] } {
-  if (file === null) return parsePolicyFile(BUILT_IN_POLICIES, BUILT_IN_SOURCE);
+/** Reads and parses a policy file without side effects; `null` is the built-in set. */
+export function readPolicyFile(file: string | null): PolicyFileRead {
+  if (file === null) return parsed(BUILT_IN_POLICIES, BUILT_IN_SOURCE);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    return {
-      ok: false,
-      issues: [{ file, line: 0, column: 0, path: '', message: `cannot read the policy file: ${code}` }],
-    };
+    const code = (error as NodeJS.ErrnoException).code;
+    const message =
+      code === 'ENOENT' ? 'the policy file was not found' : `cannot read the policy file: ${code ?? error}`;
+    return { ok: false, source: file, issues: [{ file, line: 0, column: 0, path: '', message }] };
   }
-  return parsePolicyFile(text, file);
+  return parsed(text, file);
 }
 
+function parsed(text: string, source: string): PolicyFileRead {
+  const result = parsePolicyFile(text, source);
+  return result.ok
+    ? { ok: true, source, text, policySet: result.policySet }
+    : { ok: false, source, issues: result.issues };
+}
+
+export type PublishResult =
+  | { ok: true; source: string; policies: number; version: number; changed: boolean }
+  | { ok: false; source: string; issues: readonly PolicyFileIssue[] };
+
+/**
+ * Validates `file` and publishes it as the set in force for every node. With `onlyIfNew` (a node starting
+ * up), content that was ever published before is left alone, so a node with a stale copy of the file
+ * cannot roll the cluster back.
+ */
+export async function publishPolicyFile(
+  file: string | null,
+  store: PolicySetStore,
+  by: string,
+  options: { onlyIfNew?: boolean } = {},
+): Promise<PublishResult> {
+  const read = readPolicyFile(file);
+  if (!read.ok) return read;
+  const policies = read.policySet.policies.length;
+  if (options.onlyIfNew && (await store.wasPublished(read.text))) {
+    return { ok: true, source: read.source, policies, version: await store.latestVersion(), changed: false };
+  }
+  const { version, changed } = await store.publish({ text: read.text, source: read.source, policies, by });
+  return { ok: true, source: read.source, policies, version, changed };
+}
+
+export function countPolicies(n: number): string {
+  return `${n} ${n === 1 ? 'policy' : 'policies'}`;
+}
+
+export type ApplyResult =
+  | { ok: true; source: string; version: number; policies: number }
+  | { ok: false; source: string; version: number; issues: readonly PolicyFileIssue[] };
+
+/** The policy set in force on this node, and the published version it came from (0: built-in). */
 export class PolicySource {
-  #current: PolicySet | undefined;
+  #current: { set: PolicySet; version: number } | undefined;
 
-  constructor(
-    readonly file: string | null,
-    private readonly log: Logger,
-  ) {}
+  constructor(private readonly log: Logger) {}
 
-  /** Loads the file again; keeps the last good set when it is bad. */
-  reload(): ReloadResult {
-    const source = this.file ?? BUILT_IN_SOURCE;
-    const result = readPolicyFile(this.file);
+  /** Puts a published set in force (undefined: the built-in set); keeps the last good set when it does not parse. */
+  apply(published: PublishedPolicySet | undefined): ApplyResult {
+    const version = published?.version ?? 0;
+    const source = published?.source ?? BUILT_IN_SOURCE;
+    const result = parsePolicyFile(published?.text ?? BUILT_IN_POLICIES, source);
     if (!result.ok) {
       this.log.error(
         {
           source,
+          version,
           issues: result.issues.map(formatPolicyFileIssue),
-          keeping: this.#current ? 'last good policy set' : 'none (sign-ins fail closed)',
+          keeping: this.#current ? `version ${this.#current.version}` : 'none (sign-ins fail closed)',
         },
-        'policy file rejected',
+        'published policy set rejected',
       );
-      return { ok: false, source, issues: result.issues };
+      return { ok: false, source, version, issues: result.issues };
     }
-    this.#current = result.policySet;
-    this.log.info({ source, policies: result.policySet.policies.length }, 'policies loaded');
-    return { ok: true, source, policies: result.policySet.policies.length };
+    this.#current = { set: result.policySet, version };
+    const policies = result.policySet.policies.length;
+    this.log.info({ source, version, policies }, `policy set ${version} in force (${countPolicies(policies)})`);
+    return { ok: true, source, version, policies };
+  }
+
+  /** Puts a set read directly from a file in force (what-if with --file); it has no published version. */
+  use(policySet: PolicySet): void {
+    this.#current = { set: policySet, version: -1 };
   }
 
   /** The set in force; throws (fail closed) when no good set was ever loaded. */
@@ -79,7 +137,12 @@ export class PolicySource {
         'Sign-in is unavailable: the access policies could not be loaded. Contact your administrator.',
       );
     }
-    return this.#current;
+    return this.#current.set;
+  }
+
+  /** The published version in force, or undefined when none is. */
+  get version(): number | undefined {
+    return this.#current?.version;
   }
 
   get loaded(): boolean {

@@ -3,10 +3,12 @@
 // interaction with a login result or an OAuth error that goes back to the relying party.
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { errors as oidcErrors, type Provider } from 'oidc-provider';
 import type { AccessControl } from './access.js';
 import { ForbiddenError, InvalidInputError, LatchkeyError, UnavailableError } from '../errors.js';
+import { describeError } from '../http/errors.js';
+import { directErrorAnswer } from './direct-answer.js';
 import type { CsrfTokens } from '../http/csrf.js';
 import { setPageCsp } from '../http/security-headers.js';
 import type { Logger } from '../log.js';
@@ -24,7 +26,10 @@ import {
 import type { InteractionState, InteractionStates } from './state.js';
 
 export interface InteractionDeps extends MethodDeps {
-  provider: Provider;
+  /** The issuer, for errors sent to the relying party directly (RFC 9207 iss). */
+  issuer: string;
+  /** The oidc-provider in use (looked up per request: it is rebuilt when signing keys change). */
+  oidc: { readonly provider: Provider };
   clients: ClientRepository;
   csrf: CsrfTokens;
   states: InteractionStates;
@@ -52,6 +57,7 @@ const SESSION_GONE =
 export function interactionRouter(deps: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction' });
   const forms = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
+  router.use(endsAtTheRelyingParty(deps));
 
   router.get('/:uid', async (ctx) => {
     const loaded = await load(ctx, deps);
@@ -114,11 +120,58 @@ export function interactionRouter(deps: InteractionDeps): Router {
   return router;
 }
 
+/**
+ * Once an interaction is loaded, any unexpected failure (a bug, a store outage, no policy set in force)
+ * ends at the relying party's redirect_uri as server_error or temporarily_unavailable with its state, not
+ * on a page the relying party never hears of. Refusals meant for the person (a bad CSRF token, bad input)
+ * stay pages they can act on. When oidc-provider cannot finish the interaction itself (its store is down),
+ * the error is sent to the redirect_uri directly.
+ */
+function endsAtTheRelyingParty(deps: InteractionDeps): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      const loaded = ctx.state.interaction as Loaded | undefined;
+      const described = describeError(error);
+      if (!loaded || (described && described.status < 500)) throw error;
+      const unavailable = described?.status === 503;
+      const oauthError = unavailable ? 'temporarily_unavailable' : 'server_error';
+      const description = unavailable
+        ? described.message
+        : 'The sign-in failed because of an error on our side. Try again; if it keeps happening, tell your administrator.';
+      deps.log[unavailable ? 'warn' : 'error'](
+        { err: error, uid: loaded.uid, oauthError },
+        'sign-in ended with an error',
+      );
+      try {
+        await finish(ctx, deps, loaded, { error: oauthError, error_description: description });
+      } catch (finishError) {
+        deps.log.warn({ err: finishError, uid: loaded.uid }, 'answering the relying party directly');
+        answerDirectly(ctx, deps, loaded, oauthError, description);
+      }
+    }
+  };
+}
+
+function answerDirectly(ctx: Context, deps: InteractionDeps, loaded: Loaded, error: string, description: string): void {
+  const answer = directErrorAnswer(loaded.details.params, deps.issuer, error, description);
+  if (answer.kind === 'none') throw new UnavailableError('ERR_SIGN_IN_FAILED', description);
+  if (answer.kind === 'redirect') {
+    ctx.status = 303;
+    ctx.redirect(answer.location);
+    return;
+  }
+  setPageCsp(ctx, [new URL(answer.action).origin], true);
+  ctx.type = 'html';
+  ctx.body = answer.html;
+}
+
 /** Loads the interaction; renders the "expired" page (no redirect target is known) when it is gone. */
 async function load(ctx: Context, deps: InteractionDeps): Promise<Loaded | undefined> {
   let details: Details | undefined;
   try {
-    details = await deps.provider.interactionDetails(ctx.req, ctx.res);
+    details = await deps.oidc.provider.interactionDetails(ctx.req, ctx.res);
   } catch (error) {
     if (!(error instanceof oidcErrors.SessionNotFound || error instanceof oidcErrors.InvalidRequest)) throw error;
     deps.log.info({ path: ctx.path, ip: ctx.ip, reason: (error as Error).message }, 'interaction not found');
@@ -130,16 +183,21 @@ async function load(ctx: Context, deps: InteractionDeps): Promise<Loaded | undef
     return undefined;
   }
   const clientId = String(details.params.client_id);
-  const client = await deps.clients.find(clientId);
   const redirectUri = details.params.redirect_uri as string | undefined;
-  return {
+  const loaded: Loaded = {
     details,
     uid: details.uid,
     clientId,
-    clientName: client?.name ?? clientId,
-    clientKind: client?.kind ?? 'third_party',
+    clientName: clientId,
+    clientKind: 'third_party',
     redirectOrigin: redirectUri ? safeOrigin(redirectUri) : undefined,
   };
+  // From here on the relying party is known: failures end at its redirect_uri (endsAtTheRelyingParty).
+  ctx.state.interaction = loaded;
+  const client = await deps.clients.find(clientId);
+  loaded.clientName = client?.name ?? clientId;
+  loaded.clientKind = client?.kind ?? 'third_party';
+  return loaded;
 }
 
 async function loadForPost(ctx: Context, deps: InteractionDeps): Promise<Loaded | undefined> {
@@ -163,7 +221,7 @@ async function seededState(deps: InteractionDeps, loaded: Loaded): Promise<Inter
   const { prompt, session } = loaded.details;
   const onlyStepUp = prompt.reasons.length > 0 && prompt.reasons.every((reason) => SESSION_STEP_UP_REASONS.has(reason));
   if (!onlyStepUp || !session?.accountId) return state;
-  const stored = session.cookie ? await deps.provider.Session.find(session.cookie) : undefined;
+  const stored = session.cookie ? await deps.oidc.provider.Session.find(session.cookie) : undefined;
   const seeded: InteractionState = { userId: session.accountId, methods: sessionMethods(stored?.amr, stored?.loginTs) };
   await deps.states.save(loaded.uid, seeded);
   return seeded;
@@ -173,14 +231,7 @@ async function proceed(ctx: Context, deps: InteractionDeps, loaded: Loaded, stat
   const found = state.userId ? await deps.users.findById(state.userId) : undefined;
   const user = found && !found.disabled ? found : undefined;
   const request = signInRequest(ctx, loaded.clientId, user, state.methods);
-  let evaluation;
-  try {
-    evaluation = await evaluateSignIn(deps.access, request, loaded.details.params.acr_values as string | undefined);
-  } catch (error) {
-    if (!(error instanceof UnavailableError)) throw error;
-    deps.log.error({ errorCode: error.code }, 'sign-in refused: no policy set in force');
-    return finish(ctx, deps, loaded, { error: 'temporarily_unavailable', error_description: error.message });
-  }
+  const evaluation = await evaluateSignIn(deps.access, request, loaded.details.params.acr_values as string | undefined);
   const { facts, decision, step } = evaluation;
   if (step.kind === 'method') return renderMethod(ctx, deps, loaded, methodNamed(step.method)!);
   await deps.access.record(decision, facts, { userAgent: facts.userAgent });
@@ -240,7 +291,7 @@ async function showConsent(ctx: Context, deps: InteractionDeps, loaded: Loaded):
 
 async function grantConsent(ctx: Context, deps: InteractionDeps, loaded: Loaded): Promise<void> {
   const { details } = loaded;
-  const { provider } = deps;
+  const { provider } = deps.oidc;
   const accountId = details.session?.accountId;
   if (!accountId) throw new LatchkeyError('ERR_INTERACTION_STATE', 'consent without a signed-in user', { status: 400 });
   const existing = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
@@ -272,7 +323,7 @@ async function finish(
   loaded: Loaded,
   result: Record<string, unknown>,
 ): Promise<void> {
-  const redirectTo = await deps.provider.interactionResult(ctx.req, ctx.res, result, {
+  const redirectTo = await deps.oidc.provider.interactionResult(ctx.req, ctx.res, result, {
     mergeWithLastSubmission: false,
   });
   await deps.states.clear(loaded.uid);

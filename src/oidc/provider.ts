@@ -2,6 +2,8 @@
 // library; we never re-implement its endpoints. Interactions (sign-in pages) are ours, mounted in app.ts.
 import { Provider, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
+import type { Logger } from '../log.js';
+import { StoreTemporarilyUnavailable } from '../store/oidc-adapter.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { OidcStore } from '../store/oidc-adapter.js';
 import type { UserRepository, User } from '../store/users.js';
@@ -20,6 +22,8 @@ export interface ProviderDeps {
   cookieKeys: string[];
   /** Whether a session still meets the access policies; omitted only where no sign-in happens (CLI validation). */
   sessionCheck?: SessionCheck;
+  /** Where oidc-provider's server errors are logged (omitted in CLI validation). */
+  log?: Logger;
 }
 
 export const SCOPES = ['openid', 'offline_access', 'profile', 'email', 'groups'];
@@ -157,5 +161,15 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.server.trusted_proxies.length > 0;
+  const { log } = deps;
+  if (log) provider.on('server_error', (_ctx, error) => log.error({ err: error }, 'oidc-provider server error'));
+  // A store outage reaches clients as temporarily_unavailable (503); tell them when to come back.
+  provider.use(async (ctx, next) => {
+    try {
+      await next();
+    } finally {
+      if (ctx.status === 503) ctx.set('Retry-After', String(StoreTemporarilyUnavailable.retryAfterSeconds));
+    }
+  });
   return provider;
 }

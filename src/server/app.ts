@@ -1,6 +1,5 @@
 // The composition root: the one place that wires stores, keys, oidc-provider, middleware and routes,
 // and the HTTPS listener around them. Everything else receives what it needs as arguments.
-import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -13,28 +12,43 @@ import { health, HEALTH_PATHS } from '../http/health.js';
 import { allowedHosts, hostCheck } from '../http/host-check.js';
 import { forwardedHeaders } from '../http/proxy.js';
 import { securityHeaders } from '../http/security-headers.js';
+import { staticFiles } from '../http/static-files.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls.js';
 import { ensureAccountClient } from '../account-page/client.js';
 import { accountRouter } from '../account-page/router.js';
 import { openAccess } from '../interactions/open.js';
-import type { ReloadResult } from '../interactions/policy-source.js';
+import {
+  publishPolicyFile,
+  resolvePolicyFile,
+  type ApplyResult,
+  type PublishResult,
+} from '../interactions/policy-source.js';
 import { sessionCheck } from '../interactions/session-check.js';
 import { interactionRouter } from '../interactions/router.js';
 import { InteractionStates } from '../interactions/state.js';
-import { LoginThrottle } from '../interactions/throttle.js';
+import { SignInThrottle } from '../interactions/throttle.js';
 import type { Logger } from '../log.js';
+import { ProviderHost } from '../oidc/host.js';
 import { createProvider } from '../oidc/provider.js';
+import { ClusterSync } from './cluster-sync.js';
 import { openServices, type Services } from './services.js';
 import { listenDeviceCheck } from './device-check-listener.js';
 import { deviceApiRouter, deviceCheckApp } from '../trust/service/http.js';
 
 export interface LatchkeyApp {
   services: Services;
-  provider: Provider;
+  /** The oidc-provider instance in use now (it is rebuilt when the signing keys change). */
+  readonly provider: Provider;
   koa: Koa;
   tls: TlsMaterial;
-  /** Reads the policy file again; a bad file leaves the last good set in force. */
-  reloadPolicies(): ReloadResult;
+  /** What was put in force at start: a bad set leaves sign-ins failing closed until a good one is published. */
+  initialPolicies: ApplyResult;
+  /** Publishes this node's policy file (validated) to every node and applies it here at once. */
+  reloadPolicies(): Promise<PublishResult>;
+  /** Follows the cluster now: published policies, signing keys (tests and reload use it). */
+  syncCluster(): Promise<void>;
+  /** This node's id in the cluster table. */
+  readonly nodeId: string;
   /** Starts the HTTPS listener and the device-check listener; resolves with the main listener's port. */
   listen(port?: number, host?: string, deviceCheckPort?: number): Promise<number>;
   /** Port of the device-check (mTLS) listener once listening (0 given to listen picks a free one). */
@@ -67,28 +81,42 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   const createdKeys = await services.keys.ensureSigningKeys();
   if (createdKeys) log.info({ created: createdKeys }, 'generated signing keys');
   const cookieKeys = await services.keys.cookieKeys();
-  const { access, policies } = await openAccess(services);
+  const opened = await openAccess(services, { publishLocalFile: true });
+  const { access, policies } = opened;
   await ensureAccountClient(services.clients, config.issuer);
-  const provider = createProvider({
-    config,
-    store: services.oidcStore,
-    users: services.users,
-    jwks: await services.keys.privateJwks(),
-    cookieKeys,
-    sessionCheck: sessionCheck(access, services.users, log),
+  const oidcHost = new ProviderHost(
+    (jwks) =>
+      createProvider({
+        config,
+        store: services.oidcStore,
+        users: services.users,
+        jwks,
+        cookieKeys,
+        sessionCheck: sessionCheck(access, services.users, log),
+        log,
+      }),
+    await services.keys.providerKeys(),
+  );
+  const cluster = new ClusterSync({
+    policySets: services.policySets,
+    nodes: services.nodes,
+    keys: services.keys,
+    policies,
+    host: oidcHost,
+    log,
+    pollSeconds: config.cluster.poll_seconds,
   });
-  provider.on('server_error', (_ctx, error) => log.error({ err: error }, 'oidc-provider server error'));
   const tls = await loadTlsMaterial(config.server.tls, config.dataDirAbsolute);
 
   const koa = new Koa({ proxy: config.server.trusted_proxies.length > 0, keys: cookieKeys });
-  const stylesheet = readFileSync(path.join(PACKAGE_ROOT, 'src', 'views', 'static', 'latchkey.css'));
   const interactions = interactionRouter({
-    provider,
+    oidc: oidcHost,
+    issuer: config.issuer,
     users: services.users,
     clients: services.clients,
     box: services.box,
     csrf: new CsrfTokens(cookieKeys),
-    throttle: new LoginThrottle(services.rateLimits, config.security.rate_limits),
+    throttle: new SignInThrottle(services.rateLimits, config.security.rate_limits),
     audit: services.audit,
     states: new InteractionStates(
       services.oidcStore.adapterFor('LatchkeyInteraction'),
@@ -97,7 +125,6 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     access,
     log,
   });
-  const providerCallback = provider.callback();
 
   koa.use(forwardedHeaders(config.server.trusted_proxies, log));
   koa.use(errorHandler(log));
@@ -111,14 +138,15 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     }),
   );
   koa.use(hostCheck(allowedHosts(config.issuer, config.server.host_aliases), log, (p) => HEALTH_PATHS.has(p)));
-  koa.use(async (ctx, next) => {
-    if (ctx.path !== '/static/latchkey.css') return next();
-    ctx.type = 'text/css';
-    ctx.set('Cache-Control', 'public, max-age=3600');
-    ctx.body = stylesheet;
-  });
+  const staticDir = path.join(PACKAGE_ROOT, 'src', 'views', 'static');
+  koa.use(
+    staticFiles({
+      'latchkey.css': path.join(staticDir, 'latchkey.css'),
+      'form-post.js': path.join(staticDir, 'form-post.js'),
+    }),
+  );
   const account = accountRouter({
-    provider,
+    oidc: oidcHost,
     users: services.users,
     audit: services.audit,
     csrf: new CsrfTokens(cookieKeys),
@@ -140,7 +168,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   koa.use(async (ctx) => {
     ctx.set('Content-Security-Policy', "frame-ancestors 'none'; base-uri 'none'; object-src 'none'");
     ctx.respond = false;
-    await providerCallback(ctx.req, ctx.res);
+    await oidcHost.handle(ctx.req, ctx.res);
   });
 
   const purge = setInterval(() => {
@@ -154,11 +182,20 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   let deviceCheckServer: https.Server | undefined;
   return {
     services,
-    provider,
+    get provider() {
+      return oidcHost.provider;
+    },
     koa,
     deviceCheckKoa,
     tls,
-    reloadPolicies: () => policies.reload(),
+    initialPolicies: opened.initial,
+    nodeId: cluster.nodeId,
+    async reloadPolicies() {
+      const result = await publishPolicyFile(resolvePolicyFile(config.policies.file), services.policySets, 'SIGHUP');
+      if (result.ok) await cluster.syncNow();
+      return result;
+    },
+    syncCluster: () => cluster.syncNow(),
     async listen(port = config.server.port, host = config.server.host, deviceCheckPort = config.device_check.port) {
       server = https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, koa.callback());
       await new Promise<void>((resolve, reject) => {
@@ -172,6 +209,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
           throw error;
         },
       );
+      await cluster.start();
       return (server.address() as AddressInfo).port;
     },
     get deviceCheckPort() {
@@ -179,6 +217,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     },
     async close() {
       clearInterval(purge);
+      await cluster.stop();
       const graceMs = config.server.shutdown_grace_seconds * 1000;
       await Promise.all([server, deviceCheckServer].map((s) => (s ? closeGracefully(s, graceMs) : undefined)));
       await services.close();

@@ -1,6 +1,5 @@
 // Process entry of the server: load configuration, build the app, listen, say what to do next, and shut
 // down gracefully on SIGTERM/SIGINT.
-import { removePidFile, writePidFile } from './pid-file.js';
 import { createApp } from './app.js';
 import { loadConfig } from '../config/load.js';
 import { isLatchkeyError } from '../errors.js';
@@ -56,18 +55,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  // SIGHUP (or `latchkey policy reload`): read the policy file again; a bad file keeps the last good set.
+  // SIGHUP (like `latchkey policy reload`): publish this node's policy file to every node; a bad file is
+  // refused and the set in force stays. A reload must never take the server down.
   process.on('SIGHUP', () => {
-    try {
-      const result = app.reloadPolicies();
-      if (result.ok) log.info({ source: result.source, policies: result.policies }, 'policies reloaded');
-    } catch (error) {
-      // A reload must never take the server down: the last good policy set stays in force.
-      log.error({ err: error }, 'policy reload failed');
-    }
+    app.reloadPolicies().then(
+      (result) => {
+        if (result.ok) log.info({ source: result.source, version: result.version }, 'policy file published');
+        else log.error({ source: result.source }, 'policy file rejected: the set in force stays');
+      },
+      (error: unknown) => log.error({ err: error }, 'policy reload failed'),
+    );
   });
-  writePidFile(config.dataDirAbsolute);
-  process.on('exit', () => removePidFile(config.dataDirAbsolute));
 }
 
 function banner(issuer: string, storage: string, devCertFile: string | undefined): string {

@@ -7,6 +7,7 @@ import { SealedBox } from '../crypto/sealed-box.js';
 import { UnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { AuditLog } from '../store/audit.js';
+import { NodeRepository, PolicySetRepository } from '../store/cluster.js';
 import { ClientRepository } from '../store/clients.js';
 import { checkDatabase, migrateToLatest, openDatabase, type Database } from '../store/database.js';
 import { KeyRepository } from '../store/keys.js';
@@ -32,6 +33,10 @@ export interface Services {
   keys: KeyRepository;
   settings: SettingsRepository;
   audit: AuditLog;
+  /** Published policy sets: the newest is in force on every node. */
+  policySets: PolicySetRepository;
+  /** The nodes of the cluster and what each has applied. */
+  nodes: NodeRepository;
   oidcStore: OidcStore;
   rateLimits: RateLimitStore;
   /** Device CA, enrollment, renewal, checks and revocation. */
@@ -55,12 +60,15 @@ export async function openServices(
     url: config.database.url,
     dataDir: config.dataDirAbsolute,
     poolMax: config.database.pool_max,
+    connectTimeoutSeconds: config.database.connect_timeout_seconds,
+    acquireTimeoutSeconds: config.database.acquire_timeout_seconds,
+    statementTimeoutSeconds: config.database.statement_timeout_seconds,
   });
   let redis: Redis | undefined;
   try {
     await checkDatabase(db);
     await migrateToLatest(db);
-    redis = config.redis.url ? await connectRedis(config.redis.url) : undefined;
+    redis = config.redis.url ? await connectRedis({ ...config.redis, url: config.redis.url }, log) : undefined;
   } catch (error) {
     await db.destroy();
     throw error;
@@ -89,6 +97,8 @@ export async function openServices(
     keys: new KeyRepository(db, box),
     settings: new SettingsRepository(db),
     audit: new AuditLog(db),
+    policySets: new PolicySetRepository(db),
+    nodes: new NodeRepository(db),
     oidcStore,
     rateLimits: redis ? new RedisRateLimitStore(redis, prefix) : new SqlRateLimitStore(db),
     deviceTrust: new DeviceTrustService({
@@ -113,13 +123,24 @@ export async function openServices(
   };
 }
 
-async function connectRedis(url: string): Promise<Redis> {
+/**
+ * Connects to Redis with timeouts on connecting and on every command, so an unreachable or stalled Redis
+ * fails requests within seconds (503) and commands do not queue forever; ioredis reconnects by itself.
+ * Its connection errors go to the JSON log, not to stderr.
+ */
+async function connectRedis(
+  options: { url: string; connect_timeout_seconds: number; command_timeout_seconds: number },
+  log: Logger,
+): Promise<Redis> {
+  const { url } = options;
   const redis = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 2,
     enableOfflineQueue: true,
-    connectTimeout: 5000,
+    connectTimeout: Math.round(options.connect_timeout_seconds * 1000),
+    commandTimeout: Math.round(options.command_timeout_seconds * 1000),
   });
+  reportRedisEvents(redis, redactUrl(url), log);
   try {
     await redis.connect();
     await redis.ping();
@@ -128,6 +149,29 @@ async function connectRedis(url: string): Promise<Redis> {
     throw new UnavailableError('ERR_REDIS_UNAVAILABLE', `Redis at ${redactUrl(url)} is not reachable`, { cause });
   }
   return redis;
+}
+
+/** Logs Redis losing and regaining its connection: the first error at once, then at most every 30 s. */
+function reportRedisEvents(redis: Redis, where: string, log: Logger): void {
+  let lastLogged = 0;
+  let suppressed = 0;
+  let down = false;
+  redis.on('error', (error: Error) => {
+    down = true;
+    const now = Date.now();
+    if (now - lastLogged < 30_000) {
+      suppressed += 1;
+      return;
+    }
+    log.warn({ err: error, redis: where, suppressed }, 'Redis connection error');
+    lastLogged = now;
+    suppressed = 0;
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    log.info({ redis: where }, 'Redis connection restored');
+  });
 }
 
 /** A URL with its password removed, for messages and logs. */

@@ -16,12 +16,33 @@ export interface DatabaseOptions {
   url: string | null;
   dataDir: string;
   poolMax: number;
+  /** Seconds; defaults suit tests and the CLI. */
+  connectTimeoutSeconds?: number;
+  acquireTimeoutSeconds?: number;
+  statementTimeoutSeconds?: number;
 }
 
-/** Opens the database named by the options; SQLite uses data_dir/latchkey.sqlite in WAL mode. */
+/**
+ * Opens the database named by the options; SQLite uses data_dir/latchkey.sqlite in WAL mode. PostgreSQL
+ * gets a timeout on every step, so a stalled server fails a request in seconds instead of hanging it:
+ * statement_timeout ends slow statements on the server, query_timeout catches a server that stopped
+ * answering at all (SIGSTOP, a network partition), and the pool gives up waiting for a connection.
+ */
 export function openDatabase(options: DatabaseOptions): Database {
   if (options.url) {
-    return knexFactory({ client: 'pg', connection: options.url, pool: { min: 0, max: options.poolMax } });
+    const ms = (seconds: number | undefined) => Math.round((seconds ?? 5) * 1000);
+    return knexFactory({
+      client: 'pg',
+      connection: {
+        connectionString: options.url,
+        connectionTimeoutMillis: ms(options.connectTimeoutSeconds),
+        statement_timeout: ms(options.statementTimeoutSeconds),
+        query_timeout: ms(options.statementTimeoutSeconds) + 1000,
+        keepAlive: true,
+      },
+      acquireConnectionTimeout: ms(options.acquireTimeoutSeconds),
+      pool: { min: 0, max: options.poolMax, acquireTimeoutMillis: ms(options.acquireTimeoutSeconds) },
+    });
   }
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   return knexFactory({

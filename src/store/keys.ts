@@ -1,6 +1,8 @@
 // Signing keys (JWKS) and cookie-signing keys, stored in SQL with private parts sealed under the master
-// key, so every node signs and verifies alike. Rotation prepends a new key; old ones stay until retired.
-import { randomBytes, randomUUID } from 'node:crypto';
+// key, so every node signs and verifies alike. Rotation is staged: a new key is published for verification
+// first and signs only from its activation time, by when every node has it in its JWKS (the cluster
+// follows the keys table); old keys stay published until retired.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { SealedBox } from '../crypto/sealed-box.js';
 import { ConflictError, NotFoundError } from '../errors.js';
@@ -9,12 +11,24 @@ import type { Database } from './database.js';
 export const SIGNING_ALGORITHMS = ['RS256', 'ES256'] as const;
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 
+/** signing: the key tokens of its algorithm are signed with; pending: published, signs from activatesAt;
+ *  verifying: an older key still published so tokens it signed verify; retired: gone from the JWKS. */
+export type SigningKeyState = 'signing' | 'pending' | 'verifying' | 'retired';
+
 export interface SigningKeyInfo {
   kid: string;
   alg: SigningAlgorithm;
   status: 'active' | 'retired';
   createdAt: number;
   retiredAt: number | null;
+  /** When the key starts to sign (null: as soon as it is the newest of its algorithm). */
+  activatesAt: number | null;
+}
+
+/** The JWKS a provider is built with at some moment, and a fingerprint that changes when it must. */
+export interface ProviderKeys {
+  keys: JWK[];
+  fingerprint: string;
 }
 
 const SIGNING_PURPOSE = 'signing-key';
@@ -28,6 +42,37 @@ interface SigningKeyRow {
   status: 'active' | 'retired';
   created_at: number;
   retired_at: number | null;
+  activates_at: number | null;
+}
+
+function toInfo(row: SigningKeyRow): SigningKeyInfo {
+  return {
+    kid: row.kid,
+    alg: row.alg,
+    status: row.status,
+    createdAt: Number(row.created_at),
+    retiredAt: row.retired_at === null ? null : Number(row.retired_at),
+    activatesAt: row.activates_at === null ? null : Number(row.activates_at),
+  };
+}
+
+/**
+ * The state of every key at `now`. Per algorithm the signing key is the newest active key whose
+ * activation time has come; newer active keys are pending, older ones verifying.
+ */
+export function keyStates(keys: readonly SigningKeyInfo[], now: number): Map<string, SigningKeyState> {
+  const states = new Map<string, SigningKeyState>();
+  const newestFirst = [...keys].sort((a, b) => b.createdAt - a.createdAt);
+  for (const alg of SIGNING_ALGORITHMS) {
+    const active = newestFirst.filter((key) => key.alg === alg && key.status === 'active');
+    const signer = active.find((key) => key.activatesAt === null || key.activatesAt <= now) ?? active.at(-1);
+    for (const key of active) {
+      if (key === signer) states.set(key.kid, 'signing');
+      else states.set(key.kid, key.createdAt > signer!.createdAt ? 'pending' : 'verifying');
+    }
+  }
+  for (const key of keys) if (key.status === 'retired') states.set(key.kid, 'retired');
+  return states;
 }
 
 export class KeyRepository {
@@ -49,8 +94,8 @@ export class KeyRepository {
     return created;
   }
 
-  /** Adds a new signing key for `alg`; it becomes the one used for signing (newest first). */
-  async addSigningKey(alg: SigningAlgorithm): Promise<SigningKeyInfo> {
+  /** Adds a new signing key for `alg`; it signs from `activatesAt` (null: at once), until then it is only published. */
+  async addSigningKey(alg: SigningAlgorithm, activatesAt: number | null = null): Promise<SigningKeyInfo> {
     const { privateKey } = await generateKeyPair(alg, {
       extractable: true,
       ...(alg === 'RS256' ? { modulusLength: 3072 } : {}),
@@ -67,47 +112,60 @@ export class KeyRepository {
       private_jwk_sealed: this.box.seal(JSON.stringify(privateJwk), SIGNING_PURPOSE),
       status: 'active',
       created_at: createdAt,
+      activates_at: activatesAt,
     });
-    return { kid, alg, status: 'active', createdAt, retiredAt: null };
+    return { kid, alg, status: 'active', createdAt, retiredAt: null, activatesAt };
   }
 
-  /** Rotates: a new key for every algorithm; previous keys stay in the JWKS for verification. */
-  async rotateSigningKeys(): Promise<SigningKeyInfo[]> {
+  /**
+   * Rotates: a new key for every algorithm, published now and signing after `delaySeconds`; previous
+   * keys stay in the JWKS for verification.
+   */
+  async rotateSigningKeys(delaySeconds: number, now = Date.now()): Promise<SigningKeyInfo[]> {
     const added: SigningKeyInfo[] = [];
-    for (const alg of SIGNING_ALGORITHMS) added.push(await this.addSigningKey(alg));
+    for (const alg of SIGNING_ALGORITHMS) added.push(await this.addSigningKey(alg, now + delaySeconds * 1000));
     return added;
   }
 
-  /** Retires a key: it leaves the JWKS. The newest key of an algorithm cannot be retired. */
-  async retireSigningKey(kid: string): Promise<void> {
-    const row = await this.db<SigningKeyRow>('signing_keys').where({ kid }).first();
-    if (!row) throw new NotFoundError('ERR_KEY_NOT_FOUND', `no signing key with kid "${kid}"`);
-    if (row.status === 'retired') return;
-    const newest = await this.db<SigningKeyRow>('signing_keys')
-      .where({ alg: row.alg, status: 'active' })
-      .orderBy('created_at', 'desc')
-      .first();
-    if (newest?.kid === kid) {
-      throw new ConflictError('ERR_KEY_IN_USE', `${kid} is the newest ${row.alg} key and signs tokens: rotate first`);
+  /** Retires a key: it leaves the JWKS. The key signing for its algorithm right now cannot be retired. */
+  async retireSigningKey(kid: string, now = Date.now()): Promise<void> {
+    const keys = await this.listSigningKeys();
+    const key = keys.find((candidate) => candidate.kid === kid);
+    if (!key) throw new NotFoundError('ERR_KEY_NOT_FOUND', `no signing key with kid "${kid}"`);
+    if (key.status === 'retired') return;
+    if (keyStates(keys, now).get(kid) === 'signing') {
+      throw new ConflictError(
+        'ERR_KEY_IN_USE',
+        `${kid} signs ${key.alg} tokens now: rotate first, and retire it once the new key signs`,
+      );
     }
-    await this.db('signing_keys').where({ kid }).update({ status: 'retired', retired_at: Date.now() });
+    await this.db('signing_keys').where({ kid }).update({ status: 'retired', retired_at: now });
   }
 
   async listSigningKeys(): Promise<SigningKeyInfo[]> {
     const rows = await this.db<SigningKeyRow>('signing_keys').orderBy('created_at', 'desc');
-    return rows.map((row) => ({
-      kid: row.kid,
-      alg: row.alg,
-      status: row.status,
-      createdAt: Number(row.created_at),
-      retiredAt: row.retired_at === null ? null : Number(row.retired_at),
-    }));
+    return rows.map(toInfo);
   }
 
-  /** Private JWKS for oidc-provider: active keys, newest first (oidc-provider signs with the first per alg). */
-  async privateJwks(): Promise<{ keys: JWK[] }> {
-    const rows = await this.db<SigningKeyRow>('signing_keys').where({ status: 'active' }).orderBy('created_at', 'desc');
-    return { keys: rows.map((row) => JSON.parse(this.box.openText(row.private_jwk_sealed, SIGNING_PURPOSE)) as JWK) };
+  /** The fingerprint of the JWKS oidc-provider should have at `now` (cheap: nothing is unsealed). */
+  async providerKeysFingerprint(now = Date.now()): Promise<string> {
+    return signingOrder(await this.listSigningKeys(), now).fingerprint;
+  }
+
+  /**
+   * The private JWKS for oidc-provider at `now`: per algorithm the signing key first (oidc-provider signs
+   * with the first key that fits), then the pending and older keys, which are published for verification.
+   */
+  async providerKeys(now = Date.now()): Promise<ProviderKeys> {
+    const rows = await this.db<SigningKeyRow>('signing_keys').where({ status: 'active' });
+    const { kids, fingerprint } = signingOrder(rows.map(toInfo), now);
+    const byKid = new Map(rows.map((row) => [row.kid, row]));
+    return {
+      keys: kids.map(
+        (kid) => JSON.parse(this.box.openText(byKid.get(kid)!.private_jwk_sealed, SIGNING_PURPOSE)) as JWK,
+      ),
+      fingerprint,
+    };
   }
 
   /** Cookie-signing keys, newest first; creates the first one when there is none. */
@@ -135,6 +193,20 @@ export class KeyRepository {
         )
         .delete();
   }
+}
+
+/** Active kids in the order oidc-provider needs them (signing keys first, newest first), and its fingerprint. */
+function signingOrder(keys: readonly SigningKeyInfo[], now: number): { kids: string[]; fingerprint: string } {
+  const states = keyStates(keys, now);
+  const rank = (key: SigningKeyInfo) => (states.get(key.kid) === 'signing' ? 0 : 1);
+  const ordered = keys
+    .filter((key) => key.status === 'active')
+    .sort((a, b) => rank(a) - rank(b) || b.createdAt - a.createdAt);
+  const fingerprint = createHash('sha256')
+    .update(ordered.map((key) => `${key.kid}:${states.get(key.kid)}`).join(','))
+    .digest('base64url')
+    .slice(0, 22);
+  return { kids: ordered.map((key) => key.kid), fingerprint };
 }
 
 function publicPart(jwk: JWK): JWK {

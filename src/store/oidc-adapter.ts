@@ -1,7 +1,9 @@
-// The port oidc-provider's artifacts are stored through, and the Client adapter shared by both stores:
-// clients always live in SQL; sessions, interactions, codes, grants and tokens go to SQL or Redis.
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+// The port oidc-provider's artifacts are stored through, what both stores (SQL and Redis) share: the
+// read-only Client adapter, ids that may reach a store at all, the answer to a lost consume race, and the
+// guard that turns a store outage into `temporarily_unavailable` (503) instead of a server_error.
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { ClientRepository } from './clients.js';
+import { isStoreOutage, OUTAGE_RETRY_AFTER_SECONDS } from './outage.js';
 
 export interface OidcStore {
   /** The adapter class oidc-provider instantiates per model name. */
@@ -13,11 +15,21 @@ export interface OidcStore {
   close(): Promise<void>;
 }
 
+/**
+ * Ids and lookup values a store is asked about: non-empty, at most 2 KiB, no control characters.
+ * PostgreSQL refuses NUL in text with an encoding error (a 500), SQLite and Redis store it: anything
+ * else is answered "not found" on every backend alike, before it reaches a store.
+ */
+export function isStorableId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 2048 && !/\p{Cc}/u.test(value);
+}
+
 /** Read-only adapter over the clients table: clients are managed by `latchkey clients`, not by RPs. */
 export class ClientAdapter implements Adapter {
   constructor(private readonly clients: ClientRepository) {}
 
   async find(id: string): Promise<AdapterPayload | undefined> {
+    if (!isStorableId(id)) return undefined;
     return (await this.clients.findForProvider(id)) as AdapterPayload | undefined;
   }
   async upsert(): Promise<void> {
@@ -37,4 +49,59 @@ export class ClientAdapter implements Adapter {
 /** Seconds → absolute expiry in ms, or null for none. */
 export function expiryFrom(expiresIn: number | undefined, now = Date.now()): number | null {
   return expiresIn && expiresIn > 0 ? now + expiresIn * 1000 : null;
+}
+
+/**
+ * What oidc-provider answers when it sees an artifact already consumed: a request that lost the consume
+ * race must fail the same way, after the store revoked the grant, as a sequential replay does.
+ */
+export function replayError(model: string): Error {
+  switch (model) {
+    case 'RefreshToken':
+      return new errors.InvalidGrant('refresh token already used');
+    case 'PushedAuthorizationRequest':
+      return new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used');
+    case 'DeviceCode':
+      return new errors.InvalidGrant('device code already consumed');
+    case 'BackchannelAuthenticationRequest':
+      return new errors.InvalidGrant('backchannel authentication request already consumed');
+    default:
+      return new errors.InvalidGrant('authorization code already consumed');
+  }
+}
+
+/** temporarily_unavailable with HTTP 503: what a relying party or browser gets while a store is down. */
+export class StoreTemporarilyUnavailable extends errors.TemporarilyUnavailable {
+  static readonly retryAfterSeconds = OUTAGE_RETRY_AFTER_SECONDS;
+  constructor(cause: unknown) {
+    super('the service is temporarily unavailable, try again in a few seconds', { cause });
+    this.status = 503;
+    this.statusCode = 503;
+  }
+}
+
+/**
+ * Wraps an adapter so that lookups of unstorable ids find nothing, and a store outage surfaces as
+ * StoreTemporarilyUnavailable (oidc-provider then answers temporarily_unavailable, at the redirect_uri
+ * where it can) instead of a 500 server_error.
+ */
+export function guardedAdapter(adapter: Adapter): Adapter {
+  const guard = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      throw isStoreOutage(error) ? new StoreTemporarilyUnavailable(error) : error;
+    }
+  };
+  return {
+    upsert: (id, payload, expiresIn) => guard(() => adapter.upsert(id, payload, expiresIn)),
+    find: (id) => (isStorableId(id) ? guard(() => adapter.find(id)) : Promise.resolve(undefined)),
+    findByUid: (uid) => (isStorableId(uid) ? guard(() => adapter.findByUid(uid)) : Promise.resolve(undefined)),
+    findByUserCode: (code) =>
+      isStorableId(code) ? guard(() => adapter.findByUserCode(code)) : Promise.resolve(undefined),
+    consume: (id) => guard(() => adapter.consume(id)),
+    destroy: (id) => (isStorableId(id) ? guard(() => adapter.destroy(id)) : Promise.resolve()),
+    revokeByGrantId: (grantId) =>
+      isStorableId(grantId) ? guard(() => adapter.revokeByGrantId(grantId)) : Promise.resolve(),
+  };
 }

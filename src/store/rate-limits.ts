@@ -1,5 +1,6 @@
-// Fixed-window counters for failed attempts (per user, per IP), shared by all nodes: in Redis when
-// configured, else in SQL. Each increment is one atomic statement.
+// Fixed-window counters for attempts (per user, per IP, per endpoint), shared by all nodes: in Redis when
+// configured, else in SQL. Each increment and refund is one atomic statement, so callers can reserve an
+// attempt (increment, then compare the count it returned) before doing the work it limits.
 import type { Redis } from 'ioredis';
 import type { Database } from './database.js';
 
@@ -11,9 +12,10 @@ export interface Counter {
 export interface RateLimitStore {
   /** Adds one to `key` in a window of `windowSeconds`; returns the count after adding. */
   increment(key: string, windowSeconds: number, now?: number): Promise<Counter>;
+  /** Takes one back (never below zero, never extending the window): a reservation that did not count. */
+  decrement(key: string): Promise<void>;
   /** Current count without adding. */
   peek(key: string, now?: number): Promise<Counter>;
-  reset(key: string): Promise<void>;
 }
 
 export class SqlRateLimitStore implements RateLimitStore {
@@ -34,22 +36,34 @@ export class SqlRateLimitStore implements RateLimitStore {
     return { count: Number(row.count), resetAt: Number(row.reset_at) };
   }
 
+  async decrement(key: string): Promise<void> {
+    await this.db('rate_limits').where({ key }).andWhere('count', '>', 0).decrement('count', 1);
+  }
+
   async peek(key: string, now = Date.now()): Promise<Counter> {
     const row = await this.db('rate_limits').where({ key }).first<{ count: number; reset_at: number } | undefined>();
     if (!row || Number(row.reset_at) <= now) return { count: 0, resetAt: now };
     return { count: Number(row.count), resetAt: Number(row.reset_at) };
   }
-
-  async reset(key: string): Promise<void> {
-    await this.db('rate_limits').where({ key }).delete();
-  }
 }
 
+// Takes one back from a live counter without touching its TTL; a counter already gone stays gone.
+const DECREMENT = `
+if redis.call('EXISTS', KEYS[1]) == 1 and tonumber(redis.call('GET', KEYS[1])) > 0 then
+  return redis.call('DECR', KEYS[1])
+end
+return 0`;
+
 export class RedisRateLimitStore implements RateLimitStore {
+  private readonly redis: Redis & { latchkeyDecrement(key: string): Promise<number> };
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly prefix: string,
-  ) {}
+  ) {
+    redis.defineCommand('latchkeyDecrement', { numberOfKeys: 1, lua: DECREMENT });
+    this.redis = redis as typeof this.redis;
+  }
 
   private key(key: string): string {
     return `${this.prefix}ratelimit:${key}`;
@@ -63,13 +77,13 @@ export class RedisRateLimitStore implements RateLimitStore {
     return { count, resetAt: now + Math.max(pttl, 0) };
   }
 
+  async decrement(key: string): Promise<void> {
+    await this.redis.latchkeyDecrement(this.key(key));
+  }
+
   async peek(key: string, now = Date.now()): Promise<Counter> {
     const k = this.key(key);
     const [count, pttl] = await Promise.all([this.redis.get(k), this.redis.pttl(k)]);
     return { count: Number(count ?? 0), resetAt: now + Math.max(pttl, 0) };
-  }
-
-  async reset(key: string): Promise<void> {
-    await this.redis.del(this.key(key));
   }
 }

@@ -4,7 +4,7 @@
 import type { Redis } from 'ioredis';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { ClientRepository } from './clients.js';
-import { ClientAdapter, type OidcStore } from './oidc-adapter.js';
+import { ClientAdapter, guardedAdapter, replayError, type OidcStore } from './oidc-adapter.js';
 
 // Adds a member to an index set and extends (never shortens) its TTL, atomically on one key.
 const INDEX_ADD = `
@@ -17,11 +17,11 @@ if ttl > 0 then
 end
 return 1`;
 
-// Marks a payload consumed only if it still exists (HSET on a missing key would create it without TTL).
+// Marks a payload consumed only if it exists and is not consumed yet (HSET on a missing key would create it
+// without TTL); 1 for the one caller that consumed it, 0 for every other.
 const CONSUME = `
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])
-  return 1
+  return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])
 end
 return 0`;
 
@@ -81,7 +81,16 @@ class RedisAdapter implements Adapter {
   }
 
   async consume(id: string): Promise<void> {
-    await this.redis.latchkeyConsume(this.key(id), Math.floor(Date.now() / 1000));
+    const key = this.key(id);
+    if ((await this.redis.latchkeyConsume(key, Math.floor(Date.now() / 1000))) === 1) return;
+    // Another request consumed it first (or a replay already revoked it): the same outcome as a replay.
+    const payload = await this.redis.hget(key, 'payload');
+    const grantId = payload ? (JSON.parse(payload) as AdapterPayload).grantId : undefined;
+    if (grantId) {
+      await deleteIndexed(this.redis, `${this.prefix}oidc:grant:${grantId}`);
+      await this.redis.del(`${this.prefix}oidc:Grant:${grantId}`);
+    }
+    throw replayError(this.model);
   }
 
   async destroy(id: string): Promise<void> {
@@ -116,7 +125,9 @@ export class RedisOidcStore implements OidcStore {
   }
 
   adapterFor(name: string): Adapter {
-    return name === 'Client' ? new ClientAdapter(this.clients) : new RedisAdapter(this.redis, this.prefix, name);
+    return guardedAdapter(
+      name === 'Client' ? new ClientAdapter(this.clients) : new RedisAdapter(this.redis, this.prefix, name),
+    );
   }
 
   async revokeByAccountId(accountId: string): Promise<number> {

@@ -1,9 +1,11 @@
 // oidc-provider artifacts in SQL (the embedded default): one table keyed by (model, id) with the
-// lookups oidc-provider needs. Expired rows are invisible to reads and purged periodically.
+// lookups oidc-provider needs. Expired rows are invisible to reads and purged periodically. Consuming is
+// one conditional UPDATE: of several parallel redemptions exactly one changes the row; the others revoke
+// the grant and fail as a replay does.
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { ClientRepository } from './clients.js';
 import type { Database } from './database.js';
-import { ClientAdapter, expiryFrom, type OidcStore } from './oidc-adapter.js';
+import { ClientAdapter, expiryFrom, guardedAdapter, replayError, type OidcStore } from './oidc-adapter.js';
 
 interface PayloadRow {
   model: string;
@@ -59,10 +61,17 @@ class SqlAdapter implements Adapter {
     return fromRow(await this.live().andWhere('user_code', userCode).first('payload', 'consumed_at'));
   }
   async consume(id: string): Promise<void> {
-    await this.db('oidc_payloads')
+    const updated = await this.db('oidc_payloads')
       .where({ model: this.model, id })
       .whereNull('consumed_at')
       .update({ consumed_at: Date.now() });
+    if (updated === 1) return;
+    // Another request consumed it first (or a replay already revoked it): the same outcome as a replay.
+    const row = await this.db<PayloadRow & { grant_id: string | null }>('oidc_payloads')
+      .where({ model: this.model, id })
+      .first('grant_id');
+    if (row?.grant_id) await revokeGrant(this.db, row.grant_id);
+    throw replayError(this.model);
   }
   async destroy(id: string): Promise<void> {
     await this.db('oidc_payloads').where({ model: this.model, id }).delete();
@@ -72,6 +81,14 @@ class SqlAdapter implements Adapter {
   }
 }
 
+/** Deletes the grant and everything issued under it (codes, tokens), as oidc-provider's replay handling does. */
+async function revokeGrant(db: Database, grantId: string): Promise<void> {
+  await db('oidc_payloads')
+    .where({ grant_id: grantId })
+    .orWhere((q) => q.where({ model: 'Grant', id: grantId }))
+    .delete();
+}
+
 export class SqlOidcStore implements OidcStore {
   constructor(
     private readonly db: Database,
@@ -79,7 +96,7 @@ export class SqlOidcStore implements OidcStore {
   ) {}
 
   adapterFor(name: string): Adapter {
-    return name === 'Client' ? new ClientAdapter(this.clients) : new SqlAdapter(this.db, name);
+    return guardedAdapter(name === 'Client' ? new ClientAdapter(this.clients) : new SqlAdapter(this.db, name));
   }
 
   async revokeByAccountId(accountId: string): Promise<number> {

@@ -5,16 +5,13 @@ import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { currentTotp } from '../../src/credentials/totp.js';
+import { describeIfAvailable } from '../helpers/ci.js';
 import { chromiumAvailable, launchChromium, newTestContext } from '../helpers/chromium.js';
 import { relyingParty, type RelyingParty } from '../helpers/rp.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-
-const availability = chromiumAvailable();
-if (!availability.ok) console.warn(`browser tests SKIPPED: ${availability.reason}`);
-const describeInBrowser = availability.ok ? describe : describe.skip;
 
 const RESULTS_DIR = path.resolve('test-results');
 
@@ -59,7 +56,7 @@ function watchForErrors(page: Page, issuer: string): string[] {
   return errors;
 }
 
-describeInBrowser('signing in with a real browser', () => {
+describeIfAvailable('signing in with a real browser', chromiumAvailable(), () => {
   let server: TestServer;
   let callback: Awaited<ReturnType<typeof startCallbackServer>>;
   let rp: RelyingParty;

@@ -69,3 +69,23 @@ export async function relyingParty(
     },
   };
 }
+
+/**
+ * The OAuth error a rejected openid-client call carries, whether the server answered with a JSON error
+ * body (ResponseBodyError) or only a WWW-Authenticate challenge (userinfo, basic client auth); throws if
+ * the call did not fail with an OAuth error (a TLS failure, a bug), so a test cannot pass for that.
+ */
+export async function oauthError(call: Promise<unknown>): Promise<{ status: number | undefined; error: string }> {
+  const failure = (await call.then(
+    () => {
+      throw new Error('expected the call to fail with an OAuth error, it succeeded');
+    },
+    (error: unknown) => error,
+  )) as { status?: number; error?: string; cause?: unknown };
+  const challenge = Array.isArray(failure.cause)
+    ? (failure.cause as Array<{ parameters?: { error?: string } }>)[0]?.parameters?.error
+    : undefined;
+  const error = failure.error ?? challenge;
+  if (typeof error !== 'string') throw failure;
+  return { status: failure.status, error };
+}

@@ -1,7 +1,10 @@
-// Username + password: identifies the user. Rate-limited per user and per IP before any hash is computed.
+// Username + password: identifies the user. An attempt is reserved against the per-account and per-IP
+// limits before any hash is computed.
 import { verifyPassword } from '../../credentials/passwords.js';
+import { isStorableId } from '../../store/oidc-adapter.js';
 import { loginPage } from '../../views/pages.js';
-import { throttled } from './shared.js';
+import { throttleSubject } from '../throttle.js';
+import { reserveAttempt } from './shared.js';
 import type { SignInMethod } from './types.js';
 
 const BAD_CREDENTIALS = 'The username or password is incorrect.';
@@ -13,22 +16,27 @@ export const passwordMethod: SignInMethod = {
   render: (form, view) => loginPage(form, view),
 
   async verify(deps, { facts, body }) {
-    const username = typeof body.username === 'string' ? body.username.trim().slice(0, 320) : '';
+    const username = typeof body.username === 'string' ? body.username.trim() : '';
     const password = typeof body.password === 'string' ? body.password : '';
+    if (!username || !password) return { ok: false, status: 400, message: 'Enter your username and password.' };
+    // A login no user could have (control characters, absurd length) is refused before any lookup.
+    if (!isStorableId(username) || username.length > 320)
+      return { ok: false, status: 400, message: 'That is not a valid username or email address.' };
     const base = {
       event: 'login.password',
-      username: username || null,
+      username,
       ip: facts.ip,
       userAgent: facts.userAgent,
       clientId: facts.clientId,
     };
-    if (!username || !password) return { ok: false, status: 400, message: 'Enter your username and password.' };
-    const limited = await throttled(deps, username, facts, base);
-    if (limited) return limited;
     const user = await deps.users.findByLogin(username);
+    const attempt = await reserveAttempt(deps, 'first_factor', throttleSubject(user, username), facts, {
+      ...base,
+      userId: user?.id,
+    });
+    if ('refused' in attempt) return attempt.refused;
     const valid = await verifyPassword(user?.passwordHash, password);
     if (!user || !valid) {
-      await deps.throttle.recordFailure(username, facts.ip);
       await deps.audit.record({
         ...base,
         userId: user?.id,
@@ -37,11 +45,11 @@ export const passwordMethod: SignInMethod = {
       });
       return { ok: false, status: 401, message: BAD_CREDENTIALS };
     }
+    await attempt.reservation.succeeded();
     if (user.disabled) {
       await deps.audit.record({ ...base, userId: user.id, outcome: 'failure', reasons: ['account disabled'] });
       return { ok: false, status: 403, message: 'This account is disabled. Contact your administrator.' };
     }
-    await deps.throttle.recordSuccess(username);
     await deps.audit.record({ ...base, userId: user.id, username: user.username, outcome: 'success' });
     return { ok: true, userId: user.id };
   },

@@ -1,22 +1,23 @@
-// What every method that takes a secret shares: the failed-attempt limit, checked (and audited) before
-// the secret is looked at.
+// What every method that takes a secret shares: an attempt is reserved against the failed-attempt limits
+// (and audited when refused) before the secret is looked at.
 import { RateLimitedError } from '../../errors.js';
 import type { AuditEvent } from '../../store/audit.js';
+import type { FactorKind, Reservation } from '../throttle.js';
 import type { MethodDeps, RequestFacts, StepOutcome } from './types.js';
 
-/** Returns a refusal when `username` or the IP has used up its failures, else undefined. */
-export async function throttled(
+/** A reservation for one attempt, or the refusal to answer with when a budget is used up. */
+export async function reserveAttempt(
   deps: MethodDeps,
-  username: string,
+  kind: FactorKind,
+  subject: string,
   facts: RequestFacts,
   audit: Omit<AuditEvent, 'outcome'>,
-): Promise<StepOutcome | undefined> {
+): Promise<{ reservation: Reservation } | { refused: StepOutcome }> {
   try {
-    await deps.throttle.assertAllowed(username, facts.ip);
-    return undefined;
+    return { reservation: await deps.throttle.reserve(kind, subject, facts.ip) };
   } catch (error) {
     if (!(error instanceof RateLimitedError)) throw error;
     await deps.audit.record({ ...audit, outcome: 'failure', reasons: ['rate limited'] });
-    return { ok: false, status: 429, message: error.message, retryAfter: error.retryAfterSeconds };
+    return { refused: { ok: false, status: 429, message: error.message, retryAfter: error.retryAfterSeconds } };
   }
 }

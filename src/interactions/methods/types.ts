@@ -4,13 +4,13 @@ import type { SealedBox } from '../../crypto/sealed-box.js';
 import type { AuditLog } from '../../store/audit.js';
 import type { UserRepository } from '../../store/users.js';
 import type { MethodDescriptor } from '../flow.js';
-import type { LoginThrottle } from '../throttle.js';
+import type { SignInThrottle } from '../throttle.js';
 import type { FormContext } from '../../views/pages.js';
 
 export interface MethodDeps {
   users: UserRepository;
   box: SealedBox;
-  throttle: LoginThrottle;
+  throttle: SignInThrottle;
   audit: AuditLog;
 }
 

@@ -108,16 +108,20 @@ describe(`latchkey CLI [${backendName()}]`, () => {
     expect(cli(['clients', 'list']).stdout).not.toContain('Bad');
   });
 
-  it('rotates signing keys and refuses to retire the key that signs', () => {
-    expect(cli(['keys', 'rotate']).status).toBe(0);
-    const keys = cli(['keys', 'list']).stdout.trim().split('\n').slice(1);
-    expect(keys).toHaveLength(4);
-    const newest = keys[0]!.split(/\s+/)[0]!;
-    const refused = cli(['keys', 'retire', newest]);
+  it('rotates signing keys in stages and refuses to retire a key that signs', () => {
+    const rotated = cli(['keys', 'rotate']);
+    expect(rotated.status).toBe(0);
+    expect(rotated.stdout).toMatch(/they sign from \S+ \(in 60 s\)/);
+    const [, ...rows] = cli(['keys', 'list']).stdout.split('\n\n')[0]!.trim().split('\n');
+    const state = (row: string) => row.split(/\s+/)[2];
+    expect(rows.map(state)).toEqual(['pending', 'pending', 'signing', 'signing']);
+    const signing = rows[2]!.split(/\s+/)[0]!;
+    const refused = cli(['keys', 'retire', signing]);
     expect(refused.status).toBe(1);
-    expect(refused.stderr).toContain('is the newest');
-    const oldest = keys[keys.length - 1]!.split(/\s+/)[0]!;
-    expect(cli(['keys', 'retire', oldest]).status).toBe(0);
+    expect(refused.stderr).toMatch(/signs (RS|ES)256 tokens now: rotate first/);
+    // A pending key can be withdrawn before it ever signs.
+    const pending = rows[0]!.split(/\s+/)[0]!;
+    expect(cli(['keys', 'retire', pending]).status).toBe(0);
   });
 
   it('checks configuration like start-up does and exits 2 naming the bad setting', () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { currentTotp } from '../../../src/credentials/totp.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
 import { HttpUser, expectCallback } from '../../helpers/http-user.js';
-import { relyingParty, REDIRECT_URI, type RelyingParty } from '../../helpers/rp.js';
+import { oauthError, relyingParty, REDIRECT_URI, type RelyingParty } from '../../helpers/rp.js';
 import { backendName } from '../../helpers/backend.js';
 
 describe(`bad input [${backendName()}]`, () => {
@@ -94,7 +94,10 @@ describe(`bad input [${backendName()}]`, () => {
     );
     const tokens = await rp.finish(callback, started);
     await expect(rp.finish(callback, started)).rejects.toMatchObject({ error: 'invalid_grant' });
-    await expect(oidc.fetchUserInfo(rp.config, tokens.access_token, oidc.skipSubjectCheck)).rejects.toBeDefined();
+    expect(await oauthError(oidc.fetchUserInfo(rp.config, tokens.access_token, oidc.skipSubjectCheck))).toEqual({
+      status: 401,
+      error: 'invalid_token',
+    });
   });
 
   it('refuses a wrong PKCE verifier', async () => {

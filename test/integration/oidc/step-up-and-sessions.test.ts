@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { currentTotp, newTotpSecret, TOTP_SECRET_PURPOSE } from '../../../src/credentials/totp.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
 import { HttpUser, expectCallback } from '../../helpers/http-user.js';
-import { relyingParty, REDIRECT_URI, type RelyingParty } from '../../helpers/rp.js';
+import { oauthError, relyingParty, REDIRECT_URI, type RelyingParty } from '../../helpers/rp.js';
 import { backendName } from '../../helpers/backend.js';
 
 const MFA = 'urn:latchkey:acr:mfa';
@@ -86,7 +86,10 @@ describe(`step-up and sessions [${backendName()}]`, () => {
     await expect(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!)).rejects.toMatchObject({
       error: 'invalid_grant',
     });
-    await expect(oidc.fetchUserInfo(rp.config, tokens.access_token, account.id)).rejects.toBeDefined();
+    expect(await oauthError(oidc.fetchUserInfo(rp.config, tokens.access_token, account.id))).toEqual({
+      status: 401,
+      error: 'invalid_token',
+    });
     const silent = await rp.start({ prompt: 'none' });
     expect(expectCallback(await browser.go(silent.url)).searchParams.get('error')).toBe('login_required');
   });

@@ -152,7 +152,7 @@ describe(`policy enforcement [${backendName()}]`, () => {
 
   it('keeps the last good policy set when a reload finds a bad file, and applies a good one', async () => {
     writeFileSync(policyFile, POLICIES.replace('203.0.113.0/24', '203.0.113.0/33'));
-    const bad = server.app.reloadPolicies();
+    const bad = await server.app.reloadPolicies();
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.issues[0]?.message).toContain('/33');
     const stillBlocked = expectCallback(await from('203.0.113.50').go((await rp.start()).url));
@@ -167,12 +167,12 @@ describe(`policy enforcement [${backendName()}]`, () => {
       'e: [*d,*d,*d,*d,*d,*d,*d,*d]',
     ];
     writeFileSync(policyFile, bomb.join('\n') + '\n');
-    const exploded = server.app.reloadPolicies();
+    const exploded = await server.app.reloadPolicies();
     expect(exploded.ok).toBe(false);
     if (!exploded.ok) expect(exploded.issues[0]?.message).toContain('alias');
 
     writeFileSync(policyFile, POLICIES.replace('203.0.113.0/24', '192.0.2.128/25'));
-    expect(server.app.reloadPolicies().ok).toBe(true);
+    expect((await server.app.reloadPolicies()).ok).toBe(true);
     const started = await rp.start();
     const tokens = await rp.finish(
       expectCallback(await from('203.0.113.50').signIn(started.url, { username: 'nina', password: PASSWORD })),
@@ -180,7 +180,7 @@ describe(`policy enforcement [${backendName()}]`, () => {
     );
     expect(tokens.claims()!.sub).toBeDefined();
     writeFileSync(policyFile, POLICIES);
-    server.app.reloadPolicies();
+    await server.app.reloadPolicies();
   });
 });
 

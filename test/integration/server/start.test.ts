@@ -7,6 +7,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import knexFactory from 'knex';
 import { Agent, fetch } from 'undici';
 import { x509 } from '../../../src/trust/x509.js';
 
@@ -22,6 +23,18 @@ function freePort(): Promise<number> {
 
 describe('the server process', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'latchkey-start-'));
+  const registeredPids = async () => {
+    const db = knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename: path.join(dataDir, 'latchkey.sqlite') },
+      useNullAsDefault: true,
+    });
+    try {
+      return (await db('cluster_nodes').select<{ pid: number }[]>('pid')).map((row) => Number(row.pid));
+    } finally {
+      await db.destroy();
+    }
+  };
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('starts on a fresh data directory, serves discovery over its dev certificate, and stops on SIGTERM', async () => {
@@ -59,12 +72,13 @@ describe('the server process', () => {
       };
       expect(jwks.keys).toHaveLength(2);
       await dispatcher.close();
-      expect(readFileSync(path.join(dataDir, 'latchkey.pid'), 'utf8').trim()).toBe(String(child.pid));
+      // The node registers itself in the cluster table, which `latchkey policy reload` reports from.
+      expect(await registeredPids()).toEqual([child.pid]);
     } finally {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
-    expect(existsSync(path.join(dataDir, 'latchkey.pid'))).toBe(false);
+    expect(await registeredPids()).toEqual([]);
   });
 
   it('refuses to start with a bad setting and names it', () => {

@@ -53,8 +53,47 @@ describe(`oidc-provider store contract [${backendName()}]`, () => {
     await adapter.consume('c1');
     const consumed = (await adapter.find('c1'))?.consumed as number;
     expect(consumed).toBeGreaterThan(Date.now() / 1000 - 10);
-    await adapter.consume('missing');
+    await expect(adapter.consume('missing')).rejects.toMatchObject({ error: 'invalid_grant' });
     expect(await adapter.find('missing')).toBeUndefined();
+  });
+
+  it('lets exactly one of many parallel consumers win; the others revoke the grant and fail as a replay', async () => {
+    const codes = services.oidcStore.adapterFor('AuthorizationCode');
+    const tokens = services.oidcStore.adapterFor('AccessToken');
+    const grants = services.oidcStore.adapterFor('Grant');
+    await grants.upsert('g-race', { accountId: 'acc-race', jti: 'g-race' } as never, 600);
+    await codes.upsert('c-race', { grantId: 'g-race', kind: 'AuthorizationCode' } as never, 60);
+    await tokens.upsert('at-race', { grantId: 'g-race', kind: 'AccessToken' } as never, 600);
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => codes.consume('c-race')));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const losers = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(losers).toHaveLength(19);
+    for (const loser of losers) {
+      expect(loser.reason).toMatchObject({
+        error: 'invalid_grant',
+        error_detail: 'authorization code already consumed',
+      });
+    }
+    expect(await grants.find('g-race')).toBeUndefined();
+    expect(await tokens.find('at-race')).toBeUndefined();
+    expect(await codes.find('c-race')).toBeUndefined();
+  });
+
+  it('answers a refresh token lost race as "already used"', async () => {
+    const refresh = services.oidcStore.adapterFor('RefreshToken');
+    await refresh.upsert('rt-race', { grantId: 'g-rt-race', kind: 'RefreshToken' } as never, 600);
+    const results = await Promise.allSettled([refresh.consume('rt-race'), refresh.consume('rt-race')]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const lost = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!;
+    expect(lost.reason).toMatchObject({ error: 'invalid_grant', error_detail: 'refresh token already used' });
+  });
+
+  it('finds nothing for ids with control characters, on every backend alike', async () => {
+    for (const model of ['Client', 'AccessToken', 'Session']) {
+      const adapter = services.oidcStore.adapterFor(model);
+      expect(await adapter.find('abc\u0000def')).toBeUndefined();
+      expect(await adapter.findByUid('\u0000')).toBeUndefined();
+    }
   });
 
   it('finds device-flow payloads by user code', async () => {
@@ -120,5 +159,17 @@ describe(`oidc-provider store contract [${backendName()}]`, () => {
     await sleep(1100);
     expect((await limits.peek('test:concurrent')).count).toBe(0);
     expect((await limits.increment('test:concurrent', 1)).count).toBe(1);
+  });
+
+  it('takes reservations back without going below zero or outliving the window', async () => {
+    const limits = services.rateLimits;
+    await limits.increment('test:refund', 1);
+    await limits.increment('test:refund', 1);
+    await Promise.all(Array.from({ length: 5 }, () => limits.decrement('test:refund')));
+    expect((await limits.peek('test:refund')).count).toBe(0);
+    await limits.decrement('test:never-counted');
+    expect((await limits.peek('test:never-counted')).count).toBe(0);
+    await sleep(1100);
+    expect((await limits.increment('test:refund', 1)).count).toBe(1);
   });
 });

@@ -1,5 +1,6 @@
 // An enrolled device for agent tests: a fresh CA, a device key made by the agent code and a certificate
 // issued by the trust code, all created at test start.
+import { describeIfAvailable } from '../../helpers/ci.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { newDeviceKey } from '../../../src/agent/keys.js';
@@ -36,11 +37,10 @@ export function hasNssTools(): boolean {
   return ['certutil', 'pk12util'].every((tool) => dirs.some((dir) => existsSync(path.join(dir, tool))));
 }
 
-/** `describe` when NSS tools are installed, else a skipped block that says why. */
+/** `describe` when NSS tools are installed, else a skipped block that says why (a failure under CI). */
 export function describeWithNss(name: string, body: () => void): void {
-  if (hasNssTools()) {
-    describe(name, body);
-  } else {
-    describe.skip(`${name} (skipped: certutil/pk12util not installed — apt install libnss3-tools)`, body);
-  }
+  const availability = hasNssTools()
+    ? ({ ok: true } as const)
+    : ({ ok: false, reason: 'certutil/pk12util not installed (apt install libnss3-tools)' } as const);
+  describeIfAvailable(name, availability, body);
 }
