@@ -124,7 +124,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
  * Once an interaction is loaded, any unexpected failure (a bug, a store outage, no policy set in force)
  * ends at the relying party's redirect_uri as server_error or temporarily_unavailable with its state, not
  * on a page the relying party never hears of. Refusals meant for the person (a bad CSRF token, bad input)
- * stay pages they can act on. When oidc-provider cannot finish the interaction itself (its store is down),
+ * stay pages they can act on. For a store outage, or when oidc-provider cannot finish the interaction itself,
  * the error is sent to the redirect_uri directly.
  */
 function endsAtTheRelyingParty(deps: InteractionDeps): Middleware {
@@ -144,6 +144,8 @@ function endsAtTheRelyingParty(deps: InteractionDeps): Middleware {
         { err: error, uid: loaded.uid, oauthError },
         'sign-in ended with an error',
       );
+      // A store that just failed is not trusted to finish the interaction: answer from what was validated.
+      if (unavailable) return answerDirectly(ctx, deps, loaded, oauthError, description);
       try {
         await finish(ctx, deps, loaded, { error: oauthError, error_description: description });
       } catch (finishError) {

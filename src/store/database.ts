@@ -6,6 +6,7 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { MIGRATIONS, type Migration } from '../../migrations/index.js';
 import { UnavailableError } from '../errors.js';
+import type { Logger } from '../log.js';
 
 // int8 columns (our epoch-millisecond timestamps, counts) come back as numbers, not strings.
 pg.types.setTypeParser(20, (value: string) => Number(value));
@@ -16,6 +17,8 @@ export interface DatabaseOptions {
   url: string | null;
   dataDir: string;
   poolMax: number;
+  /** Where the driver's own warnings go (pool errors, lost connections); default: knex prints them. */
+  log?: Logger;
   /** Seconds; defaults suit tests and the CLI. */
   connectTimeoutSeconds?: number;
   acquireTimeoutSeconds?: number;
@@ -41,6 +44,7 @@ export function openDatabase(options: DatabaseOptions): Database {
         keepAlive: true,
       },
       acquireConnectionTimeout: ms(options.acquireTimeoutSeconds),
+      ...(options.log ? { log: knexLog(options.log) } : {}),
       pool: { min: 0, max: options.poolMax, acquireTimeoutMillis: ms(options.acquireTimeoutSeconds) },
     });
   }
@@ -60,6 +64,17 @@ export function openDatabase(options: DatabaseOptions): Database {
       },
     },
   });
+}
+
+/** knex's logger, sent to the JSON log instead of the console. */
+function knexLog(log: Logger): Knex.Logger {
+  const text = (message: unknown) => (message instanceof Error ? message.message : String(message));
+  return {
+    warn: (message) => log.warn({ driver: 'knex' }, text(message)),
+    error: (message) => log.error({ driver: 'knex' }, text(message)),
+    deprecate: (method, alternative) => log.warn({ driver: 'knex' }, `${method} is deprecated: use ${alternative}`),
+    debug: (message) => log.debug({ driver: 'knex' }, text(message)),
+  };
 }
 
 export function isSqlite(db: Database): boolean {

@@ -77,6 +77,8 @@ export class StoreTemporarilyUnavailable extends errors.TemporarilyUnavailable {
     super('the service is temporarily unavailable, try again in a few seconds', { cause });
     this.status = 503;
     this.statusCode = 503;
+    // oidc-provider hides unexposed errors (>= 500) behind server_error: this one is meant to be seen.
+    this.expose = true;
   }
 }
 

@@ -22,12 +22,13 @@ const POSTGRES_STATES = /^(08\d{3}|57P0[1-4]|57014|53300|53400|55P03)$/;
 
 const SQLITE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_BUSY_TIMEOUT', 'SQLITE_IOERR']);
 
+// knex prefixes driver messages with the SQL ("select ... - Query read timeout"): match anywhere.
 const MESSAGES = [
-  /^Knex: Timeout acquiring a connection/,
-  /^Query read timeout/,
-  /^Connection terminated/,
-  /^timeout expired/,
-  /^Client has encountered a connection error/,
+  /Knex: Timeout acquiring a connection/,
+  /Query read timeout/,
+  /Connection terminated/,
+  /timeout expired/,
+  /Client has encountered a connection error/,
   /^Command timed out/,
   /^Connection is closed/,
   /^Stream isn't writeable/,

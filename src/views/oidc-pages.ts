@@ -2,9 +2,15 @@
 import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
 import { html, page, trustedHtml } from './html.js';
 import { errorPage } from './pages.js';
+import { OUTAGE_RETRY_AFTER_SECONDS } from '../store/outage.js';
 
 /** renderError: shown when an error cannot go back to the client (e.g. unregistered redirect_uri). */
 export async function renderErrorPage(ctx: KoaContextWithOIDC, out: ErrorOut, _error: Error): Promise<void> {
+  // oidc-provider rebuilds an interaction's error as a 400; an outage is a 503 whoever reports it.
+  if (out.error === 'temporarily_unavailable') {
+    ctx.status = 503;
+    ctx.set('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));
+  }
   ctx.type = 'html';
   ctx.body = errorPage(
     'Sign-in cannot continue',

@@ -38,20 +38,33 @@ export interface TestServer {
 
 export const PASSWORD = 'correct horse battery staple';
 
+export interface StartOptions {
+  /**
+   * Start a second node of `join`'s cluster: the same database, Redis prefix, data directory (master key,
+   * TLS certificate) and issuer, on its own ports. Closing it leaves the shared stores to `join`.
+   */
+  join?: TestServer;
+}
+
 /** Picks a free port by letting the OS choose, then starts Latchkey with an issuer naming that port. */
-export async function startServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
-  const backend = await prepareBackend();
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'latchkey-test-'));
+export async function startServer(
+  overrides: Record<string, unknown> = {},
+  options: StartOptions = {},
+): Promise<TestServer> {
+  const { join } = options;
+  const backend = join?.backend ?? (await prepareBackend());
+  const dataDir = join?.dataDir ?? mkdtempSync(path.join(tmpdir(), 'latchkey-test-'));
   const port = await freePort();
   const deviceCheckPort = await freePort();
-  const issuer = `https://localhost:${port}`;
+  const issuer = join?.issuer ?? `https://localhost:${port}`;
   const config = loadConfig({
     env: {},
     overrides: deepMerge(
       {
         issuer,
         data_dir: dataDir,
-        server: { host: '127.0.0.1', port, shutdown_grace_seconds: 1 },
+        // A joining node answers for the first node's issuer (as behind one load balancer) on its own port.
+        server: { host: '127.0.0.1', port, shutdown_grace_seconds: 1, host_aliases: join ? [`localhost:${port}`] : [] },
         device_check: { port: deviceCheckPort },
         database: { url: backend.databaseUrl },
         redis: { url: backend.redisUrl, key_prefix: backend.redisPrefix },
@@ -103,6 +116,7 @@ export async function startServer(overrides: Record<string, unknown> = {}): Prom
     async close() {
       await dispatcher.close();
       await app.close();
+      if (join) return;
       await backend.dispose();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -20,12 +20,18 @@ export interface ProcessResult {
 }
 
 /** Runs `node bin` asynchronously (the server lives in this process and must keep answering). */
-function run(bin: string, args: readonly string[], env: NodeJS.ProcessEnv, input?: string): Promise<ProcessResult> {
+function run(
+  bin: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  input?: string,
+  cwd?: string,
+): Promise<ProcessResult> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       [bin, ...args],
-      { env, encoding: 'utf8', timeout: 60_000 },
+      { env, encoding: 'utf8', timeout: 60_000, cwd },
       (error, stdout, stderr) => {
         const status = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ status, stdout, stderr: stderr.replace(/^oidc-provider WARNING.*\n/gm, '') });
@@ -35,9 +41,17 @@ function run(bin: string, args: readonly string[], env: NodeJS.ProcessEnv, input
   });
 }
 
-/** The admin CLI `latchkey` on the same database, data directory (master key) and issuer as `server`. */
-export function adminCli(server: TestServer): (args: readonly string[]) => Promise<ProcessResult> {
+/**
+ * The admin CLI `latchkey` on the same database, data directory (master key) and issuer as `server`;
+ * `extra` adds environment variables, `cwd` sets where it runs (config/policies.yaml is looked up there).
+ */
+export function adminCli(
+  server: TestServer,
+  extra: NodeJS.ProcessEnv = {},
+  cwd?: string,
+): (args: readonly string[]) => Promise<ProcessResult> {
   const env: NodeJS.ProcessEnv = {
+    ...extra,
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     LATCHKEY_DATA_DIR: server.dataDir,
@@ -47,7 +61,7 @@ export function adminCli(server: TestServer): (args: readonly string[]) => Promi
     LATCHKEY_LOG_LEVEL: 'error',
     ...(server.backend.databaseUrl ? { LATCHKEY_DATABASE_URL: server.backend.databaseUrl } : {}),
   };
-  return (args) => run(LATCHKEY_BIN, args, env);
+  return (args) => run(LATCHKEY_BIN, args, env, undefined, cwd);
 }
 
 export interface AgentHome {

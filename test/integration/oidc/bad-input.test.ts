@@ -100,6 +100,69 @@ describe(`bad input [${backendName()}]`, () => {
     });
   });
 
+  describe('a NUL byte (refused by PostgreSQL) is invalid input on every backend alike', () => {
+    const post = (endpoint: string, fields: Record<string, string>) =>
+      server.fetch(`${server.issuer}${endpoint}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields).toString(),
+      });
+
+    it.each([
+      ['/token', { grant_type: 'client_credentials', client_id: 'a\u0000b', client_secret: 'x' }],
+      ['/token/introspection', { token: 'x', client_id: 'a\u0000b', client_secret: 'x' }],
+      ['/token/revocation', { token: 'x', client_id: 'a\u0000b', client_secret: 'x' }],
+      ['/request', { client_id: 'a\u0000b', client_secret: 'x', response_type: 'code', scope: 'openid' }],
+    ])('answers invalid_client at %s for a client_id with a NUL byte', async (endpoint, fields) => {
+      const response = await post(endpoint, fields);
+      expect(response.status).toBe(401);
+      expect(((await response.json()) as { error: string }).error).toBe('invalid_client');
+    });
+
+    it('answers a token with a NUL byte as unknown (introspection: inactive)', async () => {
+      const { clientId: serviceId, clientSecret } = await server.addClient({
+        name: 'NUL introspector',
+        grantType: ['client_credentials'],
+      });
+      const response = await post('/token/introspection', {
+        token: 'abc\u0000def',
+        client_id: serviceId,
+        client_secret: clientSecret!,
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ active: false });
+    });
+
+    it('shows an error page at end-session for a client_id with a NUL byte', async () => {
+      const response = await server.fetch(`${server.issuer}/session/end?client_id=a%00b`, {
+        headers: { accept: 'text/html' },
+      });
+      expect(response.status).toBe(400);
+      expect(await response.text()).toContain('Sign-in cannot continue');
+    });
+
+    it('refuses a username with a NUL byte as not valid, before any lookup', async () => {
+      const user = new HttpUser(server.fetch, server.issuer);
+      const login = await user.go((await rp.start()).url);
+      if (login.kind !== 'page') throw new Error('expected the sign-in page');
+      const refused = await user.submit(login.page, '/password', {
+        username: 'wen\u0000dy',
+        password: 'whatever it is',
+      });
+      expect(refused.kind === 'page' && refused.page.status).toBe(400);
+      expect(refused.kind === 'page' && refused.page.html).toContain('That is not a valid username or email address.');
+    });
+  });
+
+  it('answers 413 to a sign-in form over the size limit, without a stack in the log', async () => {
+    const user = new HttpUser(server.fetch, server.issuer);
+    const login = await user.go((await rp.start()).url);
+    if (login.kind !== 'page') throw new Error('expected the sign-in page');
+    const big = await user.submit(login.page, '/password', { username: 'wendy', password: 'x'.repeat(20_000) });
+    expect(big.kind === 'page' && big.page.status).toBe(413);
+    expect(big.kind === 'page' && big.page.html).toContain('The submitted form is too large.');
+  });
+
   it('refuses a wrong PKCE verifier', async () => {
     const started = await rp.start();
     const callback = expectCallback(
