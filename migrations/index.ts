@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import * as core from './001_core.js';
 import * as deviceTrust from './002_device_trust.js';
 import * as clusterState from './003_cluster_state.js';
+import * as sessionProofs from './004_session_proofs.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -14,4 +15,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['001_core', core],
   ['002_device_trust', deviceTrust],
   ['003_cluster_state', clusterState],
+  ['004_session_proofs', sessionProofs],
 ];

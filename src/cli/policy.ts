@@ -131,7 +131,10 @@ export function registerPolicyCommands(program: Command, globals: () => GlobalOp
           peerIp: options.ip,
           headers: {},
           userAgent: options.userAgent,
-          methods: o.methods,
+          proofs: Object.entries(o.methods).map(([method, at]) => ({ method: method as MethodName, at, amr: [] })),
+          enrolled: user
+            ? [...(user.passwordHash ? ['password' as const] : []), ...(user.totpSecretSealed ? ['totp' as const] : [])]
+            : undefined,
         });
         const facts: Facts = {
           ...gathered,

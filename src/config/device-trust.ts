@@ -1,6 +1,8 @@
 // The device-check listener and device-trust settings of the configuration schema (config/default.yaml
 // documents each one), and the derived URLs every part of device trust must agree on.
 import { z } from 'zod';
+import { CERTIFICATE_HEADER_FORMATS } from '../http/client-certificate.js';
+import { parseCidr } from '../policies/network.js';
 
 const port = z.number().int().min(1).max(65535);
 const rateLimit = z.strictObject({ max: z.number().int().positive(), window_seconds: z.number().int().positive() });
@@ -39,10 +41,29 @@ const publicUrl = z
   )
   .nullable();
 
+const cidr = z.string().refine((value) => parseCidr(value, { allowHostBits: true }).ok, {
+  message: 'must be a CIDR such as 10.0.0.0/8 or 2001:db8::/32',
+});
+
+/** Behind a TLS-terminating proxy: the header carrying the client certificate, and who may send it. */
+const certificateHeader = z
+  .strictObject({
+    format: z.enum(CERTIFICATE_HEADER_FORMATS),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name such as X-Forwarded-Client-Cert')
+      .nullable(),
+    trusted_proxies: z.array(cidr).min(1, 'must list the proxies that send the header: from anyone else it is ignored'),
+  })
+  .nullable();
+
 export const deviceCheckSchema = z.strictObject({
   port,
   host: z.string().min(1).nullable(),
   public_url: publicUrl,
+  client_certificate_header: certificateHeader,
+  /** Seconds a hand-off reference between the two listeners stays usable. */
+  handoff_ttl_seconds: z.number().int().min(10).max(600),
 });
 
 export const deviceTrustSchema = z.strictObject({
@@ -58,11 +79,12 @@ export const deviceTrustSchema = z.strictObject({
 });
 
 export type DeviceTrustSettings = z.infer<typeof deviceTrustSchema>;
+export type DeviceCheckSettings = z.infer<typeof deviceCheckSchema>;
 
 /** The device-check origin: device_check.public_url, else the issuer's host name on device_check.port. */
 export function deviceCheckPublicUrl(config: {
   issuer: string;
-  device_check: { port: number; public_url: string | null };
+  device_check: Pick<DeviceCheckSettings, 'port' | 'public_url'>;
 }): string {
   if (config.device_check.public_url) return new URL(config.device_check.public_url).origin;
   const url = new URL(config.issuer);
@@ -71,7 +93,10 @@ export function deviceCheckPublicUrl(config: {
   return url.origin;
 }
 
-/** Where the CRL is published (GET /device/crl on the main listener); written into every certificate. */
-export function crlUrl(config: { issuer: string }): string {
-  return `${config.issuer}/device/crl`;
+/**
+ * Where an intermediate's CRL is published on the main listener, written into every certificate it
+ * issues: GET /device/crl/<intermediate id> (GET /device/crl serves the one that issues now).
+ */
+export function crlUrl(config: { issuer: string }, intermediateId?: string): string {
+  return intermediateId ? `${config.issuer}/device/crl/${intermediateId}` : `${config.issuer}/device/crl`;
 }

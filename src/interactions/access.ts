@@ -1,6 +1,6 @@
-// Conditional access at the I/O edge: gathers the facts of a sign-in (client type, user and groups,
-// IP, country, user agent, methods satisfied), asks the pure engine for a decision, and writes every
-// decision to the audit log. The interactions, the session check and `latchkey policy what-if` all go
+// Conditional access at the I/O edge: gathers the facts of a sign-in (client type, user and groups, IP,
+// country, user agent, what was proven: methods and device), asks the pure engine for a decision, and writes
+// every decision to the audit log. The interactions, the session check and `latchkey policy what-if` all go
 // through here, so enforcement and what-if see the same facts the same way.
 import {
   ACCOUNT_CLIENT_ID,
@@ -15,7 +15,7 @@ import {
 import type { AuditLog } from '../store/audit.js';
 import type { ClientRepository } from '../store/clients.js';
 import type { User, UserRepository } from '../store/users.js';
-import type { UserCapabilities } from './flow.js';
+import { methodTimes, provenDevice, type Proof } from './proofs.js';
 import type { CountryResolver } from './country.js';
 import type { PolicySource } from './policy-source.js';
 
@@ -28,7 +28,12 @@ export interface SignInRequest {
   peerIp: string;
   headers: Record<string, string | string[] | undefined>;
   userAgent?: string;
-  methods: Partial<Record<MethodName, number>>;
+  /** What the sign-in (or session) has proven. */
+  proofs: readonly Proof[];
+  /** True when a device check ran and proved no device (it is not asked again). */
+  deviceChecked?: boolean;
+  /** Methods the user has set up, when a user is known (for highest_mfa). */
+  enrolled?: readonly MethodName[];
 }
 
 export interface AccessDeps {
@@ -37,18 +42,6 @@ export interface AccessDeps {
   users: UserRepository;
   clients: ClientRepository;
   audit: AuditLog;
-}
-
-/** Methods a user has set up, from the user record. */
-export function enrolledMethods(user: User): MethodName[] {
-  const methods: MethodName[] = [];
-  if (user.passwordHash) methods.push('password');
-  if (user.totpSecretSealed) methods.push('totp');
-  return methods;
-}
-
-export function capabilitiesOf(user: User): UserCapabilities {
-  return { id: user.id, enrolled: enrolledMethods(user) };
 }
 
 export class AccessControl {
@@ -73,8 +66,10 @@ export class AccessControl {
       userAgent: request.userAgent,
       platform: parsed?.platform ?? undefined,
       osVersion: parsed?.osVersion ?? undefined,
-      methods: request.methods,
-      enrolledMethods: user ? enrolledMethods(user) : undefined,
+      device: provenDevice(request.proofs),
+      deviceChecked: request.deviceChecked,
+      methods: methodTimes(request.proofs),
+      enrolledMethods: user ? request.enrolled : undefined,
     };
   }
 

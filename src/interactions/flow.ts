@@ -1,41 +1,55 @@
-// The sign-in orchestration as a pure decision: given the policy decision, who has been identified,
-// which methods they can use and which already succeeded (and when), say what comes next — a method to
-// ask for, finish, or fail with an OAuth error. Every path ends: a requirement that cannot be met is a
-// failure, never a repeated prompt.
+// The sign-in orchestration as a pure decision: given the policy decision, the client's kind, who has been
+// identified, which methods they can use, what has been proven (and when) and which methods already ran to
+// no avail, say what comes next: a method to ask for, finish, or fail with an OAuth error. Every path ends:
+// a requirement that cannot be met is a failure, a method that ran and proved nothing is not offered again,
+// so nothing ever loops.
 import {
   freshMethods,
+  isMfaMet,
   unmetClauses,
+  type ClientType,
   type Decision,
   type MethodName,
   type Requirement,
   type RequirementClause,
   type RequirementName,
 } from '../policies/index.js';
-import { ACR_MFA, acrFor, acrSatisfies, amrFor, type AcrValue } from '../oidc/acr.js';
+import { acrFor, acrRequirement, type AcrValue } from '../oidc/acr.js';
+import { amrOf, methodTimes, provenDevice, type Proof } from './proofs.js';
 
 /** What the orchestration needs to know about an identified user. */
 export interface UserCapabilities {
   id: string;
-  /** Methods the user has set up (password, totp, ...). */
+  /** Methods the user has set up (password, totp, device_certificate, passkey). */
   enrolled: readonly MethodName[];
 }
 
 /** A registered method as the pure flow sees it. */
 export interface MethodDescriptor {
-  name: MethodName;
-  /** True when the method tells who the user is (it can start a sign-in). */
-  identifies: boolean;
-  /** True when this user (or, before identification, anyone) can use it. */
-  available(user: UserCapabilities | undefined): boolean;
+  readonly name: MethodName;
+  /** True when a proof of this method tells who the user is (it can start a sign-in). */
+  readonly identifies: boolean;
+  /** Words for a requirement this method meets, and what to do without it. */
+  readonly text: MethodText;
+}
+
+export interface MethodText {
+  /** e.g. "a trusted device (device certificate)". */
+  readonly requirement: string;
+  /** What a person who cannot use it does, e.g. "Use a device enrolled with Latchkey, then try again." */
+  readonly hint: string;
 }
 
 export interface FlowInput {
   decision: Decision;
+  clientKind: ClientType;
   user?: UserCapabilities;
-  /** Method → epoch seconds it succeeded (this interaction, or carried from the session). */
-  methods: Partial<Record<MethodName, number>>;
-  /** The class the relying party asked for with acr_values, if any. */
-  requiredAcr?: AcrValue;
+  /** What this sign-in (and, for step-up, the session) has proven. */
+  proofs: readonly Proof[];
+  /** Methods that ran in this sign-in and proved nothing (a device check found no trusted device): why. */
+  settled: Readonly<Partial<Record<MethodName, string>>>;
+  /** Classes the relying party asked for with acr_values (known ones, in its order). */
+  acrValues: readonly AcrValue[];
   registry: readonly MethodDescriptor[];
   now: number;
 }
@@ -44,86 +58,129 @@ export type FlowError = 'access_denied' | 'unmet_authentication_requirements';
 
 export type FlowStep =
   | { kind: 'method'; method: MethodName }
-  | { kind: 'finish'; accountId: string; acr: string; amr: string[]; methods: MethodName[] }
+  | { kind: 'finish'; accountId: string; acr: string; amr: string[]; proofs: Proof[] }
   | { kind: 'fail'; error: FlowError; description: string };
 
-const REQUIREMENT_TEXT: Record<RequirementName, string> = {
-  password: 'your password',
-  totp: 'a code from your authenticator app',
-  mfa: 'multi-factor authentication',
-  highest_mfa: 'your strongest second factor',
-  device_certificate: 'a trusted device (device certificate)',
-  passkey: 'a passkey on this device',
+const COMPOSITE_TEXT: Partial<Record<RequirementName, MethodText>> = {
+  mfa: {
+    requirement: 'multi-factor authentication',
+    hint: 'Ask your administrator to set up a second factor (an authenticator app) for your account.',
+  },
+  highest_mfa: {
+    requirement: 'your strongest second factor',
+    hint: 'Ask your administrator to set up a second factor for your account.',
+  },
 };
 
-const HINTS: Partial<Record<string, string>> = {
-  totp: 'Ask your administrator to set up an authenticator app for your account.',
-  mfa: 'Ask your administrator to set up a second factor (an authenticator app) for your account.',
-  highest_mfa: 'Ask your administrator to set up a second factor for your account.',
-  device_certificate: 'Use a device enrolled with Latchkey (latchkey-agent enroll), then try again.',
-  passkey: 'Register a passkey on this device from your account page, then try again.',
-};
+/**
+ * The methods that may sign a user in on their own. Our own and third-party applications: a password or a
+ * passkey. A federated factor (another IdP that already knows the user): only device-bound proofs, never a
+ * password. Policies add to these with `sign_in_with`.
+ */
+export function firstFactors(clientKind: ClientType, signInWith: readonly MethodName[]): MethodName[] {
+  const defaults: MethodName[] = clientKind === 'factor' ? ['device_certificate', 'passkey'] : ['password', 'passkey'];
+  const added = clientKind === 'factor' ? signInWith.filter((method) => method !== 'password') : signInWith;
+  return [...new Set([...defaults, ...added])];
+}
 
 /** Decides the next step of a sign-in. */
 export function nextStep(input: FlowInput): FlowStep {
-  const { decision, user, registry } = input;
-  if (decision.outcome === 'deny') return { kind: 'fail', error: 'access_denied', description: decision.reason };
+  const { decision, user } = input;
+  const usable = usableMethods(input);
+  // Before anyone is identified the device check may identify its owner; a known user without any device
+  // enrolled has nothing to present.
+  const deviceCheckFirst =
+    decision.deviceDependent &&
+    !provenDevice(input.proofs) &&
+    usable.some((m) => m.name === 'device_certificate') &&
+    (!user || user.enrolled.includes('device_certificate'));
+  // A decision that proving a device could change is not final yet: check the device before anything else.
+  if (deviceCheckFirst) return { kind: 'method', method: 'device_certificate' };
+  if (decision.outcome === 'deny') {
+    return fail('access_denied', decision.denialMessage ?? decision.reason, deviceReasons(input));
+  }
+  const primary = firstFactors(input.clientKind, decision.signInWith);
   if (!user) {
-    const identify = registry.find((m) => m.identifies && m.available(undefined));
+    const identify = primary
+      .map((name) => usable.find((method) => method.name === name && method.identifies))
+      .find(Boolean);
     return identify
       ? { kind: 'method', method: identify.name }
-      : fail('access_denied', 'No sign-in method is available.');
+      : fail('access_denied', 'No sign-in method is available for this application.', deviceReasons(input));
   }
-  const fresh = freshMethods(input.methods, decision.maxAgeSeconds, input.now);
-  const acrClauses: Requirement = input.requiredAcr === ACR_MFA ? [['mfa']] : [];
+  const fresh = freshMethods(methodTimes(input.proofs), decision.maxAgeSeconds, input.now);
   const pending: Array<[RequirementClause, FlowError]> = [
-    ...unmetClauses(baselineRequirement(user, registry), fresh, user.enrolled).map(denied),
+    ...unmetClauses(baselineRequirement(input, primary), fresh, user.enrolled).map(denied),
     ...decision.unmet.map(denied),
-    ...unmetClauses(acrClauses, fresh, user.enrolled).map((clause): [RequirementClause, FlowError] => [
-      clause,
-      'unmet_authentication_requirements',
-    ]),
+    ...unmetClauses(acrRequirement(input.acrValues), fresh, user.enrolled).map(
+      (clause): [RequirementClause, FlowError] => [clause, 'unmet_authentication_requirements'],
+    ),
   ];
-
   for (const [clause, error] of pending) {
-    const method = registry.find(
+    const method = usable.find(
       (m) =>
         !fresh.has(m.name) &&
-        m.available(user) &&
+        user.enrolled.includes(m.name) &&
         unmetClauses([clause], new Set([...fresh, m.name]), user.enrolled).length === 0,
     );
     if (method) return { kind: 'method', method: method.name };
-    const what = clause.map((name) => REQUIREMENT_TEXT[name]).join(' or ');
-    return fail(
-      error,
-      `This sign-in requires ${what}, which your account cannot provide here. ${HINTS[clause[0] ?? ''] ?? ''}`.trim(),
-    );
+    return failClause(input, clause, error);
   }
-  const used = [...fresh];
-  const acr = acrFor(used);
-  if (!acrSatisfies(acr, input.requiredAcr)) {
-    return fail(
-      'unmet_authentication_requirements',
-      `The requested authentication level ${input.requiredAcr} cannot be reached.`,
-    );
-  }
-  return { kind: 'finish', accountId: user.id, acr, amr: amrFor(used), methods: used };
+  return finish(input, user, fresh);
+}
+
+/** Registered methods not yet settled in this sign-in. */
+function usableMethods(input: FlowInput): MethodDescriptor[] {
+  return input.registry.filter((method) => input.settled[method.name] === undefined);
 }
 
 /**
- * What every sign-in needs whatever the policies say: a method that identified the user, and the
- * second factor the user has set up (someone who enrolled TOTP is always asked for it).
+ * What every sign-in needs whatever the policies say: a first factor that identified the user, and for
+ * someone who set up an authenticator app, multi-factor (a password alone is never enough for them). A
+ * federated factor's user was authenticated by the other IdP: the device is all Latchkey adds.
  */
-function baselineRequirement(user: UserCapabilities, registry: readonly MethodDescriptor[]): Requirement {
-  const clauses: RequirementClause[] = [registry.filter((m) => m.identifies).map((m) => m.name)];
-  if (user.enrolled.includes('totp')) clauses.push(['totp']);
+function baselineRequirement(input: FlowInput, primary: readonly MethodName[]): Requirement {
+  const identifying = primary.filter((name) => input.registry.some((m) => m.name === name && m.identifies));
+  const clauses: RequirementClause[] = [identifying];
+  if (input.clientKind !== 'factor' && input.user?.enrolled.includes('totp')) clauses.push(['mfa']);
   return clauses;
+}
+
+function finish(input: FlowInput, user: UserCapabilities, fresh: ReadonlySet<MethodName>): FlowStep {
+  const proofs = input.proofs.filter((proof) => fresh.has(proof.method));
+  const multiFactor = isMfaMet(fresh);
+  const acr = acrFor({ multiFactor, deviceProven: provenDevice(proofs) !== undefined }, input.acrValues);
+  if (acr === undefined) {
+    return fail('unmet_authentication_requirements', 'The requested authentication level cannot be reached.');
+  }
+  return { kind: 'finish', accountId: user.id, acr, amr: amrOf(proofs, multiFactor), proofs };
+}
+
+function failClause(input: FlowInput, clause: RequirementClause, error: FlowError): FlowStep {
+  const texts = clause.map((name) => textOf(input, name));
+  const what = texts.map((text) => text.requirement).join(' or ');
+  // A method that ran and failed says why (a revoked certificate), rather than telling the user to set it up.
+  const ran = clause.map((name) => input.settled[name as MethodName]).filter((reason): reason is string => !!reason);
+  const advice = ran.length ? ran.join(' ') : (texts[0]?.hint ?? '');
+  return fail(error, `This sign-in requires ${what}, which your account cannot provide here. ${advice}`.trim());
+}
+
+function textOf(input: FlowInput, name: RequirementName): MethodText {
+  return (
+    input.registry.find((method) => method.name === name)?.text ??
+    COMPOSITE_TEXT[name] ?? { requirement: name.replace(/_/g, ' '), hint: '' }
+  );
+}
+
+/** Why the device checks of this sign-in proved nothing, to add to a denial. */
+function deviceReasons(input: FlowInput): string | undefined {
+  return input.settled.device_certificate;
 }
 
 function denied(clause: RequirementClause): [RequirementClause, FlowError] {
   return [clause, 'access_denied'];
 }
 
-function fail(error: FlowError, description: string): FlowStep {
-  return { kind: 'fail', error, description };
+function fail(error: FlowError, description: string, extra?: string): FlowStep {
+  return { kind: 'fail', error, description: extra ? `${description} ${extra}` : description };
 }

@@ -1,23 +1,34 @@
 // Whether an existing session still satisfies the access policies for this authorization request
-// (sign-in frequency, a policy added since, acr_values, a changed network). oidc-provider asks this on
-// every authorization with a session; "no" starts an interaction that asks only for what is missing.
-import { evaluateSignIn, signInRequest } from './next-step.js';
-import { sessionMethods } from '../oidc/acr.js';
-import type { SessionCheck } from '../oidc/provider.js';
+// (sign-in frequency, a policy added since, acr_values, a changed network, a device that no longer
+// stands). oidc-provider asks this on every authorization with a session; "no" starts an interaction that
+// asks only for what is missing.
 import type { Logger } from '../log.js';
+import type { SessionCheck } from '../oidc/provider.js';
 import type { UserRepository } from '../store/users.js';
-import type { AccessControl } from './access.js';
+import type { SignInEvaluator } from './evaluate.js';
+import type { SessionProofService } from './session-proofs.js';
 
-export function sessionCheck(access: AccessControl, users: UserRepository, log: Logger): SessionCheck {
+export function sessionCheck(
+  evaluator: SignInEvaluator,
+  users: UserRepository,
+  sessionProofs: SessionProofService,
+  log: Logger,
+): SessionCheck {
   return async (ctx) => {
     const { session, client, params } = ctx.oidc;
     if (!session?.accountId || !client) return false;
-    const user = await users.findById(session.accountId);
-    if (!user || user.disabled) return false;
-    const methods = sessionMethods(session.amr, session.loginTs);
     try {
-      const request = signInRequest(ctx, client.clientId, user, methods);
-      const { step } = await evaluateSignIn(access, request, params?.acr_values as string | undefined);
+      const user = await users.findById(session.accountId);
+      if (!user || user.disabled) return false;
+      const now = Math.floor(Date.now() / 1000);
+      const { proofs } = await sessionProofs.current(session.uid, user.id, now);
+      const { step } = await evaluator.evaluate(ctx, {
+        clientId: client.clientId,
+        user,
+        proofs,
+        settled: {},
+        acrValues: params?.acr_values,
+      });
       return step.kind === 'finish';
     } catch (error) {
       // Fail closed: the interaction that follows reports the problem to the relying party.

@@ -1,83 +1,52 @@
-// Authentication context classes Latchkey issues, strongest last, and the RFC 8176 `amr` values of
-// each sign-in method. The id_token's `acr` is the strongest class the methods used satisfy.
-import { isMfaMet, type MethodName } from '../policies/index.js';
-
-export type { MethodName };
+// Authentication context classes Latchkey issues, and how a relying party's acr_values become a
+// requirement of the sign-in. A class is a statement about what the sign-in proved:
+//   pwd     the user was authenticated (any method);
+//   mfa     multi-factor authentication (RFC 8176 sense: two kinds of factor, or a user-verified passkey);
+//   device  a trusted device of the user's was proven (its device certificate).
+// They are not a ladder: a device-proven factor sign-in is not MFA, and MFA proves no device.
+import type { Requirement } from '../policies/index.js';
 
 export const ACR_PASSWORD = 'urn:latchkey:acr:pwd';
 export const ACR_MFA = 'urn:latchkey:acr:mfa';
+export const ACR_DEVICE = 'urn:latchkey:acr:device';
 
-/** Known classes in ascending strength. */
-export const ACR_VALUES = [ACR_PASSWORD, ACR_MFA] as const;
+/** Every class Latchkey issues (discovery's acr_values_supported), strongest first for choosing one. */
+export const ACR_VALUES = [ACR_DEVICE, ACR_MFA, ACR_PASSWORD] as const;
 export type AcrValue = (typeof ACR_VALUES)[number];
 
-/** RFC 8176 amr values of each method: a device certificate is proof of possession of a software key,
- *  a user-verified passkey a hardware key plus user presence/verification. */
-export const METHOD_AMR: Readonly<Record<MethodName, readonly string[]>> = {
-  password: ['pwd'],
-  totp: ['otp'],
-  passkey: ['hwk', 'user'],
-  device_certificate: ['pop', 'swk'],
-};
-
-/** True when the methods used amount to multi-factor authentication. */
-export function isMultiFactor(methods: Iterable<MethodName>): boolean {
-  return isMfaMet(new Set(methods));
+/** What the sign-in proved, as the classes see it. */
+export interface Achieved {
+  multiFactor: boolean;
+  deviceProven: boolean;
 }
 
-/** The `amr` claim for the methods used (adds `mfa` when multi-factor). */
-export function amrFor(methods: Iterable<MethodName>): string[] {
-  const list = [...new Set(methods)];
-  const amr = new Set<string>(list.flatMap((method) => METHOD_AMR[method]));
-  if (isMultiFactor(list)) amr.add('mfa');
-  return [...amr];
+function satisfies(value: AcrValue, achieved: Achieved): boolean {
+  if (value === ACR_MFA) return achieved.multiFactor;
+  if (value === ACR_DEVICE) return achieved.deviceProven;
+  return true;
 }
 
-/** The methods an `amr` claim stands for (the inverse of amrFor; `mfa` itself names no method). */
-export function methodsFromAmr(amr: readonly string[]): MethodName[] {
-  return (Object.keys(METHOD_AMR) as MethodName[]).filter((method) =>
-    METHOD_AMR[method].every((value) => amr.includes(value)),
-  );
+/** The known classes among space-separated `acr_values`, in the relying party's order (unknown ones are voluntary and ignored). */
+export function requestedAcrValues(acrValues: unknown): AcrValue[] {
+  if (typeof acrValues !== 'string') return [];
+  return acrValues.split(' ').filter((value): value is AcrValue => (ACR_VALUES as readonly string[]).includes(value));
 }
 
 /**
- * What a session proved, as method → time: every method its amr names, dated when it signed in
- * (oidc-provider keeps one login time per session, not one per method).
+ * What the requested classes require of the sign-in: any one of them will do, so their requirements form
+ * one any-of clause; asking for `pwd` among them requires nothing more.
  */
-export function sessionMethods(
-  amr: readonly string[] | undefined,
-  loginTs: number | undefined,
-): Partial<Record<MethodName, number>> {
-  return Object.fromEntries(methodsFromAmr(amr ?? []).map((method) => [method, loginTs ?? 0]));
-}
-
-/** The strongest ACR the methods satisfy. */
-export function acrFor(methods: Iterable<MethodName>): AcrValue {
-  return isMultiFactor(methods) ? ACR_MFA : ACR_PASSWORD;
-}
-
-/** Strength rank of a known ACR value, or undefined for values Latchkey does not issue. */
-export function acrRank(value: string): number | undefined {
-  const index = (ACR_VALUES as readonly string[]).indexOf(value);
-  return index === -1 ? undefined : index;
+export function acrRequirement(requested: readonly AcrValue[]): Requirement {
+  if (requested.length === 0 || requested.includes(ACR_PASSWORD)) return [];
+  const names = requested.map((value) => (value === ACR_MFA ? 'mfa' : 'device_certificate'));
+  return [[...new Set(names)]];
 }
 
 /**
- * The weakest known class among requested `acr_values` (space separated), which is what the sign-in
- * must reach; undefined when nothing known was requested (unknown values are voluntary and ignored).
+ * The `acr` to issue: the first requested class the sign-in satisfies, else the strongest it satisfies;
+ * undefined when classes were requested and none is satisfied.
  */
-export function requestedAcr(acrValues: string | undefined): AcrValue | undefined {
-  if (!acrValues) return undefined;
-  const ranks = acrValues
-    .split(' ')
-    .map(acrRank)
-    .filter((rank): rank is number => rank !== undefined);
-  return ranks.length ? ACR_VALUES[Math.min(...ranks)] : undefined;
-}
-
-/** True when `achieved` is at least as strong as `required`. */
-export function acrSatisfies(achieved: string | undefined, required: AcrValue | undefined): boolean {
-  if (required === undefined) return true;
-  const rank = achieved === undefined ? undefined : acrRank(achieved);
-  return rank !== undefined && rank >= acrRank(required)!;
+export function acrFor(achieved: Achieved, requested: readonly AcrValue[] = []): AcrValue | undefined {
+  if (requested.length) return requested.find((value) => satisfies(value, achieved));
+  return ACR_VALUES.find((value) => satisfies(value, achieved));
 }

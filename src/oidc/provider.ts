@@ -14,6 +14,20 @@ import { renderErrorPage, renderLogoutPage, renderLoggedOutPage } from '../views
  *  sign-in wing implements). */
 export type SessionCheck = (ctx: KoaContextWithOIDC) => Promise<boolean>;
 
+/**
+ * What Latchkey keeps about a session beyond oidc-provider's own record (a port the sign-in wing
+ * implements): what each sign-in proved, and whether a token of that session may still be used.
+ */
+export interface SessionGuard {
+  /** A sign-in finished in session `sessionUid`: `proven` is what the interaction put in its result. */
+  signedIn(sessionUid: string, accountId: string, proven: unknown): Promise<void>;
+  /** May a token of session `sessionUid` still be used (its device still stands), and until when (epoch s)? */
+  tokenStanding(sessionUid: string, accountId: string): Promise<{ usable: boolean; expiresAt?: number }>;
+}
+
+/** The key under which interactions put what a sign-in proved into the login result. */
+export const PROVEN_RESULT_KEY = 'latchkey';
+
 export interface ProviderDeps {
   config: LoadedConfig;
   store: OidcStore;
@@ -24,6 +38,8 @@ export interface ProviderDeps {
   sessionCheck?: SessionCheck;
   /** Where oidc-provider's server errors are logged (omitted in CLI validation). */
   log?: Logger;
+  /** Keeps sign-in proofs per session and re-checks them on token use; omitted in CLI validation. */
+  sessionGuard?: SessionGuard;
 }
 
 export const SCOPES = ['openid', 'offline_access', 'profile', 'email', 'groups'];
@@ -72,8 +88,15 @@ function interactionPolicyWith(sessionSatisfied: SessionCheck | undefined) {
 
 /** Creates the configured Provider (not yet listening). */
 export function createProvider(deps: ProviderDeps): Provider {
-  const { config, store, users } = deps;
+  const { config, store, users, sessionGuard } = deps;
   const tokens = config.tokens;
+  // The latest time the tokens issued in a request may live (a device certificate's expiry), set by
+  // findAccount and read by the (synchronous) ttl functions of the same request.
+  const proofExpiry = new WeakMap<object, number>();
+  const bounded = (seconds: number) => (ctx: KoaContextWithOIDC | undefined) => {
+    const until = ctx ? proofExpiry.get(ctx) : undefined;
+    return until === undefined ? seconds : Math.max(1, Math.min(seconds, until - Math.floor(Date.now() / 1000)));
+  };
 
   const configuration: Configuration = {
     adapter: (name: string) => store.adapterFor(name),
@@ -133,18 +156,26 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     rotateRefreshToken: true,
     ttl: {
-      AccessToken: tokens.access_token_ttl_seconds,
+      AccessToken: bounded(tokens.access_token_ttl_seconds),
       AuthorizationCode: tokens.authorization_code_ttl_seconds,
       ClientCredentials: tokens.client_credentials_ttl_seconds,
       IdToken: tokens.id_token_ttl_seconds,
       Interaction: config.security.interaction_ttl_seconds,
       Session: tokens.session_ttl_seconds,
       Grant: tokens.grant_ttl_seconds,
-      RefreshToken: tokens.refresh_token_ttl_seconds,
+      RefreshToken: bounded(tokens.refresh_token_ttl_seconds),
     },
-    async findAccount(_ctx, sub, token) {
+    async findAccount(ctx, sub, token) {
       const user = await users.findById(sub);
       if (!user || user.disabled) return undefined;
+      // A token of a device-proven session works only while the device stands (not revoked, certificate
+      // valid, owner enabled, distribution on), and new tokens do not outlive the certificate.
+      const sessionUid = (token as { sessionUid?: unknown } | undefined)?.sessionUid;
+      if (sessionGuard && typeof sessionUid === 'string') {
+        const standing = await sessionGuard.tokenStanding(sessionUid, sub);
+        if (!standing.usable) return undefined;
+        if (standing.expiresAt !== undefined) proofExpiry.set(ctx, standing.expiresAt);
+      }
       // Defence in depth for `latchkey users revoke-sessions`: tokens issued before it are dead even if
       // some store still held them.
       const issuedAt = (token as { iat?: number } | undefined)?.iat;
@@ -171,5 +202,18 @@ export function createProvider(deps: ProviderDeps): Provider {
       if (ctx.status === 503) ctx.set('Retry-After', String(StoreTemporarilyUnavailable.retryAfterSeconds));
     }
   });
+  // Once a sign-in lands in a session (the resume after an interaction), keep what it proved for that
+  // session: oidc-provider's session keeps only accountId, acr, amr and the login time.
+  if (sessionGuard) {
+    provider.use(async (ctx, next) => {
+      await next();
+      const oidc = (ctx as KoaContextWithOIDC).oidc;
+      const result = oidc?.result as Record<string, unknown> | undefined;
+      const accountId = (result?.login as { accountId?: string } | undefined)?.accountId;
+      if (oidc?.route === 'resume' && accountId && result?.[PROVEN_RESULT_KEY] && oidc.session?.uid) {
+        await sessionGuard.signedIn(oidc.session.uid, accountId, result[PROVEN_RESULT_KEY]);
+      }
+    });
+  }
   return provider;
 }

@@ -34,6 +34,7 @@ export function applyAccountPageRule(decision: Decision, facts: Facts): Decision
     ...decision,
     outcome: pending ? 'pending_user' : 'allow',
     basis: 'account_page_rule',
+    denialMessage: null,
     reason:
       `policy ${decision.deniedBy.join(', ')} would deny this unmanaged device; the account page is allowed with the ` +
       `highest MFA the user has (${formatRequirement(requirement)}) so that a trusted device can be set up`,

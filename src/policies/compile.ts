@@ -31,10 +31,18 @@ export function compilePolicyDocument(document: PolicyDocument, source: string):
   };
 }
 
-/** An enabled policy whose verdict can change once a device is proven (trust level or posture platform). */
+/** An enabled policy whose verdict can change once a device is proven. */
 function usesDevice(policy: Policy): boolean {
-  const { device, platforms, notPlatforms } = policy.conditions;
-  return policy.state === 'enabled' && (device !== null || platforms !== null || notPlatforms !== null);
+  return policy.state === 'enabled' && policy.usesDevice;
+}
+
+/**
+ * A device condition judges the proven device; a minimum OS version needs the device's posture report,
+ * because browsers freeze the version in their user agent. A platform alone is read from the user agent.
+ */
+function judgesDevice(conditions: CompiledConditions): boolean {
+  const versioned = (rule: PlatformRule | null) => rule !== null && [...rule.values()].some((min) => min !== null);
+  return conditions.device !== null || versioned(conditions.platforms) || versioned(conditions.notPlatforms);
 }
 
 function compileDefaults(value: PolicyDocument['default']): Pick<PolicySet, 'defaults' | 'implicitDefaults'> {
@@ -51,18 +59,21 @@ function compileDefaults(value: PolicyDocument['default']): Pick<PolicySet, 'def
 
 function compilePolicy(entry: PolicyEntry, namedLocations: ReadonlyMap<string, readonly Cidr[]>): Policy {
   const requirement = entry.require === undefined ? [] : (normaliseRequirement(entry.require) ?? []);
+  const conditions = compileConditions(entry.conditions ?? {}, namedLocations);
   return {
     name: entry.name,
     description: entry.description ?? null,
     state: entry.state,
     targets: compileTargets(entry.targets ?? {}),
-    conditions: compileConditions(entry.conditions ?? {}, namedLocations),
+    conditions,
     outcome: entry.outcome,
     require: entry.require ?? null,
     requirement,
     requirementText: formatRequirement(requirement),
     frequencyMethods: methodsOfRequirement(requirement),
     signInFrequencySeconds: entry.sign_in_frequency ?? null,
+    signInWith: entry.sign_in_with ?? null,
+    usesDevice: judgesDevice(conditions),
   };
 }
 

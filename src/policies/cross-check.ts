@@ -53,6 +53,9 @@ function checkPolicy(policy: Record<string, unknown>, index: number, locations: 
   if (policy.outcome === 'deny' && policy.sign_in_frequency !== undefined) {
     issues.push({ path: at('sign_in_frequency'), message: 'sign_in_frequency is only for outcome allow' });
   }
+  if (policy.outcome === 'deny' && policy.sign_in_with !== undefined) {
+    issues.push({ path: at('sign_in_with'), message: 'sign_in_with is only for outcome allow' });
+  }
   const conditions = policy.conditions;
   if (!isRecord(conditions)) return issues;
   for (const field of ['ip', 'not_ip'] as const) {

@@ -55,10 +55,13 @@ export function evaluatePolicies(policySet: PolicySet, facts: Facts, now: EpochS
   const { outcome, basis, reason } = denied
     ? { outcome: 'deny' as const, basis: 'policy' as const, reason: `denied by policy ${names(denies)}` }
     : outcomeWithoutDeny(policySet, facts, allows, pending, requirement);
+  const policyByName = new Map(policySet.policies.map((policy) => [policy.name, policy]));
   return {
     outcome,
     basis,
     reason,
+    denialMessage: outcome === 'deny' ? denialMessage(denies.map((v) => policyByName.get(v.policy))) : null,
+    signInWith: denied ? [] : [...new Set(buckets.allowPolicies.flatMap((policy) => policy.signInWith ?? []))],
     requirement,
     unmet: unmet(requirement, facts, maxAgeSeconds, now),
     maxAgeSeconds,
@@ -66,7 +69,11 @@ export function evaluatePolicies(policySet: PolicySet, facts: Facts, now: EpochS
     deniedBy: denies.map(policyOf),
     pendingPolicies: pending.map(policyOf),
     deniedForUnmanagedDevice: denied && signIn.trust === 'unmanaged' && denies.every(restsOnDevice),
-    deviceDependent: facts.device === undefined && policySet.hasDeviceConditions,
+    deviceDependent:
+      facts.device === undefined &&
+      !facts.deviceChecked &&
+      policySet.hasDeviceConditions &&
+      policySet.policies.some((policy) => judgesThisDevice(policy, signIn)),
     verdicts,
     reportOnly: reportOnly.length === 0 ? NO_REPORT_ONLY : summariseReportOnly(buckets, maxAgeSeconds, facts, now),
     evaluatedAt: now,
@@ -89,6 +96,19 @@ export function evaluatePolicy(policy: Policy, signIn: SignIn): PolicyVerdict {
     reasons.push(`requires ${policy.requirementText}`);
   }
   return verdictOf(policy, policy.outcome, reasons, conditions.matched);
+}
+
+/** An enabled device-judging policy whose targets match this sign-in (or wait for its user). */
+function judgesThisDevice(policy: Policy, signIn: SignIn): boolean {
+  if (policy.state !== 'enabled' || !policy.usesDevice) return false;
+  if (checkClientTarget(policy.targets, signIn.facts.client).status !== 'match') return false;
+  return checkUserTarget(policy.targets, signIn.facts.user).status !== 'no_match';
+}
+
+/** What a denied person reads: the denying policies' descriptions, or a plain sentence when none has one. */
+function denialMessage(policies: ReadonlyArray<Policy | undefined>): string {
+  const described = [...new Set(policies.map((policy) => policy?.description?.trim()).filter(Boolean))];
+  return described.length ? described.join(' ') : 'Your organisation does not allow this sign-in.';
 }
 
 function verdictOf(

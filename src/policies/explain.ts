@@ -28,9 +28,11 @@ export interface DecisionJson {
   readonly outcome: DecisionOutcome;
   readonly basis: DecisionBasis;
   readonly reason: string;
+  readonly denialMessage: string | null;
   readonly requirement: string[][];
   readonly requires: string;
   readonly unmet: string[][];
+  readonly signInWith: string[];
   readonly maxAgeSeconds: Record<string, number>;
   readonly appliedPolicies: string[];
   readonly deniedBy: string[];
@@ -48,9 +50,11 @@ export function decisionToJson(decision: Decision): DecisionJson {
     outcome: decision.outcome,
     basis: decision.basis,
     reason: decision.reason,
+    denialMessage: decision.denialMessage,
     requirement: plain(decision.requirement),
     requires: formatRequirement(decision.requirement),
     unmet: plain(decision.unmet),
+    signInWith: [...decision.signInWith],
     maxAgeSeconds: { ...decision.maxAgeSeconds },
     appliedPolicies: [...decision.appliedPolicies],
     deniedBy: [...decision.deniedBy],

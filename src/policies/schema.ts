@@ -9,6 +9,7 @@ import { MAX_REQUIREMENT_CLAUSES, normaliseRequirement } from './requirements.js
 import {
   CLIENT_TYPES,
   DEVICE_TRUST_LEVELS,
+  FIRST_FACTOR_METHODS,
   OUTCOMES,
   PLATFORMS,
   POLICY_STATES,
@@ -332,6 +333,7 @@ const policy = strict({
   outcome,
   require: requirement.optional(),
   sign_in_frequency: duration.optional(),
+  sign_in_with: nonEmptyList('sign-in methods', enumItem(FIRST_FACTOR_METHODS)).optional(),
 });
 
 /** The whole policy file. */

@@ -9,6 +9,10 @@ export type ClientType = (typeof CLIENT_TYPES)[number];
 export const AUTH_METHODS = ['password', 'totp', 'passkey', 'device_certificate'] as const;
 export type MethodName = (typeof AUTH_METHODS)[number];
 
+/** Methods that can identify a user and so may sign them in without a password (`sign_in_with`). */
+export const FIRST_FACTOR_METHODS = ['password', 'passkey', 'device_certificate'] as const;
+export type FirstFactorMethod = (typeof FIRST_FACTOR_METHODS)[number];
+
 /**
  * Names a policy may require: every method, plus `mfa` (two distinct factor kinds, RFC 8176 sense) and
  * `highest_mfa` (the strongest MFA the user has enrolled: passkey, else password + TOTP, else `mfa`).
@@ -112,6 +116,10 @@ export interface Policy {
   readonly frequencyMethods: readonly MethodName[];
   /** `sign_in_frequency` in seconds, or null; it limits the age of the methods the requirement can use (all without one). */
   readonly signInFrequencySeconds: number | null;
+  /** `sign_in_with`: methods that may sign the user in on their own (without a password); null when unset. */
+  readonly signInWith: readonly FirstFactorMethod[] | null;
+  /** True when proving a device can change this policy's verdict (a device condition, or a minimum OS version). */
+  readonly usesDevice: boolean;
 }
 
 export interface PolicySet {
@@ -122,7 +130,7 @@ export interface PolicySet {
   readonly implicitDefaults: readonly ClientType[];
   readonly namedLocations: ReadonlyMap<string, readonly Cidr[]>;
   readonly policies: readonly Policy[];
-  /** True when an enabled policy has a device or platform condition (proving a device can change verdicts). */
+  /** True when an enabled policy's verdict can change once a device is proven (see Policy.usesDevice). */
   readonly hasDeviceConditions: boolean;
 }
 
@@ -163,6 +171,8 @@ export interface Facts {
   readonly osVersion?: string;
   /** Absent when no device was proven in this sign-in: the trust level is then `unmanaged`. */
   readonly device?: DeviceFacts;
+  /** True once a device check ran in this sign-in and proved no device (it is not run again). */
+  readonly deviceChecked?: boolean;
   /** Methods satisfied in this session and when (epoch seconds). */
   readonly methods: Readonly<Partial<Record<MethodName, EpochSeconds>>>;
   /** Methods the user has enrolled, for `highest_mfa`; absent = unknown (resolves to `mfa`). */
@@ -214,8 +224,12 @@ export interface ReportOnlySummary {
 export interface Decision {
   readonly outcome: DecisionOutcome;
   readonly basis: DecisionBasis;
-  /** One line for users and logs, e.g. "denied by policy block-outside-eu". */
+  /** One line for administrators and logs, e.g. "denied by policy block-outside-eu". */
   readonly reason: string;
+  /** For a deny, what the person is told: the denying policies' descriptions, never their names. */
+  readonly denialMessage: string | null;
+  /** Methods that may sign the user in on their own, from the enforced allow policies' `sign_in_with`. */
+  readonly signInWith: readonly FirstFactorMethod[];
   /** Combined requirement of the enforced allow policies (`[]` when denied). */
   readonly requirement: Requirement;
   /** Clauses of `requirement` the session's methods do not meet at `evaluatedAt`. */
@@ -230,8 +244,9 @@ export interface Decision {
   /** True when denied only by policies with a device condition while no device is proven. */
   readonly deniedForUnmanagedDevice: boolean;
   /**
-   * True when no device is proven yet and an enabled policy has a device or platform condition: proving a
-   * device may change the outcome, so run the device check before treating a deny as final.
+   * True when no device was proven or checked yet and an enabled policy whose targets match (or wait for
+   * the user) would judge the device: proving one may change the outcome, so run the device check before
+   * treating a deny as final or asking for a password.
    */
   readonly deviceDependent: boolean;
   /** Every policy in file order. */

@@ -27,6 +27,14 @@ import { sessionCheck } from '../interactions/session-check.js';
 import { interactionRouter } from '../interactions/router.js';
 import { InteractionStates } from '../interactions/state.js';
 import { SignInThrottle } from '../interactions/throttle.js';
+import { SignInEvaluator } from '../interactions/evaluate.js';
+import { deviceCertificateMethod, type DeviceCertificateMethod } from '../interactions/methods/device-certificate.js';
+import { passwordMethod } from '../interactions/methods/password.js';
+import { totpMethod } from '../interactions/methods/totp.js';
+import type { SignInMethod } from '../interactions/methods/types.js';
+import { SessionProofService } from '../interactions/session-proofs.js';
+import { clientCertificateReader } from '../http/client-certificate.js';
+import { TicketStore } from '../store/tickets.js';
 import type { Logger } from '../log.js';
 import { ProviderHost } from '../oidc/host.js';
 import { createProvider } from '../oidc/provider.js';
@@ -84,6 +92,14 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   const opened = await openAccess(services, { publishLocalFile: true });
   const { access, policies } = opened;
   await ensureAccountClient(services.clients, config.issuer);
+  const sessionProofs = new SessionProofService(
+    services.sessionProofs,
+    services.deviceTrust,
+    config.tokens.session_ttl_seconds,
+  );
+  const presented = clientCertificateReader(config.device_check.client_certificate_header, log);
+  const { methods, deviceCertificate } = signInMethods(services, presented);
+  const evaluator = new SignInEvaluator(access, methods);
   const oidcHost = new ProviderHost(
     (jwks) =>
       createProvider({
@@ -92,7 +108,8 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
         users: services.users,
         jwks,
         cookieKeys,
-        sessionCheck: sessionCheck(access, services.users, log),
+        sessionCheck: sessionCheck(evaluator, services.users, sessionProofs, log),
+        sessionGuard: sessionProofs,
         log,
       }),
     await services.keys.providerKeys(),
@@ -114,15 +131,15 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     issuer: config.issuer,
     users: services.users,
     clients: services.clients,
-    box: services.box,
     csrf: new CsrfTokens(cookieKeys),
-    throttle: new SignInThrottle(services.rateLimits, config.security.rate_limits),
     audit: services.audit,
     states: new InteractionStates(
       services.oidcStore.adapterFor('LatchkeyInteraction'),
       config.security.interaction_ttl_seconds,
     ),
     access,
+    evaluator,
+    sessionProofs,
     log,
   });
 
@@ -160,10 +177,12 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     service: services.deviceTrust,
     rateLimits: services.rateLimits,
     limits: config.device_trust.rate_limits,
+    presented,
+    trustedProxies: config.device_check.client_certificate_header?.trusted_proxies ?? [],
     log,
   };
   koa.use(deviceApiRouter(deviceHttp).routes());
-  const deviceCheckKoa = deviceCheckApp(deviceHttp);
+  const deviceCheckKoa = deviceCheckApp(deviceHttp, [deviceCertificate.deviceCheckRouter()]);
   // Everything else is oidc-provider's: discovery, /auth, /token, /me, /jwks, /session/end, ...
   koa.use(async (ctx) => {
     ctx.set('Content-Security-Policy', "frame-ancestors 'none'; base-uri 'none'; object-src 'none'");
@@ -223,6 +242,35 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
       await services.close();
     },
   };
+}
+
+/**
+ * The sign-in methods, in the order they are offered when several could meet a requirement, each given the
+ * ports it needs.
+ */
+function signInMethods(
+  services: Services,
+  presented: ReturnType<typeof clientCertificateReader>,
+): { methods: SignInMethod[]; deviceCertificate: DeviceCertificateMethod } {
+  const { config, log } = services;
+  const throttle = new SignInThrottle(services.rateLimits, config.security.rate_limits);
+  const deviceCertificate = deviceCertificateMethod({
+    tickets: new TicketStore(services.oidcStore.adapterFor('LatchkeyTicket')),
+    check: (der) => services.deviceTrust.check(der),
+    hasDevices: (userId) => services.deviceTrust.userHasDevice(userId),
+    presented,
+    audit: services.audit,
+    deviceCheckUrl: services.deviceTrust.deviceCheckUrl,
+    issuer: config.issuer,
+    handoffTtlSeconds: config.device_check.handoff_ttl_seconds,
+    log,
+  });
+  const methods = [
+    passwordMethod({ users: services.users, throttle, audit: services.audit }),
+    totpMethod({ users: services.users, box: services.box, throttle, audit: services.audit }),
+    deviceCertificate,
+  ];
+  return { methods, deviceCertificate };
 }
 
 async function closeGracefully(server: https.Server, graceMs: number): Promise<void> {

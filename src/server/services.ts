@@ -14,6 +14,7 @@ import { KeyRepository } from '../store/keys.js';
 import type { OidcStore } from '../store/oidc-adapter.js';
 import { RedisRateLimitStore, SqlRateLimitStore, type RateLimitStore } from '../store/rate-limits.js';
 import { RedisOidcStore } from '../store/redis-oidc-store.js';
+import { SessionProofRepository } from '../store/session-proofs.js';
 import { SettingsRepository } from '../store/settings.js';
 import { SqlOidcStore } from '../store/sql-oidc-store.js';
 import { DeviceTrustStore } from '../store/device-trust.js';
@@ -37,6 +38,8 @@ export interface Services {
   policySets: PolicySetRepository;
   /** The nodes of the cluster and what each has applied. */
   nodes: NodeRepository;
+  /** What each signed-in session proved (its device, for re-checks and to end it when revoked). */
+  sessionProofs: SessionProofRepository;
   oidcStore: OidcStore;
   rateLimits: RateLimitStore;
   /** Device CA, enrollment, renewal, checks and revocation. */
@@ -78,6 +81,15 @@ export async function openServices(
   const users = new UserRepository(db);
   const prefix = config.redis.key_prefix;
   const oidcStore: OidcStore = redis ? new RedisOidcStore(redis, prefix, clients) : new SqlOidcStore(db, clients);
+  const sessionProofs = new SessionProofRepository(db);
+  /** Ends the browser sessions that proved `deviceId`; their tokens already fail the device re-check. */
+  const endSessionsOfDevice = async (deviceId: string) => {
+    const sessions = oidcStore.adapterFor('Session');
+    for (const uid of await sessionProofs.sessionsOfDevice(deviceId)) {
+      const session = await sessions.findByUid(uid);
+      if (typeof session?.jti === 'string') await sessions.destroy(session.jti);
+    }
+  };
   const readiness: Record<string, () => Promise<void>> = { database: () => checkDatabase(db) };
   if (redis) {
     const client = redis;
@@ -100,6 +112,7 @@ export async function openServices(
     audit: new AuditLog(db),
     policySets: new PolicySetRepository(db),
     nodes: new NodeRepository(db),
+    sessionProofs,
     oidcStore,
     rateLimits: redis ? new RedisRateLimitStore(redis, prefix) : new SqlRateLimitStore(db),
     deviceTrust: new DeviceTrustService({
@@ -110,6 +123,7 @@ export async function openServices(
       users,
       config,
       now: () => new Date(),
+      onDeviceRevoked: endSessionsOfDevice,
     }),
     async revokeSessions(userId) {
       await users.markSessionsRevoked(userId, Date.now());

@@ -18,7 +18,8 @@ export interface CaRecord {
   fingerprintSha256: string;
   notBefore: number;
   notAfter: number;
-  status: 'active' | 'retired';
+  /** active: issues; previous: an intermediate replaced by rotation, still trusted while its leaves live. */
+  status: 'active' | 'previous' | 'retired';
 }
 
 export interface DeviceRecord {
@@ -82,6 +83,53 @@ export class DeviceTrustStore {
   async caById(id: string, db: Db = this.db): Promise<CaRecord | undefined> {
     const row = await db('ca_certificates').where({ id }).first();
     return row ? toCa(row) : undefined;
+  }
+
+  /** Intermediates whose leaves verify: the active one and those replaced by rotation, newest first. */
+  async verifyingIntermediates(db: Db = this.db): Promise<CaRecord[]> {
+    const rows = await db('ca_certificates')
+      .where({ role: 'intermediate' })
+      .whereIn('status', ['active', 'previous'])
+      .orderBy('created_at', 'desc');
+    return rows.map(toCa);
+  }
+
+  /**
+   * Makes `record` the active intermediate; the current one becomes `previous` (still trusted for the
+   * leaves it issued), in one transaction.
+   */
+  async rotateIntermediate(record: Omit<CaRecord, 'status'>): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      await trx('ca_certificates').where({ role: 'intermediate', status: 'active' }).update({ status: 'previous' });
+      await trx('ca_certificates').insert({
+        id: record.id,
+        role: record.role,
+        subject: record.subject,
+        certificate_pem: record.certificatePem,
+        private_key_sealed: record.privateKeySealed,
+        fingerprint_sha256: record.fingerprintSha256,
+        not_before: record.notBefore,
+        not_after: record.notAfter,
+        status: 'active',
+        created_at: Date.now(),
+      });
+    });
+  }
+
+  /** Retires previous intermediates none of whose certificates is still valid at `now`; returns how many. */
+  async retireSpentIntermediates(now: number): Promise<number> {
+    const previous = await this.db('ca_certificates').where({ role: 'intermediate', status: 'previous' }).select('id');
+    let retired = 0;
+    for (const { id } of previous as Array<{ id: string }>) {
+      const live = await this.db('device_certificates')
+        .where({ issuer_id: id })
+        .whereNull('revoked_at')
+        .andWhere('not_after', '>', now)
+        .first('serial');
+      if (!live)
+        retired += await this.db('ca_certificates').where({ id, status: 'previous' }).update({ status: 'retired' });
+    }
+    return retired;
   }
 
   async listCa(): Promise<CaRecord[]> {
@@ -181,6 +229,11 @@ export class DeviceTrustStore {
   async device(id: string, db: Db = this.db): Promise<DeviceRecord | undefined> {
     const row = await db('devices').where({ id }).first();
     return row ? toDevice(row) : undefined;
+  }
+
+  /** True when `userId` has ever enrolled a device (revoked ones count: their owner is told why they fail). */
+  async hasDevices(userId: string): Promise<boolean> {
+    return (await this.db('devices').where({ user_id: userId }).first('id')) !== undefined;
   }
 
   async listDevices(userId?: string): Promise<DeviceRecord[]> {

@@ -12,6 +12,13 @@ export type Landing = { kind: 'callback'; url: URL } | { kind: 'page'; page: Pag
 
 export class HttpUser {
   readonly cookies = new Map<string, string>();
+  /** Every URL this user requested, in order (to count round trips and spot loops). */
+  readonly visited: string[] = [];
+  /**
+   * How requests to the device-check listener (the issuer's host on another port) are made: with the
+   * device's client certificate (mutual TLS) when the user is on an enrolled device.
+   */
+  deviceCheckFetch: typeof globalThis.fetch | undefined;
 
   constructor(
     private readonly fetchImpl: typeof globalThis.fetch,
@@ -21,13 +28,27 @@ export class HttpUser {
     private readonly extraHeaders: Record<string, string> = {},
   ) {}
 
+  /** This user's browser holds a device certificate: the device-check listener gets it over mutual TLS. */
+  onDevice(fetchWithCertificate: typeof globalThis.fetch): this {
+    this.deviceCheckFetch = fetchWithCertificate;
+    return this;
+  }
+
+  /** True for the IdP's own listeners: the main one and the device-check one (same host, other port). */
+  private isIdp(url: URL): boolean {
+    return url.hostname === new URL(this.issuer).hostname;
+  }
+
   async request(url: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     for (const [name, value] of Object.entries(this.extraHeaders)) headers.set(name, value);
     if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
     headers.set('user-agent', this.userAgent);
     if (!headers.has('accept')) headers.set('accept', 'text/html');
-    const response = await this.fetchImpl(url, { ...init, headers, redirect: 'manual' });
+    this.visited.push(url);
+    const onDeviceCheck = new URL(url).origin !== new URL(this.issuer).origin;
+    const fetchImpl = onDeviceCheck ? (this.deviceCheckFetch ?? this.fetchImpl) : this.fetchImpl;
+    const response = await fetchImpl(url, { ...init, headers, redirect: 'manual' });
     for (const cookie of response.headers.getSetCookie()) this.store(cookie);
     return response;
   }
@@ -56,7 +77,7 @@ export class HttpUser {
         };
       }
       const next = new URL(location, url);
-      if (next.origin !== new URL(this.issuer).origin) return { kind: 'callback', url: next };
+      if (!this.isIdp(next)) return { kind: 'callback', url: next };
       url = next.toString();
       response = await this.request(url);
     }

@@ -5,6 +5,7 @@ import { createPrivateKey, randomUUID } from 'node:crypto';
 import type { SealedBox } from '../../crypto/sealed-box.js';
 import type { CaRecord, CaRole, DeviceTrustStore } from '../../store/device-trust.js';
 import type { IssuingCa } from '../ca/authority.js';
+import { signerMatchesCertificate, type CaSigner } from '../ca/signer.js';
 import { loadIssuingCa, signerFromPrivateKeyPem } from '../ca/import.js';
 import { parseCertificate } from '../certificate-input.js';
 import { certificateSha256 } from '../digest.js';
@@ -14,13 +15,19 @@ import { DeviceTrustError } from './errors.js';
 
 export const CA_KEY_PURPOSE: Record<CaRole, string> = { root: 'ca.root.key', intermediate: 'ca.intermediate.key' };
 
-export type CaStore = Pick<DeviceTrustStore, 'activeCa' | 'replaceCa'>;
+export type CaStore = Pick<
+  DeviceTrustStore,
+  'activeCa' | 'replaceCa' | 'verifyingIntermediates' | 'rotateIntermediate'
+>;
 
 /** The trust anchors devices are verified against, and the stored id of the issuing intermediate. */
 export interface CaAnchors {
   root: x509.X509Certificate;
+  /** The intermediate that issues now. */
   intermediate: x509.X509Certificate;
   intermediateId: string;
+  /** Every intermediate whose leaves verify: the active one and those replaced by rotation. */
+  verifying: x509.X509Certificate[];
 }
 
 /** A CA certificate about to be stored, with its private key (PEM) when Latchkey holds it. */
@@ -31,7 +38,8 @@ export interface CaMaterial {
 
 export class ActiveCa {
   #anchors: { key: string; value: CaAnchors } | undefined;
-  #issuing: { key: string; value: IssuingCa } | undefined;
+  /** Parsed CA and unsealed signer per intermediate id (ids never change meaning). */
+  readonly #issuing = new Map<string, IssuingCa>();
 
   constructor(
     private readonly store: CaStore,
@@ -47,33 +55,68 @@ export class ActiveCa {
   /** Root and intermediate certificates; fails closed (503) when no CA exists. */
   async anchors(): Promise<CaAnchors> {
     const { root, intermediate } = await this.required();
-    const key = `${root.id}/${intermediate.id}`;
+    const verifying = await this.store.verifyingIntermediates();
+    const key = [root.id, intermediate.id, ...verifying.map((record) => record.id)].join('/');
     if (this.#anchors?.key !== key) {
       const value = {
         root: parseCertificate(root.certificatePem),
         intermediate: parseCertificate(intermediate.certificatePem),
         intermediateId: intermediate.id,
+        verifying: verifying.map((record) => parseCertificate(record.certificatePem)),
       };
       this.#anchors = { key, value };
     }
     return this.#anchors.value;
   }
 
+  /** The root's signer, for issuing a new intermediate; fails when the root's key is not held (imported CA). */
+  async rootSigner(now: Date): Promise<{ certificate: x509.X509Certificate; signer: CaSigner }> {
+    const { root } = await this.required();
+    if (!root.privateKeySealed) {
+      throw new DeviceTrustError(
+        'ERR_CA_ROOT_KEY_NOT_HELD',
+        'Latchkey does not hold the root key of this CA (it was imported): issue a new intermediate with your own root and run "latchkey ca import"',
+      );
+    }
+    const certificate = parseCertificate(root.certificatePem);
+    const signer = await signerFromPrivateKeyPem(
+      this.box.openText(root.privateKeySealed, CA_KEY_PURPOSE.root),
+      certificate,
+    );
+    if (!(await signerMatchesCertificate(signer, certificate)) || now > certificate.notAfter) {
+      throw new DeviceTrustError(
+        'ERR_CA_NOT_INITIALIZED',
+        'the stored root key does not match a valid root certificate',
+      );
+    }
+    return { certificate, signer };
+  }
+
+  /** Stores a new active intermediate; the current one stays trusted for the leaves it issued. */
+  async installIntermediate(intermediate: CaMaterial): Promise<void> {
+    await this.store.rotateIntermediate(await this.record('intermediate', intermediate));
+  }
+
   /** The CA that issues: anchors plus a signer over the unsealed intermediate key, checked at `now`. */
   async issuing(now: Date): Promise<IssuingCa & { intermediateId: string }> {
-    const anchors = await this.anchors();
-    const key = anchors.intermediateId;
-    if (this.#issuing?.key !== key) {
-      const { intermediate } = await this.required();
-      if (!intermediate.privateKeySealed) {
-        throw new DeviceTrustError('ERR_CA_NOT_INITIALIZED', 'the intermediate CA has no private key on record');
-      }
-      const keyPem = this.box.openText(intermediate.privateKeySealed, CA_KEY_PURPOSE.intermediate);
-      const signer = await signerFromPrivateKeyPem(keyPem, anchors.intermediate);
-      const value = await loadIssuingCa({ root: anchors.root, intermediate: anchors.intermediate, signer, now });
-      this.#issuing = { key, value };
+    return this.issuingFor((await this.anchors()).intermediateId, now);
+  }
+
+  /** The CA of intermediate `id` (active or previous) with its signer, e.g. to sign that intermediate's CRL. */
+  async issuingFor(id: string, now: Date): Promise<IssuingCa & { intermediateId: string }> {
+    const cached = this.#issuing.get(id);
+    if (cached) return { ...cached, intermediateId: id };
+    const { root } = await this.required();
+    const record = (await this.store.verifyingIntermediates()).find((candidate) => candidate.id === id);
+    if (!record?.privateKeySealed) {
+      throw new DeviceTrustError('ERR_CA_NOT_INITIALIZED', 'the intermediate CA has no private key on record');
     }
-    return { ...this.#issuing.value, intermediateId: key };
+    const intermediate = parseCertificate(record.certificatePem);
+    const keyPem = this.box.openText(record.privateKeySealed, CA_KEY_PURPOSE.intermediate);
+    const signer = await signerFromPrivateKeyPem(keyPem, intermediate);
+    const value = await loadIssuingCa({ root: parseCertificate(root.certificatePem), intermediate, signer, now });
+    this.#issuing.set(id, value);
+    return { ...value, intermediateId: id };
   }
 
   /** Stores a new active root and intermediate (keys sealed; retiring the previous pair). */

@@ -2,7 +2,7 @@
 // organisation's, and store them with sealed keys. Replacing an existing CA needs `force`, because every
 // device certificate it issued stops verifying.
 import { importCa as validateImport } from '../ca/import.js';
-import { createDeviceCa } from '../ca/create.js';
+import { createDeviceCa, createIntermediateCa } from '../ca/create.js';
 import { auditAdminAction, type Origin, type TrustContext } from './context.js';
 import { DeviceTrustError } from './errors.js';
 
@@ -55,6 +55,21 @@ export async function importCa(ctx: TrustContext, input: ImportCaInput): Promise
   return recordInstall(ctx, 'admin.ca.import', input);
 }
 
+/**
+ * Issues a new intermediate from the held root and makes it the one that issues; the previous intermediate
+ * stays trusted until its last certificate expires (devices move over at their next renewal).
+ */
+export async function rotateIntermediate(ctx: TrustContext, origin: Origin): Promise<CaSummary> {
+  const now = ctx.now();
+  const root = await ctx.ca.rootSigner(now);
+  const intermediate = await createIntermediateCa({ now, root });
+  await ctx.ca.installIntermediate({
+    certificate: intermediate.certificate,
+    privateKeyPem: intermediate.privateKeyPem,
+  });
+  return recordInstall(ctx, 'admin.ca.rotate-intermediate', origin);
+}
+
 /** The CA in use, or null before `ca init`. */
 export async function showCa(ctx: TrustContext): Promise<CaSummary | null> {
   const records = await ctx.ca.records();
@@ -72,7 +87,7 @@ export async function showCa(ctx: TrustContext): Promise<CaSummary | null> {
     intermediate: summary(records.intermediate),
     rootPem: records.root.certificatePem,
     intermediatePem: records.intermediate.certificatePem,
-    crlUrl: ctx.crlUrl,
+    crlUrl: ctx.crlUrlFor(records.intermediate.id),
   };
 }
 

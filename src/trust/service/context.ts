@@ -26,6 +26,8 @@ export interface DeviceTrustDeps {
   users: { findById(id: string): Promise<User | undefined>; require(username: string): Promise<User> };
   config: DeviceTrustConfig;
   now: () => Date;
+  /** Told after a device was revoked (its sessions end). */
+  onDeviceRevoked?: (deviceId: string) => Promise<void>;
 }
 
 /** Who asked, for the audit log: an admin ("cli", an API client) or a device's request. */
@@ -39,8 +41,8 @@ export interface TrustContext extends DeviceTrustDeps {
   ca: ActiveCa;
   /** Origin of the device-check listener, sent to agents. */
   deviceCheckUrl: string;
-  /** URL of GET /device/crl, written into certificates. */
-  crlUrl: string;
+  /** URL of the CRL of intermediate `id`, written into the certificates it issues. */
+  crlUrlFor(intermediateId: string): string;
 }
 
 /** Whether certificate distribution is on (the global switch). */

@@ -6,27 +6,35 @@ import type { TrustContext } from './context.js';
 import { type CachedCrl, crlIsStale } from './decisions.js';
 
 export class CrlPublisher {
-  #cached: (CachedCrl & { crl: BuiltCrl }) | undefined;
+  /** The last CRL built per intermediate id. */
+  readonly #cached = new Map<string, CachedCrl & { crl: BuiltCrl }>();
   readonly #building = new Map<string, Promise<BuiltCrl>>();
 
   constructor(private readonly ctx: TrustContext) {}
 
-  /** The current CRL (DER and PEM, thisUpdate, nextUpdate), from the cache when still good. */
-  async current(): Promise<BuiltCrl> {
+  /**
+   * The current CRL (DER and PEM, thisUpdate, nextUpdate) of intermediate `id` (default: the one that
+   * issues now), from the cache when still good; undefined for an intermediate whose leaves no longer verify.
+   */
+  async current(id?: string): Promise<BuiltCrl | undefined> {
     const now = this.ctx.now();
-    const { intermediateId } = await this.ctx.ca.anchors();
+    const anchors = await this.ctx.ca.anchors();
+    const intermediateId = id ?? anchors.intermediateId;
+    if (id !== undefined && !(await this.ctx.store.verifyingIntermediates()).some((record) => record.id === id))
+      return undefined;
     const fingerprint = await this.ctx.store.revocationFingerprint(intermediateId);
-    if (!crlIsStale(this.#cached, fingerprint, now)) return this.#cached!.crl;
+    const cached = this.#cached.get(intermediateId);
+    if (!crlIsStale(cached, fingerprint, now)) return cached!.crl;
     let building = this.#building.get(fingerprint);
     if (!building) {
-      building = this.build(fingerprint, now).finally(() => this.#building.delete(fingerprint));
+      building = this.build(intermediateId, fingerprint, now).finally(() => this.#building.delete(fingerprint));
       this.#building.set(fingerprint, building);
     }
     return building;
   }
 
-  private async build(fingerprint: string, now: Date): Promise<BuiltCrl> {
-    const ca = await this.ctx.ca.issuing(now);
+  private async build(intermediateId: string, fingerprint: string, now: Date): Promise<BuiltCrl> {
+    const ca = await this.ctx.ca.issuingFor(intermediateId, now);
     const revoked = await this.ctx.store.revokedForCrl(ca.intermediateId, now.getTime());
     const crl = await buildCrl({
       ca,
@@ -41,7 +49,7 @@ export class CrlPublisher {
         notAfter: new Date(entry.notAfter),
       })),
     });
-    this.#cached = { fingerprint, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, crl };
+    this.#cached.set(intermediateId, { fingerprint, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, crl });
     return crl;
   }
 }

@@ -120,7 +120,8 @@ export interface DeviceCheckFacts {
  * a standing device is trusted when managed with integrity passed, else managed.
  */
 export function deviceCheckDecision(facts: DeviceCheckFacts): DeviceCheckDecision {
-  if (!facts.distributionOn) return { status: 'unmanaged', reason: DISTRIBUTION_OFF.message };
+  if (!facts.distributionOn)
+    return { status: 'unmanaged', reason: DISTRIBUTION_OFF.message, code: DISTRIBUTION_OFF.code };
   const { verification } = facts;
   if (!verification) return { status: 'unmanaged', reason: 'no device certificate was presented' };
   if (!verification.ok) return { status: 'invalid', reason: verification.reason, code: verification.code };
@@ -130,9 +131,14 @@ export function deviceCheckDecision(facts: DeviceCheckFacts): DeviceCheckDecisio
     return { status, reason: refusal.message, code: refusal.code };
   }
   const device = facts.device!;
-  return device.managed && device.integrity === 'passed'
+  return trustOf(device) === 'trusted'
     ? { status: 'trusted', reason: 'managed device with a passed integrity check' }
     : { status: 'managed', reason: `enrolled device (integrity ${device.integrity})` };
+}
+
+/** A standing device is trusted when managed with integrity passed, else managed. */
+export function trustOf(device: Pick<DeviceStanding, 'managed' | 'integrity'>): 'trusted' | 'managed' {
+  return device.managed && device.integrity === 'passed' ? 'trusted' : 'managed';
 }
 
 /** The device record's integrity from what the agent reported (self-reported: a hint, not proof). */

@@ -2,10 +2,11 @@
 // device-check listener (mutual TLS): POST /device/renew and GET /device/check, both authenticated by the
 // client certificate of the TLS handshake. API endpoints: JSON in and out, no cookies (so no CSRF), errors
 // as { error, error_description }. Each handler: parse → call the service → answer.
-import type { TLSSocket } from 'node:tls';
 import Router from '@koa/router';
 import Koa, { type Context } from 'koa';
-import { NotFoundError } from '../../errors.js';
+import { InvalidInputError, NotFoundError } from '../../errors.js';
+import type { PresentedCertificate } from '../../http/client-certificate.js';
+import { forwardedHeaders } from '../../http/proxy.js';
 import { errorHandler } from '../../http/errors.js';
 import { parseRequest, readJsonBody } from '../../http/json-body.js';
 import { perIpRateLimit, type RequestLimit } from '../../http/rate-limit.js';
@@ -29,6 +30,10 @@ export interface DeviceHttpDeps {
   service: DeviceTrustService;
   rateLimits: RateLimitStore;
   limits: { enroll_per_ip: RequestLimit; renew_per_ip: RequestLimit };
+  /** The client certificate of a request to the device-check listener (TLS, or a trusted proxy's header). */
+  presented: (ctx: Context) => PresentedCertificate;
+  /** Proxies in front of the device-check listener, whose forwarded headers are believed. */
+  trustedProxies: readonly string[];
   log: Logger;
 }
 
@@ -42,8 +47,9 @@ export function deviceApiRouter(deps: DeviceHttpDeps): Router {
     const request = parseRequest(enrollmentRequestSchema, body);
     sendIssued(ctx, 201, await deps.service.enroll(request, origin(ctx)));
   });
-  router.get('/device/crl', api, async (ctx) => {
-    const crl = await deps.service.crl();
+  router.get(['/device/crl', '/device/crl/:intermediate'], api, async (ctx) => {
+    const crl = await deps.service.crl(ctx.params.intermediate);
+    if (!crl) throw new NotFoundError('ERR_CRL_NOT_FOUND', 'no CRL is published for that intermediate CA');
     const secondsLeft = Math.floor((crl.nextUpdate.getTime() - Date.now()) / 1000);
     ctx.set('Cache-Control', `public, max-age=${Math.max(0, Math.min(secondsLeft, MAX_CRL_CACHE_SECONDS))}`);
     ctx.set('Last-Modified', crl.thisUpdate.toUTCString());
@@ -58,7 +64,8 @@ export function deviceApiRouter(deps: DeviceHttpDeps): Router {
  * routers (the sign-in step); everything else is a JSON 404. It never redirects.
  */
 export function deviceCheckApp(deps: DeviceHttpDeps, extra: readonly Router[] = []): Koa {
-  const koa = new Koa();
+  const koa = new Koa({ proxy: deps.trustedProxies.length > 0 });
+  koa.use(forwardedHeaders(deps.trustedProxies, deps.log));
   koa.use(errorHandler(deps.log, { json: true }));
   koa.use(securityHeaders());
   koa.use(async (ctx, next) => {
@@ -73,11 +80,11 @@ export function deviceCheckApp(deps: DeviceHttpDeps, extra: readonly Router[] = 
   router.post('/device/renew', limit, async (ctx) => {
     const body = await readJsonBody(ctx, { limitBytes: MAX_DEVICE_REQUEST_BYTES, optional: true });
     const request = parseRequest(renewalRequestSchema, body);
-    const input = { certificateDer: presentedCertificate(ctx), csrPem: request.csr };
+    const input = { certificateDer: presentedDer(deps, ctx), csrPem: request.csr };
     sendIssued(ctx, 200, await deps.service.renew(input, origin(ctx)));
   });
   router.get('/device/check', async (ctx) => {
-    const result = await deps.service.check(presentedCertificate(ctx));
+    const result = await deps.service.check(presentedDer(deps, ctx));
     ctx.set('Cache-Control', 'no-store');
     ctx.body = result;
   });
@@ -88,11 +95,16 @@ export function deviceCheckApp(deps: DeviceHttpDeps, extra: readonly Router[] = 
   return koa;
 }
 
-/** DER of the client certificate presented in this connection's TLS handshake, or null. */
-export function presentedCertificate(ctx: Context): Uint8Array | null {
-  const socket = ctx.req.socket as Partial<TLSSocket>;
-  const peer = socket.getPeerCertificate?.(false);
-  return peer?.raw ? new Uint8Array(peer.raw) : null;
+/** DER of the presented client certificate, or null; a malformed proxy header is refused (400). */
+function presentedDer(deps: DeviceHttpDeps, ctx: Context): Uint8Array | null {
+  const presented = deps.presented(ctx);
+  if (presented.kind === 'malformed') {
+    throw new InvalidInputError(
+      'ERR_CERT_HEADER_MALFORMED',
+      `the client-certificate header is malformed: ${presented.reason}`,
+    );
+  }
+  return presented.kind === 'certificate' ? presented.der : null;
 }
 
 /** The agent's CertificateResponse (src/agent/client.ts). */

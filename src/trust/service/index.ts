@@ -5,7 +5,7 @@ import { crlUrl, deviceCheckPublicUrl } from '../../config/device-trust.js';
 import type { DeviceCertificateRecord } from '../../store/device-trust.js';
 import type { BuiltCrl } from '../ca/crl.js';
 import { ActiveCa } from './active-ca.js';
-import { type CaSummary, type ImportCaInput, importCa, initCa, showCa } from './ca-admin.js';
+import { type CaSummary, type ImportCaInput, importCa, initCa, rotateIntermediate, showCa } from './ca-admin.js';
 import { checkDevice, type DeviceCheckResult } from './check.js';
 import { type DeviceTrustDeps, distributionOn, type Origin, type TrustContext } from './context.js';
 import { CrlPublisher } from './crl.js';
@@ -15,9 +15,11 @@ import type { IssuedDevice } from './issuing.js';
 import { renew, type RenewalInput } from './renewal.js';
 import type { EnrollmentRequest } from './requests.js';
 import { revokeCertificate, revokeDevice, setDistribution } from './revocation.js';
+import { deviceStanding, type DeviceStanding } from './standing.js';
 
 export type { CaSummary, ImportCaInput } from './ca-admin.js';
 export type { CheckedDevice, DeviceCheckResult } from './check.js';
+export type { DeviceStanding } from './standing.js';
 export type { DeviceTrustConfig, DeviceTrustDeps, Origin } from './context.js';
 export { DISTRIBUTION_SETTING } from './context.js';
 export type { DeviceCheckStatus } from './decisions.js';
@@ -38,7 +40,7 @@ export class DeviceTrustService {
       ...deps,
       ca: new ActiveCa(deps.store, deps.box),
       deviceCheckUrl: deviceCheckPublicUrl(deps.config),
-      crlUrl: crlUrl(deps.config),
+      crlUrlFor: (intermediateId) => crlUrl(deps.config, intermediateId),
     };
     this.#crl = new CrlPublisher(this.#ctx);
   }
@@ -63,6 +65,11 @@ export class DeviceTrustService {
   /** The CA in use, or null. */
   showCa(): Promise<CaSummary | null> {
     return showCa(this.#ctx);
+  }
+
+  /** A new intermediate from the held root issues from now on; the previous one stays trusted for its leaves. */
+  rotateIntermediate(origin: Origin): Promise<CaSummary> {
+    return rotateIntermediate(this.#ctx, origin);
   }
 
   // ---- devices -----------------------------------------------------------------------------------
@@ -111,9 +118,23 @@ export class DeviceTrustService {
     return revokeCertificate(this.#ctx, serial, options);
   }
 
-  /** The CRL (DER in `der`), rebuilt only when revocations changed or it is half-way to nextUpdate. */
-  crl(): Promise<BuiltCrl> {
-    return this.#crl.current();
+  /**
+   * The CRL (DER in `der`) of intermediate `id` (default: the one that issues), rebuilt only when
+   * revocations changed or it is half-way to nextUpdate; undefined for an intermediate no longer trusted.
+   */
+  async crl(id?: string): Promise<BuiltCrl | undefined> {
+    await this.#ctx.store.retireSpentIntermediates(this.#ctx.now().getTime());
+    return this.#crl.current(id);
+  }
+
+  /** True when `userId` has ever enrolled a device. */
+  userHasDevice(userId: string): Promise<boolean> {
+    return this.#ctx.store.hasDevices(userId);
+  }
+
+  /** Whether device `deviceId`, proven with certificate `serial`, still stands now (see standing.ts). */
+  standing(deviceId: string, serial: string): Promise<DeviceStanding> {
+    return deviceStanding(this.#ctx, deviceId, serial);
   }
 
   distributionEnabled(): Promise<boolean> {

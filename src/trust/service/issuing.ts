@@ -40,7 +40,7 @@ export async function signLeaf(
     deviceId,
     now,
     lifetimeDays: ctx.config.device_trust.certificate_lifetime_days,
-    crlUrl: ctx.crlUrl,
+    crlUrl: ctx.crlUrlFor(ca.intermediateId),
   });
   return { issued, issuerId: ca.intermediateId };
 }

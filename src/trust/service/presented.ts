@@ -18,7 +18,7 @@ export async function verifyPresented(
   const anchors = await ctx.ca.anchors();
   return verifyDeviceCertificateChain({
     leaf: leafDer,
-    trustAnchors: { root: anchors.root, intermediate: anchors.intermediate },
+    trustAnchors: { root: anchors.root, intermediate: anchors.verifying },
     now,
   });
 }

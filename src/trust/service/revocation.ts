@@ -34,6 +34,7 @@ export async function revokeDevice(
     reasons: [reason],
     detail: { certificates: revoked },
   });
+  await ctx.onDeviceRevoked?.(deviceId);
   return revoked;
 }
 

@@ -43,7 +43,10 @@ describe(`account page [${backendName()}]`, () => {
     const rp = await relyingParty(server, clientId, clientSecret);
     const callback = expectCallback(await new HttpUser(server.fetch, server.issuer).go((await rp.start()).url));
     expect(callback.searchParams.get('error')).toBe('access_denied');
-    expect(callback.searchParams.get('error_description')).toContain('trusted-devices-only');
+    // The person reads why (no device certificate), never the policy's internal name.
+    expect(callback.searchParams.get('error_description')).toBe(
+      'Your organisation does not allow this sign-in. No device certificate was presented: this browser is not on a device enrolled with Latchkey.',
+    );
   });
 
   it('still lets a user reach /account from that device, with their strongest MFA', async () => {

@@ -259,6 +259,7 @@ describe(`device trust lifecycle [${backendName()}]`, () => {
     expect(await deviceCheck(enrolled)).toEqual({
       status: 'unmanaged',
       reason: 'certificate distribution is switched off',
+      code: 'ERR_DEVICE_DISTRIBUTION_OFF',
     });
     const before = await tableCounts(server.app.services.db);
     const refused = await newHome().run(enrollArgs(server, await token()));

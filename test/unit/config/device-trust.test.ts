@@ -28,7 +28,13 @@ function problems(yaml: string): string {
 describe('device trust configuration', () => {
   it('has the documented defaults', () => {
     const config = loadConfig({ env: {} });
-    expect(config.device_check).toEqual({ port: 8444, host: null, public_url: null });
+    expect(config.device_check).toEqual({
+      port: 8444,
+      host: null,
+      public_url: null,
+      client_certificate_header: null,
+      handoff_ttl_seconds: 120,
+    });
     expect(config.device_trust).toEqual({
       certificate_lifetime_days: 30,
       renewal_fraction: 2 / 3,

@@ -1,28 +1,74 @@
-// The sign-in orchestration as a specification: what comes next for a given decision, user and methods.
+// The sign-in orchestration as a specification: what comes next for a given decision, client, user, proofs
+// and methods that already ran to no avail.
 import { describe, expect, it } from '@jest/globals';
-import { nextStep, type FlowInput } from '../../../src/interactions/flow.js';
-import { SIGN_IN_METHODS } from '../../../src/interactions/methods/index.js';
-import { decide, loadPolicySet, type Facts } from '../../../src/policies/index.js';
+import { firstFactors, nextStep, type FlowInput, type MethodDescriptor } from '../../../src/interactions/flow.js';
+import type { Proof } from '../../../src/interactions/proofs.js';
+import { decide, loadPolicySet, type ClientType, type Facts, type MethodName } from '../../../src/policies/index.js';
 
 const NOW = 1_800_000_000;
 
-function input(policyYaml: string, overrides: Partial<FlowInput> & { facts?: Partial<Facts> } = {}): FlowInput {
-  const methods = overrides.methods ?? {};
+const REGISTRY: MethodDescriptor[] = [
+  { name: 'password', identifies: true, text: { requirement: 'your password', hint: 'Set a password.' } },
+  {
+    name: 'totp',
+    identifies: false,
+    text: { requirement: 'a code from your authenticator app', hint: 'Set up TOTP.' },
+  },
+  {
+    name: 'device_certificate',
+    identifies: true,
+    text: { requirement: 'a trusted device', hint: 'Enroll this device.' },
+  },
+];
+
+const AMR: Record<MethodName, string[]> = {
+  password: ['pwd'],
+  totp: ['otp'],
+  device_certificate: ['pop', 'swk'],
+  passkey: ['hwk', 'user'],
+};
+
+/** A proof of `method` for user u1 at `at` (a device certificate proves a trusted device). */
+function proof(method: MethodName, at = NOW): Proof {
+  return {
+    method,
+    at,
+    amr: AMR[method],
+    userId: 'u1',
+    ...(method === 'device_certificate' ? { device: { id: 'd1', userId: 'u1', trust: 'trusted' as const } } : {}),
+  };
+}
+
+interface Case {
+  clientKind?: ClientType;
+  user?: { id: string; enrolled: MethodName[] };
+  proofs?: Proof[];
+  settled?: FlowInput['settled'];
+  acrValues?: FlowInput['acrValues'];
+}
+
+function input(policyYaml: string, c: Case = {}): FlowInput {
+  const proofs = c.proofs ?? [];
+  const device = proofs.find((p) => p.device)?.device;
   const facts: Facts = {
-    client: { id: 'app', type: 'first_party' },
+    client: { id: 'app', type: c.clientKind ?? 'first_party' },
     ip: '192.0.2.1',
     country: null,
-    methods,
-    user: overrides.user ? { id: overrides.user.id, username: 'u', groups: ['staff'] } : undefined,
-    enrolledMethods: overrides.user?.enrolled,
-    ...overrides.facts,
+    methods: Object.fromEntries(proofs.map((p) => [p.method, p.at])),
+    user: c.user ? { id: c.user.id, username: 'u', groups: ['staff'] } : undefined,
+    enrolledMethods: c.user?.enrolled,
+    device,
+    deviceChecked: c.settled?.device_certificate !== undefined,
   };
   return {
     decision: decide(loadPolicySet(policyYaml, 'test.yaml'), facts, NOW),
-    registry: SIGN_IN_METHODS,
+    clientKind: c.clientKind ?? 'first_party',
+    user: c.user,
+    proofs,
+    settled: c.settled ?? {},
+    acrValues: c.acrValues ?? [],
+    registry: REGISTRY,
     now: NOW,
-    ...overrides,
-    methods,
   };
 }
 
@@ -31,76 +77,156 @@ const STAFF_MFA = `default: allow
 policies:
   - { name: staff-mfa, state: enabled, targets: { groups: [staff] }, outcome: allow, require: mfa, sign_in_frequency: 1h }
 `;
+const DENY_UNMANAGED = `default: allow
+policies:
+  - { name: managed-only, description: "Only company devices may sign in.", state: enabled, conditions: { device: [unmanaged] }, outcome: deny }
+`;
+const PASSWORDLESS_DEVICES = `default: allow
+policies:
+  - { name: devices-sign-in, state: enabled, conditions: { device: [trusted] }, outcome: allow, sign_in_with: [device_certificate] }
+`;
+const PASSWORD_USER = { id: 'u1', enrolled: ['password'] as MethodName[] };
+const TOTP_USER = { id: 'u1', enrolled: ['password', 'totp'] as MethodName[] };
+const DEVICE_USER = { id: 'u1', enrolled: ['password', 'device_certificate'] as MethodName[] };
 
 describe('nextStep', () => {
-  it('asks an unknown user for the identifying method first', () => {
+  it('asks an unknown user for the password first, a federated factor for the device', () => {
     expect(nextStep(input(ALLOW))).toEqual({ kind: 'method', method: 'password' });
+    expect(nextStep(input(ALLOW, { clientKind: 'factor' }))).toEqual({ kind: 'method', method: 'device_certificate' });
   });
 
-  it('ends a denied sign-in with access_denied and the decision reason, before asking anything', () => {
+  it('ends a denied sign-in with access_denied and what the person may read, before asking anything', () => {
     const step = nextStep(input('default: deny\npolicies: []\n'));
     expect(step).toMatchObject({ kind: 'fail', error: 'access_denied' });
   });
 
   it('finishes a password sign-in with acr pwd and amr pwd', () => {
-    const step = nextStep(input(ALLOW, { user: { id: 'u1', enrolled: ['password'] }, methods: { password: NOW } }));
+    const step = nextStep(input(ALLOW, { user: PASSWORD_USER, proofs: [proof('password')] }));
     expect(step).toEqual({
       kind: 'finish',
       accountId: 'u1',
       acr: 'urn:latchkey:acr:pwd',
       amr: ['pwd'],
-      methods: ['password'],
+      proofs: [proof('password')],
     });
   });
 
-  it('always asks a user who enrolled TOTP for it', () => {
-    const step = nextStep(
-      input(ALLOW, { user: { id: 'u1', enrolled: ['password', 'totp'] }, methods: { password: NOW } }),
-    );
-    expect(step).toEqual({ kind: 'method', method: 'totp' });
+  it('always asks a user who enrolled TOTP for multi-factor', () => {
+    expect(nextStep(input(ALLOW, { user: TOTP_USER, proofs: [proof('password')] }))).toEqual({
+      kind: 'method',
+      method: 'totp',
+    });
   });
 
   it('meets an mfa requirement with TOTP, and reports mfa', () => {
-    const user = { id: 'u1', enrolled: ['password', 'totp'] as const };
-    expect(
-      nextStep(input(STAFF_MFA, { user: { ...user, enrolled: [...user.enrolled] }, methods: { password: NOW } })),
-    ).toEqual({ kind: 'method', method: 'totp' });
-    const done = nextStep(
-      input(STAFF_MFA, { user: { ...user, enrolled: [...user.enrolled] }, methods: { password: NOW, totp: NOW } }),
-    );
+    expect(nextStep(input(STAFF_MFA, { user: TOTP_USER, proofs: [proof('password')] }))).toEqual({
+      kind: 'method',
+      method: 'totp',
+    });
+    const done = nextStep(input(STAFF_MFA, { user: TOTP_USER, proofs: [proof('password'), proof('totp')] }));
     expect(done).toMatchObject({ kind: 'finish', acr: 'urn:latchkey:acr:mfa', amr: ['pwd', 'otp', 'mfa'] });
   });
 
   it('fails, naming what is missing, when the user cannot meet a requirement', () => {
-    const step = nextStep(input(STAFF_MFA, { user: { id: 'u1', enrolled: ['password'] }, methods: { password: NOW } }));
+    const step = nextStep(input(STAFF_MFA, { user: PASSWORD_USER, proofs: [proof('password')] }));
     expect(step).toMatchObject({ kind: 'fail', error: 'access_denied' });
     if (step.kind === 'fail') expect(step.description).toContain('multi-factor authentication');
   });
 
   it('asks again for methods older than the sign-in frequency', () => {
-    const user = { id: 'u1', enrolled: ['password', 'totp'] as Array<'password' | 'totp'> };
-    const stale = nextStep(input(STAFF_MFA, { user, methods: { password: NOW - 3601, totp: NOW - 3601 } }));
+    const stale = nextStep(
+      input(STAFF_MFA, { user: TOTP_USER, proofs: [proof('password', NOW - 3601), proof('totp', NOW - 3601)] }),
+    );
     expect(stale).toEqual({ kind: 'method', method: 'password' });
-    const atLimit = nextStep(input(STAFF_MFA, { user, methods: { password: NOW - 3600, totp: NOW - 3600 } }));
+    const atLimit = nextStep(
+      input(STAFF_MFA, { user: TOTP_USER, proofs: [proof('password', NOW - 3600), proof('totp', NOW - 3600)] }),
+    );
     expect(atLimit.kind).toBe('finish');
   });
 
   it('maps acr_values mfa to a requirement and ends with unmet_authentication_requirements when impossible', () => {
-    const possible = nextStep(
-      input(ALLOW, {
-        user: { id: 'u1', enrolled: ['password', 'totp'] },
-        methods: { password: NOW },
-        requiredAcr: 'urn:latchkey:acr:mfa',
-      }),
+    const acrValues = ['urn:latchkey:acr:mfa'] as const;
+    expect(nextStep(input(ALLOW, { user: TOTP_USER, proofs: [proof('password')], acrValues: [...acrValues] }))).toEqual(
+      { kind: 'method', method: 'totp' },
     );
-    expect(possible).toEqual({ kind: 'method', method: 'totp' });
     const impossible = nextStep(
-      input(ALLOW, {
-        user: { id: 'u1', enrolled: ['password'] },
-        methods: { password: NOW },
-        requiredAcr: 'urn:latchkey:acr:mfa',
-      }),
+      input(ALLOW, { user: PASSWORD_USER, proofs: [proof('password')], acrValues: [...acrValues] }),
     );
     expect(impossible).toMatchObject({ kind: 'fail', error: 'unmet_authentication_requirements' });
+  });
+
+  it('reaches acr_values device by running the device check, and issues that class', () => {
+    const acrValues = ['urn:latchkey:acr:device'] as const;
+    const ask = nextStep(input(ALLOW, { user: DEVICE_USER, proofs: [proof('password')], acrValues: [...acrValues] }));
+    expect(ask).toEqual({ kind: 'method', method: 'device_certificate' });
+    const done = nextStep(
+      input(ALLOW, {
+        user: DEVICE_USER,
+        proofs: [proof('password'), proof('device_certificate')],
+        acrValues: [...acrValues],
+      }),
+    );
+    expect(done).toMatchObject({ kind: 'finish', acr: 'urn:latchkey:acr:device', amr: ['pwd', 'pop', 'swk', 'mfa'] });
+    const failed = nextStep(
+      input(ALLOW, {
+        user: DEVICE_USER,
+        proofs: [proof('password')],
+        acrValues: [...acrValues],
+        settled: { device_certificate: 'This device’s certificate was revoked.' },
+      }),
+    );
+    expect(failed).toMatchObject({ kind: 'fail', error: 'unmet_authentication_requirements' });
+    if (failed.kind === 'fail') expect(failed.description).toContain('This device’s certificate was revoked.');
+  });
+
+  it('checks the device before a deny that rests on it is final, and before any password', () => {
+    expect(nextStep(input(DENY_UNMANAGED))).toEqual({ kind: 'method', method: 'device_certificate' });
+    const refused = nextStep(
+      input(DENY_UNMANAGED, { settled: { device_certificate: 'No device certificate was presented.' } }),
+    );
+    expect(refused).toMatchObject({ kind: 'fail', error: 'access_denied' });
+    if (refused.kind === 'fail') {
+      expect(refused.description).toBe('Only company devices may sign in. No device certificate was presented.');
+      expect(refused.description).not.toContain('managed-only');
+    }
+  });
+
+  it('still asks for the password after a device identified its owner, unless a policy lets the device sign in', () => {
+    const device = [proof('device_certificate')];
+    expect(nextStep(input(DENY_UNMANAGED, { user: DEVICE_USER, proofs: device }))).toEqual({
+      kind: 'method',
+      method: 'password',
+    });
+    expect(nextStep(input(PASSWORDLESS_DEVICES, { user: DEVICE_USER, proofs: device }))).toMatchObject({
+      kind: 'finish',
+      acr: 'urn:latchkey:acr:device',
+      amr: ['pop', 'swk'],
+    });
+  });
+
+  it('lets a device alone sign in for a federated factor, and never offers it a password', () => {
+    const device = [proof('device_certificate')];
+    expect(nextStep(input(ALLOW, { clientKind: 'factor', user: DEVICE_USER, proofs: device }))).toMatchObject({
+      kind: 'finish',
+      amr: ['pop', 'swk'],
+    });
+    const noDevice = nextStep(
+      input(ALLOW, { clientKind: 'factor', settled: { device_certificate: 'No device certificate was presented.' } }),
+    );
+    expect(noDevice).toMatchObject({ kind: 'fail', error: 'access_denied' });
+    expect(firstFactors('factor', ['password', 'device_certificate'])).not.toContain('password');
+  });
+
+  it('does not offer a settled method again, so nothing loops', () => {
+    const step = nextStep(
+      input(
+        `default: allow
+policies:
+  - { name: need-device, state: enabled, outcome: allow, require: device_certificate }
+`,
+        { user: DEVICE_USER, proofs: [proof('password')], settled: { device_certificate: 'revoked' } },
+      ),
+    );
+    expect(step).toMatchObject({ kind: 'fail', error: 'access_denied' });
   });
 });

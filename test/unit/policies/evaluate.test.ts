@@ -360,6 +360,54 @@ policies:
     expect(evaluatePolicies(noDevice, facts(), NOW).deviceDependent).toBe(false);
   });
 
+  it('runs the device check only for policies that judge this sign-in’s device, and only once', () => {
+    const scoped = policySet(`
+default: allow
+policies:
+  - { name: third-party-managed, state: enabled, targets: { client_types: [third_party] }, conditions: { device: [unmanaged] }, outcome: deny }
+  - { name: mac-any-version, state: enabled, conditions: { platforms: [macos] }, outcome: allow }
+`);
+    const firstParty = facts({ client: { id: 'portal', type: 'first_party' } });
+    expect(evaluatePolicies(scoped, firstParty, NOW).deviceDependent).toBe(false);
+    const thirdParty = facts({ client: { id: 'wiki', type: 'third_party' } });
+    expect(evaluatePolicies(scoped, thirdParty, NOW).deviceDependent).toBe(true);
+    expect(evaluatePolicies(scoped, { ...thirdParty, deviceChecked: true }, NOW).deviceDependent).toBe(false);
+    const versioned = policySet(`
+default: allow
+policies:
+  - { name: old-macos, state: enabled, conditions: { not_platforms: { macos: { min_os_version: "14.0" } } }, outcome: deny }
+`);
+    expect(evaluatePolicies(versioned, firstParty, NOW).deviceDependent).toBe(true);
+  });
+
+  it('tells a denied person the policy’s description, never its name', () => {
+    const described = policySet(`
+default: allow
+policies:
+  - { name: block-kp, description: "Sign-ins from this country are not allowed.", state: enabled, conditions: { countries: [KP] }, outcome: deny }
+  - { name: block-all-kp, state: enabled, conditions: { countries: [KP] }, outcome: deny }
+`);
+    const decision = evaluatePolicies(described, facts({ country: 'KP' }), NOW);
+    expect(decision.denialMessage).toBe('Sign-ins from this country are not allowed.');
+    const bare = policySet('default: allow\npolicies:\n  - { name: secret-name, state: enabled, outcome: deny }\n');
+    const plain = evaluatePolicies(bare, facts(), NOW);
+    expect(plain.denialMessage).toBe('Your organisation does not allow this sign-in.');
+    expect(plain.denialMessage).not.toContain('secret-name');
+    expect(evaluatePolicies(policySet('default: allow\npolicies: []\n'), facts(), NOW).denialMessage).toBeNull();
+  });
+
+  it('collects sign_in_with from the enforced allow policies only', () => {
+    const passwordless = policySet(`
+default: allow
+policies:
+  - { name: devices-sign-in, state: enabled, conditions: { device: [trusted] }, outcome: allow, sign_in_with: [device_certificate] }
+  - { name: keys, state: report-only, outcome: allow, sign_in_with: [passkey] }
+`);
+    expect(evaluatePolicies(passwordless, facts(), NOW).signInWith).toEqual([]);
+    const trusted = facts({ device: { id: 'd', trust: 'trusted' } });
+    expect(evaluatePolicies(passwordless, trusted, NOW).signInWith).toEqual(['device_certificate']);
+  });
+
   it('requires every condition of a policy to hold', () => {
     const both = policySet(`
 default: allow

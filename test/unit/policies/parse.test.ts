@@ -252,6 +252,19 @@ describe('parsePolicyFile: problems are named by file, line, column and field', 
     expect(issues.map((issue) => issue.path)).toEqual(['policies[0].require', 'policies[0].sign_in_frequency']);
   });
 
+  it('reads sign_in_with and refuses methods that cannot identify a user, and deny policies using it', () => {
+    const policy = loadPolicySet(
+      onePolicy('state: enabled\noutcome: allow\nsign_in_with: [device_certificate, passkey]'),
+      FILE,
+    ).policies[0]!;
+    expect(policy.signInWith).toEqual(['device_certificate', 'passkey']);
+    const [totp] = issuesOf(onePolicy('state: enabled\noutcome: allow\nsign_in_with: [totp]'));
+    expect(totp).toMatchObject({ path: 'policies[0].sign_in_with[0]' });
+    expect(totp?.message).toContain('password, passkey, device_certificate');
+    const [deny] = issuesOf(onePolicy('state: enabled\noutcome: deny\nsign_in_with: [passkey]'));
+    expect(deny).toMatchObject({ path: 'policies[0].sign_in_with', message: 'sign_in_with is only for outcome allow' });
+  });
+
   it('refuses empty include lists, which would match nothing', () => {
     const [issue] = issuesOf(onePolicy('state: enabled\noutcome: deny\ntargets: { users: [] }'));
     expect(issue).toMatchObject({

@@ -1,0 +1,75 @@
+// One evaluation of a sign-in: gather the facts (from the request and what has been proven), ask the
+// policies, and let the pure flow say what comes next. The interaction and the session check (oidc-provider's
+// login prompt) both call this, so a session is judged exactly as a fresh sign-in would be.
+import type { Context } from 'koa';
+import type { MethodName } from '../policies/index.js';
+import { requestedAcrValues } from '../oidc/acr.js';
+import type { User } from '../store/users.js';
+import type { AccessControl } from './access.js';
+import { nextStep, type FlowStep } from './flow.js';
+import type { SignInMethod } from './methods/types.js';
+import type { Proof } from './proofs.js';
+import type { Decision, Facts } from '../policies/index.js';
+
+/** Where a sign-in stands: who, what they proved, what ran to no avail. */
+export interface SignInProgress {
+  clientId: string;
+  user?: User;
+  proofs: readonly Proof[];
+  settled: Readonly<Partial<Record<MethodName, string>>>;
+  /** The relying party's acr_values parameter, as sent. */
+  acrValues?: unknown;
+}
+
+export interface Evaluation {
+  facts: Facts;
+  decision: Decision;
+  step: FlowStep;
+}
+
+export class SignInEvaluator {
+  constructor(
+    private readonly access: AccessControl,
+    readonly methods: readonly SignInMethod[],
+  ) {}
+
+  /** The method registered under `name`, if any. */
+  method(name: string): SignInMethod | undefined {
+    return this.methods.find((method) => method.name === name);
+  }
+
+  /** Methods `user` has set up. */
+  async enrolled(user: User): Promise<MethodName[]> {
+    const flags = await Promise.all(this.methods.map((method) => method.enrolled(user)));
+    return this.methods.filter((_, i) => flags[i]).map((method) => method.name);
+  }
+
+  /** Evaluates the sign-in now, as `http` shows its request; throws UnavailableError when no policy set is in force. */
+  async evaluate(http: Context, progress: SignInProgress): Promise<Evaluation> {
+    const enrolled = progress.user ? await this.enrolled(progress.user) : undefined;
+    const facts = await this.access.facts({
+      clientId: progress.clientId,
+      user: progress.user,
+      ip: http.ip,
+      peerIp: http.req.socket.remoteAddress ?? '',
+      headers: http.req.headers,
+      userAgent: http.get('user-agent') || undefined,
+      proofs: progress.proofs,
+      deviceChecked: progress.settled.device_certificate !== undefined,
+      enrolled,
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const decision = this.access.decide(facts, now);
+    const step = nextStep({
+      decision,
+      clientKind: facts.client.type,
+      user: progress.user && enrolled ? { id: progress.user.id, enrolled } : undefined,
+      proofs: progress.proofs,
+      settled: progress.settled,
+      acrValues: requestedAcrValues(progress.acrValues),
+      registry: this.methods,
+      now,
+    });
+    return { facts, decision, step };
+  }
+}

@@ -1,0 +1,175 @@
+// The steps of a sign-in, between the HTTP routes and the pure flow: begin (seeding a step-up with what the
+// session proved), attempt a method (verify its form post or hand-off return and keep the proof), and
+// proceed (evaluate, then show the next method, or finish with a login or an OAuth error).
+import type { Context } from 'koa';
+import { setPageCsp } from '../http/security-headers.js';
+import { PROVEN_RESULT_KEY } from '../oidc/provider.js';
+import { isStorableId } from '../store/oidc-adapter.js';
+import type { User } from '../store/users.js';
+import type { InteractionDeps } from './deps.js';
+import { finish } from './finish.js';
+import { auditFacts, type Loaded } from './loading.js';
+import type { MethodContext, MethodInput, RetryableFailure, SignInMethod } from './methods/types.js';
+import { provenDevice, withProof } from './proofs.js';
+import { emptyState, type InteractionState } from './state.js';
+
+/** Login-prompt reasons that mean "the session's user is known, but more proof is needed now". */
+export const SESSION_STEP_UP_REASONS = new Set(['policy_not_satisfied']);
+
+/** A method that redirects (the device check) is started at most this often per sign-in, then settles. */
+const MAX_STARTS = 3;
+
+const OTHER_USERS_DEVICE = 'This device is enrolled to another person’s account.';
+
+/** Starts or resumes the sign-in of a freshly loaded interaction. */
+export async function begin(ctx: Context, deps: InteractionDeps, loaded: Loaded): Promise<void> {
+  await proceed(ctx, deps, loaded, await seededState(deps, loaded));
+}
+
+/** Verifies one use of `method` and goes on with what it proved. */
+export async function attempt(
+  ctx: Context,
+  deps: InteractionDeps,
+  loaded: Loaded,
+  method: SignInMethod,
+  input: MethodInput,
+): Promise<void> {
+  const state = await deps.states.load(loaded.uid);
+  // A second factor has nothing to verify against before someone is identified.
+  if (!method.identifies && !state.userId) return proceed(ctx, deps, loaded, state);
+  const user = await activeUser(deps, state.userId);
+  const result = await method.verify(methodContext(ctx, deps, loaded, method, user), input);
+  if (!result.ok && !result.settled) return show(ctx, deps, loaded, state, method, user, result);
+  if (!result.ok) {
+    const settled = { ...state, settled: { ...state.settled, [method.name]: result.message } };
+    await deps.states.save(loaded.uid, settled);
+    return proceed(ctx, deps, loaded, settled);
+  }
+  const { proof } = result;
+  let next: InteractionState = state;
+  if (proof.userId && state.userId && proof.userId !== state.userId) {
+    // Someone else signed in on this page (another username): start over for them; a device proven for
+    // the previous user is not theirs.
+    const device = provenDevice(state.proofs);
+    next = {
+      ...emptyState(),
+      settled: device ? { ...state.settled, device_certificate: OTHER_USERS_DEVICE } : state.settled,
+      starts: state.starts,
+    };
+  }
+  next = { ...next, userId: next.userId ?? proof.userId, proofs: withProof(next.proofs, proof) };
+  await deps.states.save(loaded.uid, next);
+  await proceed(ctx, deps, loaded, next);
+}
+
+/** Evaluates the sign-in and acts on the next step. */
+export async function proceed(
+  ctx: Context,
+  deps: InteractionDeps,
+  loaded: Loaded,
+  state: InteractionState,
+): Promise<void> {
+  const user = await activeUser(deps, state.userId);
+  const { facts, decision, step } = await deps.evaluator.evaluate(ctx, {
+    clientId: loaded.clientId,
+    user,
+    proofs: state.proofs,
+    settled: state.settled,
+    acrValues: loaded.details.params.acr_values,
+  });
+  if (step.kind === 'method') return show(ctx, deps, loaded, state, deps.evaluator.method(step.method)!, user);
+  await deps.access.record(decision, facts, { userAgent: facts.userAgent });
+  const device = provenDevice(step.kind === 'finish' ? step.proofs : []);
+  await deps.audit.record({
+    event: 'login.complete',
+    outcome: step.kind === 'finish' ? 'success' : 'failure',
+    userId: user?.id,
+    username: user?.username,
+    deviceId: device?.id,
+    reasons: step.kind === 'finish' ? [`acr ${step.acr}`, `amr ${step.amr.join(',')}`] : [step.description],
+    ...auditFacts(ctx, loaded),
+  });
+  if (step.kind === 'fail')
+    return finish(ctx, deps, loaded, { error: step.error, error_description: step.description });
+  await finish(ctx, deps, loaded, {
+    login: { accountId: step.accountId, acr: step.acr, amr: step.amr, remember: true },
+    [PROVEN_RESULT_KEY]: { proofs: step.proofs },
+  });
+}
+
+/** Shows a method's page, or sends the browser where the method starts (counted, so it cannot loop). */
+async function show(
+  ctx: Context,
+  deps: InteractionDeps,
+  loaded: Loaded,
+  state: InteractionState,
+  method: SignInMethod,
+  user: User | undefined,
+  failure?: RetryableFailure,
+): Promise<void> {
+  const started = await method.start(methodContext(ctx, deps, loaded, method, user), failure);
+  if (started.kind === 'redirect') {
+    const starts = state.starts[method.name] ?? 0;
+    if (starts >= MAX_STARTS) {
+      const reason = `The ${method.text.requirement} could not be checked: return to the application and try again.`;
+      const settled = { ...state, settled: { ...state.settled, [method.name]: reason } };
+      await deps.states.save(loaded.uid, settled);
+      return proceed(ctx, deps, loaded, settled);
+    }
+    await deps.states.save(loaded.uid, { ...state, starts: { ...state.starts, [method.name]: starts + 1 } });
+    ctx.status = 303;
+    ctx.redirect(started.location);
+    return;
+  }
+  if (started.status) ctx.status = started.status;
+  if (started.retryAfter) ctx.set('Retry-After', String(started.retryAfter));
+  // Browsers apply form-action to the redirects after a post: allow the relying party's origin.
+  setPageCsp(ctx, loaded.redirectOrigin ? [loaded.redirectOrigin] : [], started.scripts);
+  ctx.type = 'html';
+  ctx.body = started.html;
+}
+
+function methodContext(
+  ctx: Context,
+  deps: InteractionDeps,
+  loaded: Loaded,
+  method: SignInMethod,
+  user: User | undefined,
+): MethodContext {
+  const hint = loaded.details.params.login_hint;
+  return {
+    uid: loaded.uid,
+    client: { id: loaded.clientId, name: loaded.clientName, kind: loaded.clientKind },
+    request: auditFacts(ctx, loaded),
+    user,
+    form: {
+      action: `/interaction/${loaded.uid}/${method.name}`,
+      abortAction: `/interaction/${loaded.uid}/abort`,
+      csrf: deps.csrf.issue(loaded.uid),
+      clientName: loaded.clientName,
+    },
+    loginHint: isStorableId(hint) && hint.length <= 320 ? hint : undefined,
+  };
+}
+
+async function activeUser(deps: InteractionDeps, userId: string | undefined): Promise<User | undefined> {
+  const user = userId ? await deps.users.findById(userId) : undefined;
+  return user && !user.disabled ? user : undefined;
+}
+
+/**
+ * When the session's user is known and only more proof is needed (step-up, sign-in frequency, a device
+ * check), keep the user and what the session proved that still holds.
+ */
+async function seededState(deps: InteractionDeps, loaded: Loaded): Promise<InteractionState> {
+  const state = await deps.states.load(loaded.uid);
+  if (state.userId) return state;
+  const { prompt, session } = loaded.details;
+  const onlyStepUp = prompt.reasons.length > 0 && prompt.reasons.every((reason) => SESSION_STEP_UP_REASONS.has(reason));
+  if (!onlyStepUp || !session?.accountId) return state;
+  const now = Math.floor(Date.now() / 1000);
+  const { proofs } = await deps.sessionProofs.current(session.uid, session.accountId, now);
+  const seeded: InteractionState = { ...state, userId: session.accountId, proofs };
+  await deps.states.save(loaded.uid, seeded);
+  return seeded;
+}
