@@ -25,6 +25,7 @@ import { codeFlowSession } from './scenarios/code-flow-session.js';
 import { deviceEnroll } from './scenarios/device-enroll.js';
 import { deviceRenew } from './scenarios/device-renew.js';
 import { policyEvaluateBenchmark } from './micro/policy-evaluate.js';
+import { cliStartBenchmark, formatCliStart } from './micro/cli-start.js';
 
 const SCENARIOS: readonly Scenario[] = [
   codeFlowPassword,
@@ -51,6 +52,9 @@ interface ScenarioResult {
 
 async function main(options: BenchOptions): Promise<void> {
   const began = performance.now();
+  // First, while no server of ours is running: an admin command's start-up, spawned as operators run it.
+  progress('cli start time (latchkey users list)');
+  const cliStart = cliStartBenchmark();
   const latchkey = await startLatchkey();
   const baseline = await startBaseline(latchkey.server.app.tls).catch(async (error: unknown) => {
     await latchkey.close();
@@ -90,6 +94,7 @@ async function main(options: BenchOptions): Promise<void> {
       `${m.name}: ${Math.round(m.opsPerSecond)} decisions/s, baseline ${Math.round(m.baselineOpsPerSecond)}/s, ratio ${m.ratio.toFixed(3)}\n`,
     );
   }
+  process.stdout.write(`${formatCliStart(cliStart)}\n`);
   process.stdout.write(
     `backend ${backendName()}, node ${process.version}, concurrency ${options.concurrency}, at most ` +
       `${options.iterations} iterations or ${options.seconds} s per scenario and target in ${options.rounds} ` +
@@ -106,6 +111,7 @@ async function main(options: BenchOptions): Promise<void> {
       baselineOpsPerSecond: Math.round(m.baselineOpsPerSecond),
       ratio: round(m.ratio, 3),
     })),
+    cliStart: { ...cliStart, medianMs: round(cliStart.medianMs), baselineMedianMs: round(cliStart.baselineMedianMs) },
     scenarios: results.map((r) => ({
       name: r.name,
       ratio: r.ratio === undefined ? null : round(r.ratio, 3),

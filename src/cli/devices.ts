@@ -6,11 +6,16 @@ import { Argument, type Command } from 'commander';
 import { InvalidInputError } from '../errors.js';
 import { parseDuration } from '../policies/duration.js';
 import type { DeviceCertificateRecord } from '../store/device-trust.js';
-import { joinPem } from '../trust/pem.js';
 import type { CaCertificateSummary, CaSummary } from '../trust/service/ca-admin.js';
+import type { Services } from '../server/services.js';
 import { isoTime, printTable, withServices, type GlobalOptions } from './common.js';
 
 const CLI = { actor: 'cli' };
+
+/** The stores with the device-trust service, which only these commands load (see withServices). */
+function withDeviceTrust<T>(options: GlobalOptions, work: (services: Services) => Promise<T>): Promise<T> {
+  return withServices(options, work, { deviceTrust: true });
+}
 
 export function registerDeviceCommands(program: Command, globals: () => GlobalOptions): void {
   registerCaCommands(program, globals);
@@ -24,7 +29,7 @@ function registerCaCommands(program: Command, globals: () => GlobalOptions): voi
     .description('create a root and an intermediate CA (ECDSA P-384), keys sealed under the master key')
     .option('--force', 'replace an existing CA (every device must enroll again)')
     .action((options: { force?: boolean }) =>
-      withServices(globals(), async (s) => {
+      withDeviceTrust(globals(), async (s) => {
         printCa(await s.deviceTrust.initCa({ force: options.force, ...CLI }), 'created');
       }),
     );
@@ -40,7 +45,7 @@ function registerCaCommands(program: Command, globals: () => GlobalOptions): voi
         intermediatePem: readInput(options.intermediate, '--intermediate'),
         intermediateKeyPem: readInput(options.key, '--key'),
       };
-      return withServices(globals(), async (s) => {
+      return withDeviceTrust(globals(), async (s) => {
         printCa(await s.deviceTrust.importCa({ ...input, force: options.force, ...CLI }), 'imported');
       });
     });
@@ -48,11 +53,13 @@ function registerCaCommands(program: Command, globals: () => GlobalOptions): voi
     .description('subjects, SHA-256 fingerprints and validity of the CA in use')
     .option('--pem', 'print the root and intermediate certificates as PEM instead (for other verifiers)')
     .action((options: { pem?: boolean }) =>
-      withServices(globals(), async (s) => {
+      withDeviceTrust(globals(), async (s) => {
         const summary = await s.deviceTrust.showCa();
         if (!summary) throw new InvalidInputError('ERR_CA_NOT_INITIALIZED', 'no device CA yet: run "latchkey ca init"');
-        if (options.pem) process.stdout.write(joinPem([summary.rootPem, summary.intermediatePem]));
-        else printCa(summary);
+        if (options.pem) {
+          const { joinPem } = await import('../trust/pem.js');
+          process.stdout.write(joinPem([summary.rootPem, summary.intermediatePem]));
+        } else printCa(summary);
       }),
     );
 }
@@ -65,7 +72,7 @@ function registerDevicesCommands(program: Command, globals: () => GlobalOptions)
     .option('--ttl <duration>', 'how long it stays usable, e.g. 30m, 1h, 7d (default: device_trust setting)')
     .option('--json', 'print {token, username, expiresAt} as JSON')
     .action((username: string, options: { ttl?: string; json?: boolean }) =>
-      withServices(globals(), async (s) => {
+      withDeviceTrust(globals(), async (s) => {
         const ttlSeconds = options.ttl === undefined ? undefined : ttl(options.ttl);
         const created = await s.deviceTrust.createEnrollmentToken(username, { ttlSeconds, ...CLI });
         if (options.json) {
@@ -84,7 +91,7 @@ function registerDevicesCommands(program: Command, globals: () => GlobalOptions)
     .description('enrolled devices, newest first')
     .option('--user <username>', "only this user's devices")
     .action((options: { user?: string }) =>
-      withServices(globals(), async (s) => {
+      withDeviceTrust(globals(), async (s) => {
         printTable(
           ['ID', 'USER', 'PLATFORM', 'OS', 'HOSTNAME', 'INTEGRITY', 'STATUS', 'ENROLLED', 'LAST SEEN'],
           (await s.deviceTrust.listDevices({ username: options.user })).map((d) => [
@@ -105,7 +112,7 @@ function registerDevicesCommands(program: Command, globals: () => GlobalOptions)
     .command('show <id>')
     .description('one device and every certificate it was issued')
     .action((id: string) =>
-      withServices(globals(), async (s) => {
+      withDeviceTrust(globals(), async (s) => {
         const d = await s.deviceTrust.device(id);
         const revoked = d.revokedAt
           ? `revoked ${isoTime(d.revokedAt)} (${d.revokedReason ?? 'unspecified'})`
@@ -131,7 +138,7 @@ function registerDevicesCommands(program: Command, globals: () => GlobalOptions)
     .description('revoke a device and all its certificates (takes effect at the next device check)')
     .option('--reason <reason>', 'RFC 5280 reason, e.g. keyCompromise', 'cessationOfOperation')
     .action((id: string, options: { reason: string }) =>
-      withServices(globals(), async (s) => {
+      withDeviceTrust(globals(), async (s) => {
         const count = await s.deviceTrust.revokeDevice(id, { reason: options.reason, ...CLI });
         process.stdout.write(`revoked device ${id} and ${count} certificate(s) (${options.reason})\n`);
       }),
@@ -141,7 +148,7 @@ function registerDevicesCommands(program: Command, globals: () => GlobalOptions)
     .description('the global switch: off makes every device unmanaged and refuses enrollment and renewal')
     .addArgument(new Argument('<state>', 'on, off or status').choices(['on', 'off', 'status']))
     .action((state: 'on' | 'off' | 'status') =>
-      withServices(globals(), async (s) => {
+      withDeviceTrust(globals(), async (s) => {
         if (state !== 'status') await s.deviceTrust.setDistribution(state === 'on', CLI);
         const on = await s.deviceTrust.distributionEnabled();
         process.stdout.write(`certificate distribution is ${on ? 'on' : 'off'}\n`);
@@ -157,7 +164,7 @@ function registerCertsCommands(program: Command, globals: () => GlobalOptions): 
     .option('--device <id>', "only this device's certificates")
     .option('--user <username>', "only this user's certificates")
     .action((options: { device?: string; user?: string }) =>
-      withServices(globals(), async (s) => {
+      withDeviceTrust(globals(), async (s) => {
         const list = await s.deviceTrust.listCertificates({ deviceId: options.device, username: options.user });
         printCertificates(list, Date.now());
       }),
@@ -167,7 +174,7 @@ function registerCertsCommands(program: Command, globals: () => GlobalOptions): 
     .description('revoke one certificate (listed in the CRL; refused at once by Latchkey)')
     .requiredOption('--reason <reason>', 'RFC 5280 reason: keyCompromise, superseded, cessationOfOperation, ...')
     .action((serial: string, options: { reason: string }) =>
-      withServices(globals(), async (s) => {
+      withDeviceTrust(globals(), async (s) => {
         await s.deviceTrust.revokeCertificate(serial, { reason: options.reason, ...CLI });
         process.stdout.write(`revoked certificate ${serial} (${options.reason})\n`);
       }),

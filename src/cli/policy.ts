@@ -3,7 +3,6 @@
 // running server reload its file.
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
-import { openAccess } from '../interactions/open.js';
 import { runningServerPid } from '../server/pid-file.js';
 import { readPolicyFile, resolvePolicyFile } from '../interactions/policy-source.js';
 import { InvalidInputError, LatchkeyError } from '../errors.js';
@@ -117,6 +116,8 @@ export function registerPolicyCommands(program: Command, globals: () => GlobalOp
       withServices(globals(), async (s) => {
         const now = Math.floor(Date.now() / 1000);
         const o = whatIfOverrides(options, now);
+        // Loaded here: the country database and the access code are only for this command.
+        const { openAccess } = await import('../interactions/open.js');
         const { access, initial } = await openAccess(s, options.file ?? undefined);
         if (!initial.ok) {
           for (const issue of initial.issues) process.stderr.write(formatPolicyFileIssue(issue) + '\n');

@@ -1,7 +1,6 @@
 // Process entry of the server: load configuration, build the app, listen, say what to do next, and shut
 // down gracefully on SIGTERM/SIGINT.
 import { removePidFile, writePidFile } from './pid-file.js';
-import { createApp } from './app.js';
 import { loadConfig } from '../config/load.js';
 import { isLatchkeyError } from '../errors.js';
 import { createLogger } from '../log.js';
@@ -10,6 +9,9 @@ import { redactUrl } from './services.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.log.level);
+  // Imported once the configuration is known good: on Node 20 oidc-provider's import prints its
+  // "Unsupported runtime" warning, which belongs to a server that starts, not to a configuration error.
+  const { createApp } = await import('./app.js');
   const app = await createApp(config, log);
   const port = await app.listen();
   const { services, tls } = app;

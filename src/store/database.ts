@@ -1,14 +1,22 @@
 // Opens the SQL database (SQLite file by default, PostgreSQL when database.url is set) and applies the
 // migrations. Only this module knows which driver is in use.
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import pg from 'pg';
 import { MIGRATIONS, type Migration } from '../../migrations/index.js';
 import { UnavailableError } from '../errors.js';
 
-// int8 columns (our epoch-millisecond timestamps, counts) come back as numbers, not strings.
-pg.types.setTypeParser(20, (value: string) => Number(value));
+/**
+ * The pg driver, loaded on first use so that SQLite installations (and a quick CLI command) do not pay
+ * for it; knex requires the same module instance, so the type parser set here applies to its pool.
+ */
+function loadPg(): typeof import('pg') {
+  const pg = createRequire(import.meta.url)('pg') as typeof import('pg');
+  // int8 columns (our epoch-millisecond timestamps, counts) come back as numbers, not strings.
+  pg.types.setTypeParser(20, (value: string) => Number(value));
+  return pg;
+}
 
 export type Database = Knex;
 
@@ -21,6 +29,7 @@ export interface DatabaseOptions {
 /** Opens the database named by the options; SQLite uses data_dir/latchkey.sqlite in WAL mode. */
 export function openDatabase(options: DatabaseOptions): Database {
   if (options.url) {
+    loadPg();
     return knexFactory({ client: 'pg', connection: options.url, pool: { min: 0, max: options.poolMax } });
   }
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });

@@ -28,7 +28,7 @@ function run(bin: string, args: readonly string[], env: NodeJS.ProcessEnv, input
       { env, encoding: 'utf8', timeout: 60_000 },
       (error, stdout, stderr) => {
         const status = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ status, stdout, stderr: stderr.replace(/^oidc-provider WARNING.*\n/gm, '') });
+        resolve({ status, stdout, stderr });
       },
     );
     if (input !== undefined) child.stdin?.end(input);
