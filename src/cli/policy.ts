@@ -4,6 +4,7 @@
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { runningServerPid } from '../server/pid-file.js';
+import { describePolicyIssue, problemCount } from '../server/policy-issues.js';
 import { readPolicyFile, resolvePolicyFile } from '../interactions/policy-source.js';
 import { InvalidInputError, LatchkeyError } from '../errors.js';
 import {
@@ -12,7 +13,6 @@ import {
   DEVICE_TRUST_LEVELS,
   PLATFORMS,
   decisionToJson,
-  formatPolicyFileIssue,
   normaliseCountryCode,
   renderDecisionText,
   summarisePolicySet,
@@ -90,8 +90,8 @@ export function registerPolicyCommands(program: Command, globals: () => GlobalOp
       const target = file ?? resolvePolicyFile(readConfig(globals()).policies.file);
       const result = readPolicyFile(target);
       if (!result.ok) {
-        for (const issue of result.issues) process.stderr.write(formatPolicyFileIssue(issue) + '\n');
-        throw new LatchkeyError('ERR_POLICY_FILE_INVALID', `${result.issues.length} problem(s) in ${target}`);
+        for (const issue of result.issues) process.stderr.write(describePolicyIssue(issue) + '\n');
+        throw new LatchkeyError('ERR_POLICY_FILE_INVALID', `${problemCount(result.issues)} in ${target}`);
       }
       process.stdout.write(`${target ?? 'built-in policies'}: OK\n${summarisePolicySet(result.policySet)}\n`);
     });
@@ -120,7 +120,7 @@ export function registerPolicyCommands(program: Command, globals: () => GlobalOp
         const { openAccess } = await import('../interactions/open.js');
         const { access, initial } = await openAccess(s, options.file ?? undefined);
         if (!initial.ok) {
-          for (const issue of initial.issues) process.stderr.write(formatPolicyFileIssue(issue) + '\n');
+          for (const issue of initial.issues) process.stderr.write(describePolicyIssue(issue) + '\n');
           throw new LatchkeyError('ERR_POLICY_FILE_INVALID', `the policy file ${initial.source} is invalid`);
         }
         const user = options.user ? await s.users.require(options.user) : undefined;
@@ -161,10 +161,10 @@ export function registerPolicyCommands(program: Command, globals: () => GlobalOp
       const file = resolvePolicyFile(config.policies.file);
       const result = readPolicyFile(file);
       if (!result.ok) {
-        for (const issue of result.issues) process.stderr.write(formatPolicyFileIssue(issue) + '\n');
+        for (const issue of result.issues) process.stderr.write(describePolicyIssue(issue) + '\n');
         throw new LatchkeyError(
           'ERR_POLICY_FILE_INVALID',
-          `not reloading: ${result.issues.length} problem(s) in ${file}; the server keeps its current policies`,
+          `not reloading: ${problemCount(result.issues)} in ${file}; the server keeps its current policies`,
         );
       }
       const pid = runningServerPid(config.dataDirAbsolute);

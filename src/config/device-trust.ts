@@ -2,7 +2,9 @@
 // documents each one), and the derived URLs every part of device trust must agree on.
 import { z } from 'zod';
 
-const port = z.number().int().min(1).max(65535);
+const PORT_RULE = 'must be a port number from 1 to 65535';
+/** A TCP port; one message for every way to get it wrong ("eighty", 0, 70000, 8443.5). */
+export const port = z.number({ error: PORT_RULE }).int({ error: PORT_RULE }).min(1, PORT_RULE).max(65535, PORT_RULE);
 const rateLimit = z.strictObject({ max: z.number().int().positive(), window_seconds: z.number().int().positive() });
 
 /** "2/3" or "14/30" as a number; null when `text` is not such a fraction. */

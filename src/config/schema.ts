@@ -2,9 +2,8 @@
 // what values are allowed so that a bad value stops start-up with a message naming it.
 import { z } from 'zod';
 import { parseCidr } from '../policies/network.js';
-import { deviceCheckSchema, deviceTrustSchema } from './device-trust.js';
+import { deviceCheckSchema, deviceTrustSchema, port } from './device-trust.js';
 
-const port = z.number().int().min(1).max(65535);
 const seconds = z.number().int().positive();
 const nullableString = z.string().min(1).nullable();
 

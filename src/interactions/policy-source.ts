@@ -34,13 +34,23 @@ export function readPolicyFile(
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    return {
-      ok: false,
-      issues: [{ file, line: 0, column: 0, path: '', message: `cannot read the policy file: ${code}` }],
-    };
+    // Line 0: a problem with the file as a whole, not at a position in it.
+    const code = (error as NodeJS.ErrnoException).code;
+    const message =
+      code === 'ENOENT'
+        ? 'policy file not found: create it (start from config/policies.example.yaml) or set policies.file or LATCHKEY_POLICIES to an existing file'
+        : code === 'EACCES'
+          ? 'the policy file is not readable by the user Latchkey runs as'
+          : `cannot read the policy file: ${code ?? String(error)}`;
+    return { ok: false, issues: [{ file, line: 0, column: 0, path: '', message }] };
   }
-  return parsePolicyFile(text, file);
+  const result = parsePolicyFile(text, file);
+  // After a YAML syntax error the parser's further errors are mostly echoes of it: report the first.
+  // (The parser itself, src/policies/parse.ts, is the better home for this.)
+  if (!result.ok && result.issues.length > 1 && result.issues.every((i) => i.message.startsWith('YAML syntax:'))) {
+    return { ok: false, issues: result.issues.slice(0, 1) };
+  }
+  return result;
 }
 
 export class PolicySource {

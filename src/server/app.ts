@@ -26,6 +26,7 @@ import type { Logger } from '../log.js';
 import { createProvider } from '../oidc/provider.js';
 import { openServices, type Services } from './services.js';
 import { listenDeviceCheck } from './device-check-listener.js';
+import { listenFailure } from './listen-error.js';
 import { deviceApiRouter, deviceCheckApp } from '../trust/service/http.js';
 
 export interface LatchkeyApp {
@@ -35,6 +36,8 @@ export interface LatchkeyApp {
   tls: TlsMaterial;
   /** Reads the policy file again; a bad file leaves the last good set in force. */
   reloadPolicies(): ReloadResult;
+  /** How the policy file loaded at start (not ok: sign-ins fail closed and /readyz is 503 until a reload). */
+  readonly initialPolicies: ReloadResult;
   /** Starts the HTTPS listener and the device-check listener; resolves with the main listener's port. */
   listen(port?: number, host?: string, deviceCheckPort?: number): Promise<number>;
   /** Port of the device-check (mTLS) listener once listening (0 given to listen picks a free one). */
@@ -67,7 +70,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   const createdKeys = await services.keys.ensureSigningKeys();
   if (createdKeys) log.info({ created: createdKeys }, 'generated signing keys');
   const cookieKeys = await services.keys.cookieKeys();
-  const { access, policies } = await openAccess(services);
+  const { access, policies, initial: initialPolicies } = await openAccess(services);
   await ensureAccountClient(services.clients, config.issuer);
   const provider = createProvider({
     config,
@@ -159,10 +162,11 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     deviceCheckKoa,
     tls,
     reloadPolicies: () => policies.reload(),
+    initialPolicies,
     async listen(port = config.server.port, host = config.server.host, deviceCheckPort = config.device_check.port) {
       server = https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, koa.callback());
       await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
+        server!.once('error', (error) => reject(listenFailure(error, 'main', port, host)));
         server!.listen(port, host, () => resolve());
       });
       const dcHost = config.device_check.host ?? host;

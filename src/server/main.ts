@@ -4,6 +4,8 @@ import { removePidFile, writePidFile } from './pid-file.js';
 import { loadConfig } from '../config/load.js';
 import { isLatchkeyError } from '../errors.js';
 import { createLogger } from '../log.js';
+import type { PolicyFileIssue } from '../policies/index.js';
+import { describePolicyIssue, problemCount } from './policy-issues.js';
 import { redactUrl } from './services.js';
 
 async function main(): Promise<void> {
@@ -41,8 +43,16 @@ async function main(): Promise<void> {
     },
     'Latchkey is listening',
   );
-  process.stdout.write(banner(config.issuer, storage, tls.devCertFile));
+  const policies = app.initialPolicies;
+  if (policies.ok) {
+    process.stdout.write(banner(config.issuer, storage, tls.devCertFile));
+  } else {
+    // Listening, but every sign-in fails closed and /readyz says 503: say so, and how to get out of it.
+    log.error({ source: policies.source }, 'Latchkey is not ready: the policy file did not load');
+    process.stdout.write(notReadyBanner(config.issuer, policies.source, policies.issues));
+  }
 
+  let readyOnce = policies.ok;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -61,8 +71,13 @@ async function main(): Promise<void> {
   // SIGHUP (or `latchkey policy reload`): read the policy file again; a bad file keeps the last good set.
   process.on('SIGHUP', () => {
     try {
+      const wasReady = readyOnce;
       const result = app.reloadPolicies();
-      if (result.ok) log.info({ source: result.source, policies: result.policies }, 'policies reloaded');
+      if (result.ok) {
+        log.info({ source: result.source, policies: result.policies }, 'policies reloaded');
+        if (!wasReady) process.stdout.write(`\n  Latchkey is ready: policies loaded from ${result.source}.\n\n`);
+        readyOnce = true;
+      }
     } catch (error) {
       // A reload must never take the server down: the last good policy set stays in force.
       log.error({ err: error }, 'policy reload failed');
@@ -70,6 +85,21 @@ async function main(): Promise<void> {
   });
   writePidFile(config.dataDirAbsolute);
   process.on('exit', () => removePidFile(config.dataDirAbsolute));
+}
+
+function notReadyBanner(issuer: string, source: string, issues: readonly PolicyFileIssue[]): string {
+  const shown = issues.slice(0, 5).map((issue) => `      ${describePolicyIssue(issue)}`);
+  if (issues.length > shown.length) shown.push(`      ... and ${issues.length - shown.length} more`);
+  return `
+  Latchkey is listening at ${issuer} but is NOT READY: the policy file did not load,
+  so every sign-in is refused and /readyz answers 503.
+    ${source} has ${problemCount(issues)}:
+${shown.join('\n')}
+
+  Fix the file, check it with   npx latchkey policy check
+  then load it without a restart: npx latchkey policy reload   (or restart the server)
+
+`;
 }
 
 function banner(issuer: string, storage: string, devCertFile: string | undefined): string {

@@ -26,17 +26,33 @@ export interface DatabaseOptions {
   poolMax: number;
 }
 
+/**
+ * knex prints every failed connection attempt with its stack ("Acquire connection error: ...") before
+ * the same error reaches the caller, which reports it in one line (checkDatabase): drop only that one.
+ */
+const KNEX_LOG = {
+  warn(message: string) {
+    if (!String(message).startsWith('Acquire connection error')) console.warn(`Knex: warning: ${message}`);
+  },
+};
+
 /** Opens the database named by the options; SQLite uses data_dir/latchkey.sqlite in WAL mode. */
 export function openDatabase(options: DatabaseOptions): Database {
   if (options.url) {
     loadPg();
-    return knexFactory({ client: 'pg', connection: options.url, pool: { min: 0, max: options.poolMax } });
+    return knexFactory({
+      client: 'pg',
+      connection: options.url,
+      pool: { min: 0, max: options.poolMax },
+      log: KNEX_LOG,
+    });
   }
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   return knexFactory({
     client: 'better-sqlite3',
     connection: { filename: path.join(options.dataDir, 'latchkey.sqlite') },
     useNullAsDefault: true,
+    log: KNEX_LOG,
     pool: {
       min: 1,
       max: 1,
@@ -71,11 +87,56 @@ export async function migrateToLatest(db: Database): Promise<void> {
   await db.migrate.latest({ migrationSource: new ListedMigrations(), tableName: 'knex_migrations' });
 }
 
-/** Fails with an UnavailableError if the database does not answer. */
+/**
+ * Fails with an UnavailableError if the database does not answer, saying why in terms of what to change:
+ * a PostgreSQL database that does not exist or refuses the credentials is not "not reachable".
+ */
 export async function checkDatabase(db: Database): Promise<void> {
   try {
     await db.raw('select 1');
   } catch (cause) {
-    throw new UnavailableError('ERR_DATABASE_UNAVAILABLE', 'the database is not reachable', { cause });
+    throw databaseFailure(cause, describeDatabase(db));
+  }
+}
+
+/** `PostgreSQL database "latchkey" at db.example:5432` or `the SQLite database`, for messages. */
+function describeDatabase(db: Database): { what: string; name: string; user: string } {
+  if (isSqlite(db)) return { what: 'the SQLite database', name: '', user: '' };
+  // knex keeps the connection URL parsed into host, port, user and database.
+  const c = (db.client.config.connection ?? {}) as { host?: string; port?: number; user?: string; database?: string };
+  const user = c.user ?? '';
+  const name = c.database ?? user;
+  return { what: `PostgreSQL database "${name}" at ${c.host ?? 'localhost'}:${c.port ?? 5432}`, name, user };
+}
+
+const FIX_URL = 'database.url or LATCHKEY_DATABASE_URL';
+
+function databaseFailure(cause: unknown, db: { what: string; name: string; user: string }): UnavailableError {
+  const error = cause as { code?: string; message?: string };
+  const fail = (code: string, message: string) => new UnavailableError(code, message, { cause });
+  switch (error.code) {
+    case '3D000': // invalid_catalog_name
+      return fail(
+        'ERR_DATABASE_NOT_FOUND',
+        `${db.what} does not exist: create it (createdb -O ${db.user || 'latchkey'} ${db.name}; docs/install.md) ` +
+          `or point ${FIX_URL} at an existing one`,
+      );
+    case '28P01': // invalid_password
+    case '28000': // invalid_authorization_specification: unknown role, or no pg_hba.conf entry
+      return fail(
+        'ERR_DATABASE_AUTH',
+        `${db.what} refused the connection: ${error.message ?? error.code}; fix the user or password in ${FIX_URL}`,
+      );
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+      return fail(
+        'ERR_DATABASE_UNAVAILABLE',
+        `${db.what} is not reachable (${error.code}): is PostgreSQL running there? Check the host and port in ${FIX_URL}`,
+      );
+    default:
+      return fail('ERR_DATABASE_UNAVAILABLE', `${db.what} is not usable: ${error.message ?? String(cause)}`);
   }
 }

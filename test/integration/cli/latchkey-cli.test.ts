@@ -1,7 +1,7 @@
 // The `latchkey` admin CLI as an operator runs it: a real process, the same configuration as the
 // server, a one-line reason and a non-zero exit on error, and nothing changed by a refused command.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -118,11 +118,58 @@ describe(`latchkey CLI [${backendName()}]`, () => {
     expect(cli(['keys', 'retire', oldest]).status).toBe(0);
   });
 
-  it('checks configuration like start-up does and exits 2 naming the bad setting', () => {
+  it('checks configuration like start-up does and exits 2 naming the variable to change', () => {
     expect(cli(['config', 'check']).stdout).toContain('configuration OK');
     const bad = cli(['config', 'check'], undefined, { LATCHKEY_PORT: 'eighty' });
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain('server.port = "eighty"');
+    expect(bad.stderr).toBe(
+      'latchkey: invalid configuration:\n  - LATCHKEY_PORT = "eighty" (server.port): must be a port number from 1 to 65535\n',
+    );
+  });
+
+  it.each([
+    [{ LATCHKEY_DEVICE_CHECK_PORT: '8443' }, 'device_check.port = 8443 is the same port as server.port'],
+    [{ LATCHKEY_MASTER_KEY: 'too-short' }, 'LATCHKEY_MASTER_KEY is too short (9 characters)'],
+    [
+      { LATCHKEY_REDIS_ULR: 'redis://x' },
+      'unknown environment variable LATCHKEY_REDIS_ULR (did you mean LATCHKEY_REDIS_URL?)',
+    ],
+    [{ LATCHKEY_POLICIES: '/nonexistent/policies.yaml' }, '/nonexistent/policies.yaml: policy file not found'],
+  ])('config check refuses %j as start-up would', (extraEnv, message) => {
+    const result = cli(['config', 'check'], undefined, extraEnv);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toContain(':0:0');
+    expect(result.status).toBe(2);
+  });
+
+  it('config check names an unreadable TLS file and a bad policy file without a cascade', () => {
+    const config = path.join(dataDir, 'tls.yaml');
+    writeFileSync(config, 'server:\n  tls: { cert_file: /nonexistent/cert.pem, key_file: /nonexistent/key.pem }\n');
+    const policies = path.join(dataDir, 'cascade.yaml');
+    writeFileSync(policies, 'policies:\n  - name: [a\n    outcome: "x\n  - foo: : :\n');
+    const result = cli(['config', 'check'], undefined, { LATCHKEY_CONFIG: config, LATCHKEY_POLICIES: policies });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('server.tls.cert_file = "/nonexistent/cert.pem": not found');
+    expect(result.stderr).toContain(
+      `the policy file ${policies} has 1 problem (the server would start but refuse every sign-in):`,
+    );
+    expect(result.stderr.match(/YAML syntax/g)).toHaveLength(1);
+  });
+
+  it('policy check says a missing file is not found, in one problem', () => {
+    const result = cli(['policy', 'check', '/nonexistent/policies.yaml']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(
+      '/nonexistent/policies.yaml: policy file not found: create it (start from config/policies.example.yaml) or ' +
+        'set policies.file or LATCHKEY_POLICIES to an existing file\n' +
+        'latchkey: 1 problem in /nonexistent/policies.yaml\n',
+    );
+  });
+
+  it('names a missing config file as not found', () => {
+    const result = cli(['config', 'check'], undefined, { LATCHKEY_CONFIG: '/nonexistent/latchkey.yaml' });
+    expect(result.stderr).toBe('latchkey: config file /nonexistent/latchkey.yaml (LATCHKEY_CONFIG) not found\n');
+    expect(result.status).toBe(2);
   });
 
   it('exits 2 on an unknown command and shows the audit trail of what it did', () => {
