@@ -2,6 +2,7 @@
 // devices, their certificates, revocation and the distribution switch. Every change is audited (actor
 // "cli") by the device-trust service; errors are one line with a non-zero exit, as everywhere.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Argument, type Command } from 'commander';
 import { InvalidInputError } from '../errors.js';
 import { parseDuration } from '../policies/duration.js';
@@ -82,7 +83,7 @@ function registerDevicesCommands(program: Command, globals: () => GlobalOptions)
         process.stdout.write(
           `enrollment token for ${created.username}, single use, valid until ${isoTime(created.expiresAt.getTime())} (shown once):\n` +
             `${created.token}\n` +
-            `on the device: latchkey-agent enroll --server ${s.config.issuer} --token ${created.token}\n`,
+            agentInstructions(s.config, created.token),
         );
       }),
     );
@@ -144,6 +145,18 @@ function registerDevicesCommands(program: Command, globals: () => GlobalOptions)
       }),
     );
   devices
+    .command('renew-now <id>')
+    .description('let a device renew its certificate now instead of at its renewal window (e.g. after a CA change)')
+    .action((id: string) =>
+      withDeviceTrust(globals(), async (s) => {
+        const at = await s.deviceTrust.renewNow(id, CLI);
+        process.stdout.write(
+          `device ${id} may renew its certificate from ${isoTime(at.getTime())}: the agent does at its next ` +
+            '"latchkey-agent renew --check", or at once with "latchkey-agent renew --force" on the device\n',
+        );
+      }),
+    );
+  devices
     .command('distribution')
     .description('the global switch: off makes every device unmanaged and refuses enrollment and renewal')
     .addArgument(new Argument('<state>', 'on, off or status').choices(['on', 'off', 'status']))
@@ -200,6 +213,29 @@ function printCertificates(list: readonly DeviceCertificateRecord[], now: number
     ['SERIAL', 'DEVICE', 'ISSUED', 'NOT AFTER', 'STATUS'],
     list.map((c) => [c.serial, c.deviceId, isoTime(c.issuedAt), isoTime(c.notAfter), state(c)]),
   );
+}
+
+/**
+ * The agent command for this server: its issuer, and --ca-file when it serves the generated development
+ * certificate (which no device trusts), with what the operator must do for it to work elsewhere.
+ */
+export function agentInstructions(config: Services['config'], token: string): string {
+  const devCertificate =
+    config.server.tls.cert_file === null ? path.join(config.dataDirAbsolute, 'dev-tls', 'cert.pem') : null;
+  const caFile = devCertificate ? ` --ca-file ${devCertificate}` : '';
+  const lines = [`on the device: latchkey-agent enroll --server ${config.issuer} --token ${token}${caFile}`];
+  if (devCertificate) {
+    lines.push(
+      `  (the server uses its development TLS certificate: on another device, copy ${devCertificate} there ` +
+        'and give that path to --ca-file)',
+    );
+  }
+  if (['localhost', '127.0.0.1', '[::1]'].includes(new URL(config.issuer).hostname)) {
+    lines.push(
+      '  (the issuer is localhost: only an agent on this machine reaches it; set LATCHKEY_ISSUER to a name devices reach)',
+    );
+  }
+  return lines.map((line) => `${line}\n`).join('');
 }
 
 function ttl(value: string): number {
