@@ -125,6 +125,8 @@ async function startupProblems(config: LoadedConfig): Promise<string> {
   for (const [setting, file] of [
     ['server.tls.cert_file', config.server.tls.cert_file],
     ['server.tls.key_file', config.server.tls.key_file],
+    ['device_check.tls.cert_file', config.device_check.tls.cert_file],
+    ['device_check.tls.key_file', config.device_check.tls.key_file],
   ] as const) {
     if (file === null) continue;
     try {

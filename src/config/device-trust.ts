@@ -41,10 +41,21 @@ const publicUrl = z
   )
   .nullable();
 
+const nullableFile = z.string().min(1).nullable();
+
+/** A certificate and its key, both set or both null (the defaults apply). */
+export const tlsFilesSchema = (both: string) =>
+  z
+    .strictObject({ cert_file: nullableFile, key_file: nullableFile })
+    .refine((tls) => (tls.cert_file === null) === (tls.key_file === null), { message: both });
+
 export const deviceCheckSchema = z.strictObject({
   port,
   host: z.string().min(1).nullable(),
   public_url: publicUrl,
+  tls: tlsFilesSchema(
+    "cert_file and key_file must be set together (or both left null to serve the main listener's certificate)",
+  ),
 });
 
 export const deviceTrustSchema = z.strictObject({

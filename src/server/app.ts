@@ -13,7 +13,7 @@ import { health, HEALTH_PATHS } from '../http/health.js';
 import { allowedHosts, hostCheck } from '../http/host-check.js';
 import { forwardedHeaders } from '../http/proxy.js';
 import { securityHeaders } from '../http/security-headers.js';
-import { loadTlsMaterial, type TlsMaterial } from './tls.js';
+import { deviceCheckTlsMaterial, loadTlsMaterial, type TlsMaterial } from './tls.js';
 import { ensureAccountClient } from '../account-page/client.js';
 import { accountRouter } from '../account-page/router.js';
 import { openAccess } from '../interactions/open.js';
@@ -82,6 +82,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   });
   provider.on('server_error', (_ctx, error) => log.error({ err: error }, 'oidc-provider server error'));
   const tls = await loadTlsMaterial(config.server.tls, config.dataDirAbsolute);
+  const deviceCheckTls = deviceCheckTlsMaterial(config.device_check.tls, tls);
 
   const koa = new Koa({ proxy: config.server.trusted_proxies.length > 0, keys: cookieKeys });
   const stylesheet = readFileSync(path.join(PACKAGE_ROOT, 'src', 'views', 'static', 'latchkey.css'));
@@ -170,7 +171,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
         server!.listen(port, host, () => resolve());
       });
       const dcHost = config.device_check.host ?? host;
-      deviceCheckServer = await listenDeviceCheck(deviceCheckKoa, tls, deviceCheckPort, dcHost).catch(
+      deviceCheckServer = await listenDeviceCheck(deviceCheckKoa, deviceCheckTls, deviceCheckPort, dcHost).catch(
         async (error: unknown) => {
           await closeGracefully(server!, 0);
           throw error;
