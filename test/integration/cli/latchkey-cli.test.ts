@@ -85,6 +85,7 @@ describe(`latchkey CLI [${backendName()}]`, () => {
     const { client_id, client_secret } = JSON.parse(added.stdout) as { client_id: string; client_secret: string };
     expect(client_secret.length).toBeGreaterThanOrEqual(43);
     const shown = cli(['clients', 'show', client_id]);
+    expect({ status: shown.status, stderr: shown.stderr }).toEqual({ status: 0, stderr: '' });
     expect(shown.stdout).toContain('https://portal.example/cb');
     expect(shown.stdout).not.toContain(client_secret);
 
