@@ -11,8 +11,12 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci
+# The dependencies first, in their own layer. --ignore-scripts skips the project's `prepare` (the build,
+# whose sources are not copied yet); npm rebuild then runs the dependencies' own install scripts (the
+# native parts) and, unlike npm ci, not the project's prepare.
+RUN npm ci --ignore-scripts && npm rebuild
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.js ./scripts/build.js
 COPY src ./src
 COPY migrations ./migrations
 # tsc -> dist/src/... and dist/migrations/...; then drop the dev dependencies.
@@ -26,7 +30,8 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 COPY config ./config
-# src/ stays out, so bin/ runs dist/ (bin/run-entry.js); only the static files (stylesheet, page scripts) are read from src/ at runtime.
+# src/ and tsconfig*.json stay out: without tsconfig.build.json bin/run-entry.js runs dist/ as it is, with
+# no comparison against sources; only the static files (stylesheet, page scripts) are read from src/ at runtime.
 COPY src/views/static ./src/views/static
 RUN mkdir -p /data && chown node:node /data
 USER node

@@ -26,6 +26,7 @@ import { deviceEnroll } from './scenarios/device-enroll.js';
 import { deviceRenew } from './scenarios/device-renew.js';
 import { certificateIssuanceBenchmark } from './micro/certificate-issuance.js';
 import { policyEvaluateBenchmark } from './micro/policy-evaluate.js';
+import { cliStartBenchmark, formatCliStart } from './micro/cli-start.js';
 
 const SCENARIOS: readonly Scenario[] = [
   codeFlowPassword,
@@ -52,6 +53,9 @@ interface ScenarioResult {
 
 async function main(options: BenchOptions): Promise<void> {
   const began = performance.now();
+  // First, while no server of ours is running: an admin command's start-up, spawned as operators run it.
+  progress('cli start time (latchkey users list)');
+  const cliStart = cliStartBenchmark();
   const latchkey = await startLatchkey();
   const baseline = await startBaseline(latchkey.server.app.tls).catch(async (error: unknown) => {
     await latchkey.close();
@@ -92,6 +96,7 @@ async function main(options: BenchOptions): Promise<void> {
       `${m.name}: ${Math.round(m.opsPerSecond)}/s, baseline ${Math.round(m.baselineOpsPerSecond)}/s, ratio ${m.ratio.toFixed(3)}\n`,
     );
   }
+  process.stdout.write(`${formatCliStart(cliStart)}\n`);
   process.stdout.write(
     `backend ${backendName()}, node ${process.version}, concurrency ${options.concurrency}, at most ` +
       `${options.iterations} iterations or ${options.seconds} s per scenario and target in ${options.rounds} ` +
@@ -108,6 +113,7 @@ async function main(options: BenchOptions): Promise<void> {
       baselineOpsPerSecond: Math.round(m.baselineOpsPerSecond),
       ratio: round(m.ratio, 3),
     })),
+    cliStart: { ...cliStart, medianMs: round(cliStart.medianMs), baselineMedianMs: round(cliStart.baselineMedianMs) },
     scenarios: results.map((r) => ({
       name: r.name,
       ratio: r.ratio === undefined ? null : round(r.ratio, 3),

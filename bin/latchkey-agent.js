@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 import { runEntry } from './run-entry.js';
-await runEntry('cli/latchkey-agent');
+await runEntry('cli/latchkey-agent', 'latchkey-agent');

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 import { runEntry } from './run-entry.js';
-await runEntry('server/main');
+await runEntry('server/main', 'latchkey');

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 import { runEntry } from './run-entry.js';
-await runEntry('cli/latchkey');
+await runEntry('cli/latchkey', 'latchkey');

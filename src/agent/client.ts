@@ -12,6 +12,15 @@ export const DISTRIBUTION_OFF_CODES = new Set(['ERR_DEVICE_DISTRIBUTION_OFF', 'd
 
 const TIMEOUT_MS = 30_000;
 
+/** Node's codes for a server certificate that does not chain to a trusted CA (self-signed, private CA). */
+const UNTRUSTED_CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+
 export interface EnrollRequestBody {
   token: string;
   csr: string;
@@ -102,10 +111,19 @@ async function postJson(url: URL, body: unknown, dispatcher: Agent): Promise<Cer
       dispatcher,
       signal: AbortSignal.timeout(TIMEOUT_MS),
     }).catch((cause: unknown) => {
+      const reason = describe(cause);
+      const untrusted = UNTRUSTED_CERTIFICATE_CODES.has(reason);
       throw new AgentRequestError(
         'unavailable',
-        'ERR_AGENT_NETWORK',
-        `cannot reach ${url.origin}: ${describe(cause)}`,
+        untrusted ? 'ERR_AGENT_TLS_UNTRUSTED' : 'ERR_AGENT_NETWORK',
+        untrusted
+          ? `cannot reach ${url.origin}: its TLS certificate is not trusted on this device (${reason}). If the ` +
+              'server uses a development or private certificate, give that certificate (PEM) with --ca-file FILE ' +
+              'when enrolling; the development one is data/dev-tls/cert.pem on the server'
+          : reason === 'ERR_TLS_CERT_ALTNAME_INVALID'
+            ? `cannot reach ${url.origin}: its TLS certificate is for another host name; use the URL the ` +
+              'certificate names (the issuer, as latchkey devices enroll-token prints it)'
+            : `cannot reach ${url.origin}: ${reason}`,
         { cause },
       );
     });

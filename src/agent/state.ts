@@ -27,6 +27,8 @@ export interface AgentState {
   /** ISO timestamps. */
   enrolledAt: string;
   renewedAt?: string;
+  /** Set when the server refused this device as revoked: only a new enrollment helps. */
+  revoked?: { at: string; reason: string };
 }
 
 /**

@@ -19,6 +19,8 @@ import { type AgentState, loadAgentState, removeAgentState, saveAgentState, writ
 
 /** Server error code for a renewal that is refused only because it is not due yet. */
 export const RENEWAL_NOT_DUE_CODE = 'ERR_RENEWAL_NOT_DUE';
+/** Server refusals that mean this device's certificate is dead for good: only a new enrollment helps. */
+const REVOKED_CODES = new Set(['ERR_DEVICE_REVOKED', 'ERR_CERT_REVOKED', 'ERR_CERT_UNKNOWN']);
 /** Port of the device-check listener when the server does not name its URL. */
 const DEFAULT_DEVICE_CHECK_PORT = '8444';
 
@@ -114,6 +116,12 @@ export async function renew(options: RenewOptions, env: AgentEnvironment): Promi
     try {
       response = await renewOrNotDue(state, key?.csrPem, env, lines);
     } catch (error) {
+      if (error instanceof AgentRequestError && REVOKED_CODES.has(error.code)) {
+        // Remembered, so that `status` shows it without asking the server again.
+        await saveAgentState(env.stateDir, { ...state, revoked: { at: now.toISOString(), reason: error.message } });
+        lines.push(`renewal refused: ${error.message}`, reEnrollHint(state));
+        return AGENT_EXIT.refused;
+      }
       if (!(error instanceof AgentRequestError && error.outcome === 'distribution-off')) throw error;
       lines.push('certificate distribution is switched off: removing the device certificate');
       await uninstall(env, lines);
@@ -141,6 +149,16 @@ export async function status(env: AgentEnvironment, fraction = DEFAULT_RENEWAL_F
   if (!state) return { exitCode: AGENT_EXIT.localError, lines: ['not enrolled'] };
   const certificate = parseCertificate(state.certificatePem);
   const window = renewalWindow(certificate.notBefore, certificate.notAfter, fraction);
+  if (state.revoked) {
+    return {
+      exitCode: AGENT_EXIT.refused,
+      lines: [
+        `device ${state.deviceId} enrolled at ${state.serverUrl} on ${state.enrolledAt}`,
+        `REVOKED: the server refused this device on ${state.revoked.at} (${state.revoked.reason})`,
+        reEnrollHint(state),
+      ],
+    };
+  }
   return {
     exitCode: AGENT_EXIT.ok,
     lines: [
@@ -192,6 +210,15 @@ export async function policy(env: AgentEnvironment & { chromePolicyDir: string }
     lines.push(`wrote the Chrome/Chromium certificate auto-select policy to ${file}`);
     return AGENT_EXIT.ok;
   });
+}
+
+/** What to do about a revoked device: the enroll command for the same server. */
+function reEnrollHint(state: AgentState): string {
+  const caFile = state.serverCaPem ? ' --ca-file FILE' : '';
+  return (
+    'ask your administrator for a new enrollment token (latchkey devices enroll-token USER), then run: ' +
+    `latchkey-agent enroll --server ${state.serverUrl} --token TOKEN${caFile}`
+  );
 }
 
 /** The device-check URL when nobody named it: the server's host on port 8444. */

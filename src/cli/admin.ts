@@ -1,6 +1,9 @@
 // `latchkey config|keys|audit ...`: configuration check, signing-key rotation and the audit log.
+import { accessSync, constants } from 'node:fs';
 import type { Command } from 'commander';
-import { InvalidInputError } from '../errors.js';
+import type { LoadedConfig } from '../config/load.js';
+import { ConfigError, InvalidInputError } from '../errors.js';
+import { describePolicyIssue, problemCount } from '../server/policy-issues.js';
 import { liveWindowMs } from '../store/cluster.js';
 import { keyStates } from '../store/keys.js';
 import { isoTime, printTable, readConfig, withServices, type GlobalOptions } from './common.js';
@@ -11,10 +14,11 @@ export function registerAdminCommands(program: Command, globals: () => GlobalOpt
     .description('configuration')
     .command('check')
     .description('validate the configuration exactly as start-up does, without starting')
-    .action(() => {
+    .action(async () => {
       const config = readConfig(globals());
+      const policies = await startupProblems(config);
       process.stdout.write(
-        `configuration OK\n  files:    ${config.sources.join(', ')}\n  issuer:   ${config.issuer}\n  database: ${config.database.url ? 'postgresql' : 'sqlite'}\n  sessions: ${config.redis.url ? 'redis' : 'sql'}\n`,
+        `configuration OK\n  files:    ${config.sources.join(', ')}\n  issuer:   ${config.issuer}\n  database: ${config.database.url ? 'postgresql' : 'sqlite'}\n  sessions: ${config.redis.url ? 'redis' : 'sql'}\n  policies: ${policies}\n`,
       );
     });
 
@@ -127,6 +131,43 @@ export function registerAdminCommands(program: Command, globals: () => GlobalOpt
           }),
       );
   }
+}
+
+/**
+ * What start-up reads besides the settings: the TLS files (a start-up error) and the policy file (the
+ * server would start but refuse every sign-in). Throws a ConfigError listing them; else describes the
+ * policy source. Database and Redis are not contacted: `config check` also runs where they are not.
+ */
+async function startupProblems(config: LoadedConfig): Promise<string> {
+  const problems: string[] = [];
+  for (const [setting, file] of [
+    ['server.tls.cert_file', config.server.tls.cert_file],
+    ['server.tls.key_file', config.server.tls.key_file],
+    ['device_check.tls.cert_file', config.device_check.tls.cert_file],
+    ['device_check.tls.key_file', config.device_check.tls.key_file],
+  ] as const) {
+    if (file === null) continue;
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      problems.push(
+        `${setting} = ${JSON.stringify(file)}: ${code === 'ENOENT' ? 'not found' : `cannot be read (${code})`}`,
+      );
+    }
+  }
+  const { readPolicyFile, resolvePolicyFile } = await import('../interactions/policy-source.js');
+  const file = resolvePolicyFile(config.policies.file);
+  const result = readPolicyFile(file);
+  if (!result.ok) {
+    const issues = result.issues.map((issue) => `\n      ${describePolicyIssue(issue)}`).join('');
+    problems.push(
+      `the policy file ${file} has ${problemCount(result.issues)} (the server would start but refuse every sign-in):${issues}`,
+    );
+  }
+  if (problems.length > 0)
+    throw new ConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`, { problems });
+  return file ?? 'built-in policies (no policy file)';
 }
 
 /** "30m", "24h", "7d" ago, or an ISO date/time. */

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidInputError } from '../errors.js';
 import { CLIENT_KINDS, ClientRepository, type ClientKind, type ClientMetadata } from '../store/clients.js';
+import { withoutRuntimeWarning } from '../server/runtime-warning.js';
 import type { Services } from '../server/services.js';
 import { collect, isoTime, printTable, withServices, type GlobalOptions } from './common.js';
 
@@ -81,8 +82,9 @@ export function clientMetadataFrom(options: ClientAddOptions): {
 /** Validates metadata with oidc-provider's own client schema (throws its invalid_client_metadata). */
 export async function validateWithProvider(s: Services, metadata: ClientMetadata): Promise<void> {
   await s.keys.ensureSigningKeys();
-  // Loaded here, not at the top: only this command needs oidc-provider.
-  const { createProvider } = await import('../oidc/provider.js');
+  // Loaded here, not at the top: only this command needs oidc-provider (and its warning about Node 20
+  // is for the server's log, not this command's output).
+  const { createProvider } = await withoutRuntimeWarning(() => import('../oidc/provider.js'));
   const provider = createProvider({
     config: s.config,
     store: s.oidcStore,

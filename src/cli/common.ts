@@ -2,8 +2,7 @@
 // and reading secrets without echoing them.
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { isLatchkeyError } from '../errors.js';
-import { createLogger } from '../log.js';
-import { openServices, type Services } from '../server/services.js';
+import type { OpenServicesOptions, Services } from '../server/services.js';
 
 /** Exit codes: 0 ok, 1 failure, 2 bad usage or configuration. */
 export const EXIT_FAILURE = 1;
@@ -17,12 +16,24 @@ export function readConfig(options: GlobalOptions): LoadedConfig {
   return loadConfig({ file: options.config });
 }
 
-/** Runs `work` with the stores open, closing them afterwards whatever happens. */
-export async function withServices<T>(options: GlobalOptions, work: (services: Services) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` with the stores open, closing them afterwards whatever happens. Only the device commands
+ * ask for the device-trust service; the stores and logger are imported here, not at the top, so that
+ * `--help` and `config check` do not load database drivers.
+ */
+export async function withServices<T>(
+  options: GlobalOptions,
+  work: (services: Services) => Promise<T>,
+  open: OpenServicesOptions = { deviceTrust: false },
+): Promise<T> {
   const config = readConfig(options);
+  const [{ createLogger }, { openServices }] = await Promise.all([
+    import('../log.js'),
+    import('../server/services.js'),
+  ]);
   // The CLI logs only problems, to stderr: stdout carries the command's answer.
   const log = createLogger(process.env.LATCHKEY_LOG_LEVEL ?? 'warn', process.stderr);
-  const services = await openServices(config, log);
+  const services = await openServices(config, log, process.env, open);
   try {
     return await work(services);
   } finally {

@@ -2,15 +2,21 @@
 // devices, their certificates, revocation and the distribution switch. Every change is audited (actor
 // "cli") by the device-trust service; errors are one line with a non-zero exit, as everywhere.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Argument, type Command } from 'commander';
 import { InvalidInputError } from '../errors.js';
 import { parseDuration } from '../policies/duration.js';
 import type { DeviceCertificateRecord } from '../store/device-trust.js';
-import { joinPem } from '../trust/pem.js';
 import type { CaCertificateSummary, CaSummary } from '../trust/service/ca-admin.js';
+import type { Services } from '../server/services.js';
 import { isoTime, printTable, withServices, type GlobalOptions } from './common.js';
 
 const CLI = { actor: 'cli' };
+
+/** The stores with the device-trust service, which only these commands load (see withServices). */
+function withDeviceTrust<T>(options: GlobalOptions, work: (services: Services) => Promise<T>): Promise<T> {
+  return withServices(options, work, { deviceTrust: true });
+}
 
 export function registerDeviceCommands(program: Command, globals: () => GlobalOptions): void {
   registerCaCommands(program, globals);
@@ -24,7 +30,7 @@ function registerCaCommands(program: Command, globals: () => GlobalOptions): voi
     .description('create a root and an intermediate CA (ECDSA P-384), keys sealed under the master key')
     .option('--force', 'replace an existing CA (every device must enroll again)')
     .action((options: { force?: boolean }) =>
-      withServices(globals(), async (s) => {
+      withDeviceTrust(globals(), async (s) => {
         printCa(await s.deviceTrust.initCa({ force: options.force, ...CLI }), 'created');
       }),
     );
@@ -40,7 +46,7 @@ function registerCaCommands(program: Command, globals: () => GlobalOptions): voi
         intermediatePem: readInput(options.intermediate, '--intermediate'),
         intermediateKeyPem: readInput(options.key, '--key'),
       };
-      return withServices(globals(), async (s) => {
+      return withDeviceTrust(globals(), async (s) => {
         printCa(await s.deviceTrust.importCa({ ...input, force: options.force, ...CLI }), 'imported');
       });
     });
@@ -48,11 +54,13 @@ function registerCaCommands(program: Command, globals: () => GlobalOptions): voi
     .description('subjects, SHA-256 fingerprints and validity of the CA in use')
     .option('--pem', 'print the root and intermediate certificates as PEM instead (for other verifiers)')
     .action((options: { pem?: boolean }) =>
-      withServices(globals(), async (s) => {
+      withDeviceTrust(globals(), async (s) => {
         const summary = await s.deviceTrust.showCa();
         if (!summary) throw new InvalidInputError('ERR_CA_NOT_INITIALIZED', 'no device CA yet: run "latchkey ca init"');
-        if (options.pem) process.stdout.write(joinPem([summary.rootPem, summary.intermediatePem]));
-        else printCa(summary);
+        if (options.pem) {
+          const { joinPem } = await import('../trust/pem.js');
+          process.stdout.write(joinPem([summary.rootPem, summary.intermediatePem]));
+        } else printCa(summary);
       }),
     );
 }
@@ -65,7 +73,7 @@ function registerDevicesCommands(program: Command, globals: () => GlobalOptions)
     .option('--ttl <duration>', 'how long it stays usable, e.g. 30m, 1h, 7d (default: device_trust setting)')
     .option('--json', 'print {token, username, expiresAt} as JSON')
     .action((username: string, options: { ttl?: string; json?: boolean }) =>
-      withServices(globals(), async (s) => {
+      withDeviceTrust(globals(), async (s) => {
         const ttlSeconds = options.ttl === undefined ? undefined : ttl(options.ttl);
         const created = await s.deviceTrust.createEnrollmentToken(username, { ttlSeconds, ...CLI });
         if (options.json) {
@@ -75,7 +83,7 @@ function registerDevicesCommands(program: Command, globals: () => GlobalOptions)
         process.stdout.write(
           `enrollment token for ${created.username}, single use, valid until ${isoTime(created.expiresAt.getTime())} (shown once):\n` +
             `${created.token}\n` +
-            `on the device: latchkey-agent enroll --server ${s.config.issuer} --token ${created.token}\n`,
+            agentInstructions(s.config, created.token),
         );
       }),
     );
@@ -84,7 +92,7 @@ function registerDevicesCommands(program: Command, globals: () => GlobalOptions)
     .description('enrolled devices, newest first')
     .option('--user <username>', "only this user's devices")
     .action((options: { user?: string }) =>
-      withServices(globals(), async (s) => {
+      withDeviceTrust(globals(), async (s) => {
         printTable(
           ['ID', 'USER', 'PLATFORM', 'OS', 'HOSTNAME', 'INTEGRITY', 'STATUS', 'ENROLLED', 'LAST SEEN'],
           (await s.deviceTrust.listDevices({ username: options.user })).map((d) => [
@@ -105,7 +113,7 @@ function registerDevicesCommands(program: Command, globals: () => GlobalOptions)
     .command('show <id>')
     .description('one device and every certificate it was issued')
     .action((id: string) =>
-      withServices(globals(), async (s) => {
+      withDeviceTrust(globals(), async (s) => {
         const d = await s.deviceTrust.device(id);
         const revoked = d.revokedAt
           ? `revoked ${isoTime(d.revokedAt)} (${d.revokedReason ?? 'unspecified'})`
@@ -131,9 +139,21 @@ function registerDevicesCommands(program: Command, globals: () => GlobalOptions)
     .description('revoke a device and all its certificates (takes effect at the next device check)')
     .option('--reason <reason>', 'RFC 5280 reason, e.g. keyCompromise', 'cessationOfOperation')
     .action((id: string, options: { reason: string }) =>
-      withServices(globals(), async (s) => {
+      withDeviceTrust(globals(), async (s) => {
         const count = await s.deviceTrust.revokeDevice(id, { reason: options.reason, ...CLI });
         process.stdout.write(`revoked device ${id} and ${count} certificate(s) (${options.reason})\n`);
+      }),
+    );
+  devices
+    .command('renew-now <id>')
+    .description('let a device renew its certificate now instead of at its renewal window (e.g. after a CA change)')
+    .action((id: string) =>
+      withDeviceTrust(globals(), async (s) => {
+        const at = await s.deviceTrust.renewNow(id, CLI);
+        process.stdout.write(
+          `device ${id} may renew its certificate from ${isoTime(at.getTime())}: the agent does at its next ` +
+            '"latchkey-agent renew --check", or at once with "latchkey-agent renew --force" on the device\n',
+        );
       }),
     );
   devices
@@ -141,7 +161,7 @@ function registerDevicesCommands(program: Command, globals: () => GlobalOptions)
     .description('the global switch: off makes every device unmanaged and refuses enrollment and renewal')
     .addArgument(new Argument('<state>', 'on, off or status').choices(['on', 'off', 'status']))
     .action((state: 'on' | 'off' | 'status') =>
-      withServices(globals(), async (s) => {
+      withDeviceTrust(globals(), async (s) => {
         if (state !== 'status') await s.deviceTrust.setDistribution(state === 'on', CLI);
         const on = await s.deviceTrust.distributionEnabled();
         process.stdout.write(`certificate distribution is ${on ? 'on' : 'off'}\n`);
@@ -157,7 +177,7 @@ function registerCertsCommands(program: Command, globals: () => GlobalOptions): 
     .option('--device <id>', "only this device's certificates")
     .option('--user <username>', "only this user's certificates")
     .action((options: { device?: string; user?: string }) =>
-      withServices(globals(), async (s) => {
+      withDeviceTrust(globals(), async (s) => {
         const list = await s.deviceTrust.listCertificates({ deviceId: options.device, username: options.user });
         printCertificates(list, Date.now());
       }),
@@ -167,7 +187,7 @@ function registerCertsCommands(program: Command, globals: () => GlobalOptions): 
     .description('revoke one certificate (listed in the CRL; refused at once by Latchkey)')
     .requiredOption('--reason <reason>', 'RFC 5280 reason: keyCompromise, superseded, cessationOfOperation, ...')
     .action((serial: string, options: { reason: string }) =>
-      withServices(globals(), async (s) => {
+      withDeviceTrust(globals(), async (s) => {
         await s.deviceTrust.revokeCertificate(serial, { reason: options.reason, ...CLI });
         process.stdout.write(`revoked certificate ${serial} (${options.reason})\n`);
       }),
@@ -193,6 +213,29 @@ function printCertificates(list: readonly DeviceCertificateRecord[], now: number
     ['SERIAL', 'DEVICE', 'ISSUED', 'NOT AFTER', 'STATUS'],
     list.map((c) => [c.serial, c.deviceId, isoTime(c.issuedAt), isoTime(c.notAfter), state(c)]),
   );
+}
+
+/**
+ * The agent command for this server: its issuer, and --ca-file when it serves the generated development
+ * certificate (which no device trusts), with what the operator must do for it to work elsewhere.
+ */
+export function agentInstructions(config: Services['config'], token: string): string {
+  const devCertificate =
+    config.server.tls.cert_file === null ? path.join(config.dataDirAbsolute, 'dev-tls', 'cert.pem') : null;
+  const caFile = devCertificate ? ` --ca-file ${devCertificate}` : '';
+  const lines = [`on the device: latchkey-agent enroll --server ${config.issuer} --token ${token}${caFile}`];
+  if (devCertificate) {
+    lines.push(
+      `  (the server uses its development TLS certificate: on another device, copy ${devCertificate} there ` +
+        'and give that path to --ca-file)',
+    );
+  }
+  if (['localhost', '127.0.0.1', '[::1]'].includes(new URL(config.issuer).hostname)) {
+    lines.push(
+      '  (the issuer is localhost: only an agent on this machine reaches it; set LATCHKEY_ISSUER to a name devices reach)',
+    );
+  }
+  return lines.map((line) => `${line}\n`).join('');
 }
 
 function ttl(value: string): number {

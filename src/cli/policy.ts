@@ -1,12 +1,12 @@
 // `latchkey policy check|what-if|reload`: validate a policy file, ask what the engine would decide for a
 // sign-in described on the command line (through the same facts code the server uses), and make the
-// running server reload its file.
+// published set in force on every node (reload).
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
-import { openAccess } from '../interactions/open.js';
 import { countPolicies, publishPolicyFile, readPolicyFile, resolvePolicyFile } from '../interactions/policy-source.js';
-import { liveWindowMs } from '../store/cluster.js';
+import { describePolicyIssue, problemCount } from '../server/policy-issues.js';
 import type { Services } from '../server/services.js';
+import { liveWindowMs } from '../store/cluster.js';
 import { InvalidInputError, LatchkeyError } from '../errors.js';
 import {
   AUTH_METHODS,
@@ -14,7 +14,6 @@ import {
   DEVICE_TRUST_LEVELS,
   PLATFORMS,
   decisionToJson,
-  formatPolicyFileIssue,
   normaliseCountryCode,
   renderDecisionText,
   summarisePolicySet,
@@ -92,8 +91,8 @@ export function registerPolicyCommands(program: Command, globals: () => GlobalOp
       const target = file ?? resolvePolicyFile(readConfig(globals()).policies.file);
       const result = readPolicyFile(target);
       if (!result.ok) {
-        for (const issue of result.issues) process.stderr.write(formatPolicyFileIssue(issue) + '\n');
-        throw new LatchkeyError('ERR_POLICY_FILE_INVALID', `${result.issues.length} problem(s) in ${target}`);
+        for (const issue of result.issues) process.stderr.write(describePolicyIssue(issue) + '\n');
+        throw new LatchkeyError('ERR_POLICY_FILE_INVALID', `${problemCount(result.issues)} in ${target}`);
       }
       process.stdout.write(`${target ?? 'built-in policies'}: OK\n${summarisePolicySet(result.policySet)}\n`);
     });
@@ -118,9 +117,11 @@ export function registerPolicyCommands(program: Command, globals: () => GlobalOp
       withServices(globals(), async (s) => {
         const now = Math.floor(Date.now() / 1000);
         const o = whatIfOverrides(options, now);
+        // Loaded here: the country database and the access code are only for this command.
+        const { openAccess } = await import('../interactions/open.js');
         const { access, initial } = await openAccess(s, { file: options.file });
         if (!initial.ok) {
-          for (const issue of initial.issues) process.stderr.write(formatPolicyFileIssue(issue) + '\n');
+          for (const issue of initial.issues) process.stderr.write(describePolicyIssue(issue) + '\n');
           throw new LatchkeyError('ERR_POLICY_FILE_INVALID', `the policy file ${initial.source} is invalid`);
         }
         const user = options.user ? await s.users.require(options.user) : undefined;
@@ -166,10 +167,10 @@ export function registerPolicyCommands(program: Command, globals: () => GlobalOp
         const file = resolvePolicyFile(s.config.policies.file);
         const result = await publishPolicyFile(file, s.policySets, 'cli');
         if (!result.ok) {
-          for (const issue of result.issues) process.stderr.write(formatPolicyFileIssue(issue) + '\n');
+          for (const issue of result.issues) process.stderr.write(describePolicyIssue(issue) + '\n');
           throw new LatchkeyError(
             'ERR_POLICY_FILE_INVALID',
-            `not published: ${result.issues.length} problem(s) in ${result.source}; every node keeps the set in force`,
+            `not published: ${problemCount(result.issues)} in ${result.source}; every node keeps the set in force`,
           );
         }
         process.stdout.write(

@@ -1,9 +1,11 @@
 // `latchkey users ...` and `latchkey groups ...`: people, their credentials and their groups.
 import type { Command } from 'commander';
-import qrcode from 'qrcode-terminal';
-import { hashPassword } from '../credentials/passwords.js';
-import { newTotpSecret, TOTP_SECRET_PURPOSE, totpUri } from '../credentials/totp.js';
 import { isoTime, printTable, readSecret, withServices, type GlobalOptions } from './common.js';
+
+// argon2 (native), the TOTP library and the QR code renderer are loaded by the commands that use them.
+async function hashPassword(password: string): Promise<string> {
+  return (await import('../credentials/passwords.js')).hashPassword(password);
+}
 
 export function registerUserCommands(program: Command, globals: () => GlobalOptions): void {
   const users = program.command('users').description('manage users and their credentials');
@@ -128,6 +130,7 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
     .option('--no-qr', 'do not draw the QR code')
     .action((username: string, options: { qr: boolean }) =>
       withServices(globals(), async (s) => {
+        const { newTotpSecret, TOTP_SECRET_PURPOSE, totpUri } = await import('../credentials/totp.js');
         const u = await s.users.require(username);
         const secret = newTotpSecret();
         await s.users.setTotp(u.id, s.box.seal(secret, TOTP_SECRET_PURPOSE));
@@ -142,8 +145,10 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
         process.stdout.write(
           `TOTP enrolled for ${u.username}. Add it to an authenticator app (shown once):\n${uri}\nsecret: ${secret}\n`,
         );
-        if (options.qr && process.stdout.isTTY)
+        if (options.qr && process.stdout.isTTY) {
+          const { default: qrcode } = await import('qrcode-terminal');
           qrcode.generate(uri, { small: true }, (code) => process.stdout.write(code + '\n'));
+        }
       }),
     );
 

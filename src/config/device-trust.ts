@@ -4,7 +4,9 @@ import { z } from 'zod';
 import { CERTIFICATE_HEADER_FORMATS } from '../http/client-certificate.js';
 import { parseCidr } from '../policies/network.js';
 
-const port = z.number().int().min(1).max(65535);
+const PORT_RULE = 'must be a port number from 1 to 65535';
+/** A TCP port; one message for every way to get it wrong ("eighty", 0, 70000, 8443.5). */
+export const port = z.number({ error: PORT_RULE }).int({ error: PORT_RULE }).min(1, PORT_RULE).max(65535, PORT_RULE);
 const rateLimit = z.strictObject({ max: z.number().int().positive(), window_seconds: z.number().int().positive() });
 
 /** "2/3" or "14/30" as a number; null when `text` is not such a fraction. */
@@ -41,6 +43,13 @@ const publicUrl = z
   )
   .nullable();
 
+const nullableFile = z.string().min(1).nullable();
+
+/** A certificate and its key, both set or both null (the defaults apply). */
+export const tlsFilesSchema = (both: string) =>
+  z
+    .strictObject({ cert_file: nullableFile, key_file: nullableFile })
+    .refine((tls) => (tls.cert_file === null) === (tls.key_file === null), { message: both });
 const cidr = z.string().refine((value) => parseCidr(value, { allowHostBits: true }).ok, {
   message: 'must be a CIDR such as 10.0.0.0/8 or 2001:db8::/32',
 });
@@ -61,6 +70,9 @@ export const deviceCheckSchema = z.strictObject({
   port,
   host: z.string().min(1).nullable(),
   public_url: publicUrl,
+  tls: tlsFilesSchema(
+    "cert_file and key_file must be set together (or both left null to serve the main listener's certificate)",
+  ),
   client_certificate_header: certificateHeader,
   /** Seconds a hand-off reference between the two listeners stays usable. */
   handoff_ttl_seconds: z.number().int().min(10).max(600),

@@ -2,9 +2,8 @@
 // what values are allowed so that a bad value stops start-up with a message naming it.
 import { z } from 'zod';
 import { parseCidr } from '../policies/network.js';
-import { deviceCheckSchema, deviceTrustSchema } from './device-trust.js';
+import { deviceCheckSchema, deviceTrustSchema, port, tlsFilesSchema } from './device-trust.js';
 
-const port = z.number().int().min(1).max(65535);
 const seconds = z.number().int().positive();
 const nullableString = z.string().min(1).nullable();
 /** A store timeout in seconds: long enough for a slow query, short enough that a stalled store fails fast. */
@@ -45,11 +44,9 @@ export const configSchema = z.strictObject({
     port,
     host_aliases: z.array(z.string().min(1)),
     trusted_proxies: z.array(cidr),
-    tls: z
-      .strictObject({ cert_file: nullableString, key_file: nullableString })
-      .refine((tls) => (tls.cert_file === null) === (tls.key_file === null), {
-        message: 'cert_file and key_file must be set together (or both left null for a development certificate)',
-      }),
+    tls: tlsFilesSchema(
+      'cert_file and key_file must be set together (or both left null for a development certificate)',
+    ),
     shutdown_grace_seconds: z.number().int().min(0).max(600),
   }),
   device_check: deviceCheckSchema,

@@ -31,14 +31,44 @@ export function loadMasterKey(env: NodeJS.ProcessEnv, dataDir: string, required:
   return { key: decodeMasterKey(readFileSync(file, 'utf8').trim()), origin: 'dev-file', file };
 }
 
-function decodeMasterKey(value: string): Buffer {
+const HOW = 'give 32 random bytes as base64 (openssl rand -base64 32) or hex (openssl rand -hex 32)';
+
+/**
+ * The key bytes of a LATCHKEY_MASTER_KEY value, or a ConfigError naming what is wrong with it. A value
+ * that is plainly an encoding of fewer than 32 bytes (`openssl rand -hex 16`, base64 with padding) is
+ * refused rather than taken as a passphrase of its characters, which would hide the mistake.
+ */
+export function decodeMasterKey(value: string): Buffer {
   if (/^[0-9a-fA-F]{64,}$/.test(value)) return Buffer.from(value, 'hex');
   if (/^[A-Za-z0-9+/]{43,}={0,2}$/.test(value)) {
     const bytes = Buffer.from(value, 'base64');
     if (bytes.length >= 32) return bytes;
   }
+  if (value.trim() !== value) {
+    throw new ConfigError(
+      'LATCHKEY_MASTER_KEY begins or ends with white space: remove it (environment files take values literally)',
+    );
+  }
+  if (/^(?:[0-9a-fA-F]{2})+$/.test(value) && value.length < 64) {
+    throw new ConfigError(`LATCHKEY_MASTER_KEY is hex of only ${value.length / 2} bytes: ${HOW}`);
+  }
+  if (/^[A-Za-z0-9+/]+={1,2}$/.test(value)) {
+    throw new ConfigError(`LATCHKEY_MASTER_KEY is base64 of only ${Buffer.from(value, 'base64').length} bytes: ${HOW}`);
+  }
   if (value.length >= 32) return Buffer.from(value, 'utf8');
   throw new ConfigError(
-    'LATCHKEY_MASTER_KEY is too short: give at least 32 bytes as base64 or hex (openssl rand -base64 32)',
+    `LATCHKEY_MASTER_KEY is too short (${value.length} characters): ${HOW}, or a passphrase of 32+ characters`,
   );
+}
+
+/** The problem start-up would have with the master key settings, without creating the development key. */
+export function masterKeyProblem(env: NodeJS.ProcessEnv, required: boolean): string | null {
+  try {
+    if (env.LATCHKEY_MASTER_KEY) decodeMasterKey(env.LATCHKEY_MASTER_KEY);
+    else if (required) loadMasterKey(env, '', true);
+    return null;
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
 }

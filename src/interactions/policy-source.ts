@@ -47,9 +47,14 @@ export function readPolicyFile(file: string | null): PolicyFileRead {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
+    // Line 0: a problem with the file as a whole, not at a position in it.
     const code = (error as NodeJS.ErrnoException).code;
     const message =
-      code === 'ENOENT' ? 'the policy file was not found' : `cannot read the policy file: ${code ?? error}`;
+      code === 'ENOENT'
+        ? 'policy file not found: create it (start from config/policies.example.yaml) or set policies.file or LATCHKEY_POLICIES to an existing file'
+        : code === 'EACCES'
+          ? 'the policy file is not readable by the user Latchkey runs as'
+          : `cannot read the policy file: ${code ?? String(error)}`;
     return { ok: false, source: file, issues: [{ file, line: 0, column: 0, path: '', message }] };
   }
   return parsed(text, file);
@@ -57,9 +62,11 @@ export function readPolicyFile(file: string | null): PolicyFileRead {
 
 function parsed(text: string, source: string): PolicyFileRead {
   const result = parsePolicyFile(text, source);
-  return result.ok
-    ? { ok: true, source, text, policySet: result.policySet }
-    : { ok: false, source, issues: result.issues };
+  if (result.ok) return { ok: true, source, text, policySet: result.policySet };
+  // After a YAML syntax error the parser's further errors are mostly echoes of it: report the first.
+  // (The parser itself, src/policies/parse.ts, is the better home for this.)
+  const yamlOnly = result.issues.length > 1 && result.issues.every((i) => i.message.startsWith('YAML syntax:'));
+  return { ok: false, source, issues: yamlOnly ? result.issues.slice(0, 1) : result.issues };
 }
 
 export type PublishResult =

@@ -3,7 +3,7 @@
 import { Provider, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Logger } from '../log.js';
-import { StoreTemporarilyUnavailable } from '../store/oidc-adapter.js';
+import { protocolAdapter, StoreTemporarilyUnavailable } from './adapter.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { OidcStore } from '../store/oidc-adapter.js';
 import type { UserRepository, User } from '../store/users.js';
@@ -99,7 +99,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
 
   const configuration: Configuration = {
-    adapter: (name: string) => store.adapterFor(name),
+    adapter: (name: string) => protocolAdapter(store.adapterFor(name)),
     jwks: deps.jwks as Configuration['jwks'],
     cookies: {
       keys: deps.cookieKeys,

@@ -82,10 +82,11 @@ export function summarisePolicySet(policySet: PolicySet): string {
   const defaults = Object.entries(policySet.defaults)
     .map(([type, outcome]) => `${type} ${outcome}`)
     .join(', ');
+  const counted = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
   return (
-    `${policySet.source}: ${policySet.policies.length} policies (${count('enabled')} enabled, ` +
+    `${policySet.source}: ${counted(policySet.policies.length, 'policy', 'policies')} (${count('enabled')} enabled, ` +
     `${count('report-only')} report-only, ${count('disabled')} disabled), ` +
-    `${policySet.namedLocations.size} named locations; default: ${defaults}`
+    `${counted(policySet.namedLocations.size, 'named location', 'named locations')}; default: ${defaults}`
   );
 }
 

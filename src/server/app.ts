@@ -13,7 +13,7 @@ import { allowedHosts, hostCheck } from '../http/host-check.js';
 import { forwardedHeaders } from '../http/proxy.js';
 import { securityHeaders } from '../http/security-headers.js';
 import { staticFiles } from '../http/static-files.js';
-import { loadTlsMaterial, type TlsMaterial } from './tls.js';
+import { deviceCheckTlsMaterial, loadTlsMaterial, type TlsMaterial } from './tls.js';
 import { ensureAccountClient } from '../account-page/client.js';
 import { accountRouter } from '../account-page/router.js';
 import { openAccess } from '../interactions/open.js';
@@ -41,6 +41,7 @@ import { createProvider } from '../oidc/provider.js';
 import { ClusterSync } from './cluster-sync.js';
 import { openServices, type Services } from './services.js';
 import { listenDeviceCheck } from './device-check-listener.js';
+import { listenFailure } from './listen-error.js';
 import { deviceApiRouter, deviceCheckApp } from '../trust/service/http.js';
 
 export interface LatchkeyApp {
@@ -50,7 +51,7 @@ export interface LatchkeyApp {
   koa: Koa;
   tls: TlsMaterial;
   /** What was put in force at start: a bad set leaves sign-ins failing closed until a good one is published. */
-  initialPolicies: ApplyResult;
+  readonly initialPolicies: ApplyResult;
   /** Publishes this node's policy file (validated) to every node and applies it here at once. */
   reloadPolicies(): Promise<PublishResult>;
   /** Follows the cluster now: published policies, signing keys (tests and reload use it). */
@@ -124,6 +125,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     pollSeconds: config.cluster.poll_seconds,
   });
   const tls = await loadTlsMaterial(config.server.tls, config.dataDirAbsolute);
+  const deviceCheckTls = deviceCheckTlsMaterial(config.device_check.tls, tls);
 
   const koa = new Koa({ proxy: config.server.trusted_proxies.length > 0, keys: cookieKeys });
   const interactions = interactionRouter({
@@ -218,11 +220,11 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     async listen(port = config.server.port, host = config.server.host, deviceCheckPort = config.device_check.port) {
       server = https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, koa.callback());
       await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
+        server!.once('error', (error) => reject(listenFailure(error, 'main', port, host)));
         server!.listen(port, host, () => resolve());
       });
       const dcHost = config.device_check.host ?? host;
-      deviceCheckServer = await listenDeviceCheck(deviceCheckKoa, tls, deviceCheckPort, dcHost).catch(
+      deviceCheckServer = await listenDeviceCheck(deviceCheckKoa, deviceCheckTls, deviceCheckPort, dcHost).catch(
         async (error: unknown) => {
           await closeGracefully(server!, 0);
           throw error;

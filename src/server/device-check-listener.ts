@@ -4,6 +4,7 @@
 import { constants } from 'node:crypto';
 import https from 'node:https';
 import type Koa from 'koa';
+import { listenFailure } from './listen-error.js';
 import type { TlsMaterial } from './tls.js';
 
 /**
@@ -24,9 +25,10 @@ export async function listenDeviceCheck(app: Koa, tls: TlsMaterial, port: number
     app.callback(),
   );
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: unknown) => reject(listenFailure(error, 'device-check', port, host));
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

@@ -1,10 +1,12 @@
 // Opens everything Latchkey keeps state in (database, Redis, master key) and builds the repositories
-// on top. Shared by the server and the CLIs so both read and write the same way.
-import { Redis } from 'ioredis';
+// on top. Shared by the server and the CLIs so both read and write the same way. Redis and the device CA
+// (X.509 and CMS libraries: a quarter of a second to load) are imported only when used, so that an admin
+// command such as `latchkey users list` starts quickly.
+import type { Redis } from 'ioredis';
 import type { LoadedConfig } from '../config/load.js';
 import { loadMasterKey, type MasterKeySource } from '../crypto/master-key.js';
 import { SealedBox } from '../crypto/sealed-box.js';
-import { UnavailableError } from '../errors.js';
+import { LatchkeyError, UnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { AuditLog } from '../store/audit.js';
 import { NodeRepository, PolicySetRepository } from '../store/cluster.js';
@@ -12,13 +14,12 @@ import { ClientRepository } from '../store/clients.js';
 import { checkDatabase, migrateToLatest, openDatabase, type Database } from '../store/database.js';
 import { KeyRepository } from '../store/keys.js';
 import type { OidcStore } from '../store/oidc-adapter.js';
-import { RedisRateLimitStore, SqlRateLimitStore, type RateLimitStore } from '../store/rate-limits.js';
-import { RedisOidcStore } from '../store/redis-oidc-store.js';
+import { SqlRateLimitStore, type RateLimitStore } from '../store/rate-limits.js';
 import { SessionProofRepository } from '../store/session-proofs.js';
 import { SettingsRepository } from '../store/settings.js';
 import { SqlOidcStore } from '../store/sql-oidc-store.js';
 import { DeviceTrustStore } from '../store/device-trust.js';
-import { DeviceTrustService } from '../trust/service/index.js';
+import type { DeviceTrustService } from '../trust/service/index.js';
 import { GroupRepository, UserRepository } from '../store/users.js';
 
 export interface Services {
@@ -42,8 +43,8 @@ export interface Services {
   sessionProofs: SessionProofRepository;
   oidcStore: OidcStore;
   rateLimits: RateLimitStore;
-  /** Device CA, enrollment, renewal, checks and revocation. */
-  deviceTrust: DeviceTrustService;
+  /** Device CA, enrollment, renewal, checks and revocation (unless opened with `deviceTrust: false`). */
+  readonly deviceTrust: DeviceTrustService;
   /** Ends every session, grant and token of a user at once. */
   revokeSessions(userId: string): Promise<number>;
   /** Readiness checks by name (database, redis). */
@@ -51,11 +52,17 @@ export interface Services {
   close(): Promise<void>;
 }
 
+export interface OpenServicesOptions {
+  /** Load the device-trust service (default true; the CLI's commands that do not touch devices skip it). */
+  deviceTrust?: boolean;
+}
+
 /** Opens the stores named by the configuration and applies pending migrations. */
 export async function openServices(
   config: LoadedConfig,
   log: Logger,
   env: NodeJS.ProcessEnv = process.env,
+  options: OpenServicesOptions = {},
 ): Promise<Services> {
   const masterKey = loadMasterKey(env, config.dataDirAbsolute, config.security.require_master_key);
   const box = new SealedBox(masterKey.key);
@@ -80,7 +87,19 @@ export async function openServices(
   const clients = new ClientRepository(db, box);
   const users = new UserRepository(db);
   const prefix = config.redis.key_prefix;
-  const oidcStore: OidcStore = redis ? new RedisOidcStore(redis, prefix, clients) : new SqlOidcStore(db, clients);
+  let oidcStore: OidcStore;
+  let rateLimits: RateLimitStore;
+  if (redis) {
+    const [{ RedisOidcStore }, { RedisRateLimitStore }] = await Promise.all([
+      import('../store/redis-oidc-store.js'),
+      import('../store/rate-limits.js'),
+    ]);
+    oidcStore = new RedisOidcStore(redis, prefix, clients);
+    rateLimits = new RedisRateLimitStore(redis, prefix);
+  } else {
+    oidcStore = new SqlOidcStore(db, clients);
+    rateLimits = new SqlRateLimitStore(db);
+  }
   const sessionProofs = new SessionProofRepository(db);
   /** Ends the browser sessions that proved `deviceId`; their tokens already fail the device re-check. */
   const endSessionsOfDevice = async (deviceId: string) => {
@@ -90,6 +109,8 @@ export async function openServices(
       if (typeof session?.jti === 'string') await sessions.destroy(session.jti);
     }
   };
+  const deviceTrust =
+    options.deviceTrust === false ? undefined : await openDeviceTrust(config, db, box, users, endSessionsOfDevice);
   const readiness: Record<string, () => Promise<void>> = { database: () => checkDatabase(db) };
   if (redis) {
     const client = redis;
@@ -114,17 +135,16 @@ export async function openServices(
     nodes: new NodeRepository(db),
     sessionProofs,
     oidcStore,
-    rateLimits: redis ? new RedisRateLimitStore(redis, prefix) : new SqlRateLimitStore(db),
-    deviceTrust: new DeviceTrustService({
-      store: new DeviceTrustStore(db),
-      box,
-      settings: new SettingsRepository(db),
-      audit: new AuditLog(db),
-      users,
-      config,
-      now: () => new Date(),
-      onDeviceRevoked: endSessionsOfDevice,
-    }),
+    rateLimits,
+    get deviceTrust(): DeviceTrustService {
+      if (!deviceTrust) {
+        throw new LatchkeyError(
+          'ERR_INTERNAL',
+          'the device-trust service was not opened (openServices deviceTrust: false)',
+        );
+      }
+      return deviceTrust;
+    },
     async revokeSessions(userId) {
       await users.markSessionsRevoked(userId, Date.now());
       return oidcStore.revokeByAccountId(userId);
@@ -138,6 +158,26 @@ export async function openServices(
   };
 }
 
+async function openDeviceTrust(
+  config: LoadedConfig,
+  db: Database,
+  box: SealedBox,
+  users: UserRepository,
+  onDeviceRevoked: (deviceId: string) => Promise<void>,
+): Promise<DeviceTrustService> {
+  const { DeviceTrustService } = await import('../trust/service/index.js');
+  return new DeviceTrustService({
+    store: new DeviceTrustStore(db),
+    box,
+    settings: new SettingsRepository(db),
+    audit: new AuditLog(db),
+    users,
+    config,
+    now: () => new Date(),
+    onDeviceRevoked,
+  });
+}
+
 /**
  * Connects to Redis with timeouts on connecting and on every command, so an unreachable or stalled Redis
  * fails requests within seconds (503) and commands do not queue forever; ioredis reconnects by itself.
@@ -148,6 +188,7 @@ async function connectRedis(
   log: Logger,
 ): Promise<Redis> {
   const { url } = options;
+  const { Redis } = await import('ioredis');
   const redis = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 2,

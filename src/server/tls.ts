@@ -38,6 +38,21 @@ export async function loadTlsMaterial(
   return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8'), devCertFile: certFile };
 }
 
+/**
+ * The device-check listener's certificate: device_check.tls when set (its own host name, e.g.
+ * certauth.example.com), else the main listener's, which must then name that host too.
+ */
+export function deviceCheckTlsMaterial(
+  tls: { cert_file: string | null; key_file: string | null },
+  main: TlsMaterial,
+): TlsMaterial {
+  if (!tls.cert_file || !tls.key_file) return main;
+  return {
+    cert: readConfigured(tls.cert_file, 'device_check.tls.cert_file'),
+    key: readConfigured(tls.key_file, 'device_check.tls.key_file'),
+  };
+}
+
 function readConfigured(file: string, setting: string): string {
   try {
     return readFileSync(file, 'utf8');

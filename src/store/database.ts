@@ -1,15 +1,23 @@
 // Opens the SQL database (SQLite file by default, PostgreSQL when database.url is set) and applies the
 // migrations. Only this module knows which driver is in use.
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import pg from 'pg';
 import { MIGRATIONS, type Migration } from '../../migrations/index.js';
 import { UnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 
-// int8 columns (our epoch-millisecond timestamps, counts) come back as numbers, not strings.
-pg.types.setTypeParser(20, (value: string) => Number(value));
+/**
+ * The pg driver, loaded on first use so that SQLite installations (and a quick CLI command) do not pay
+ * for it; knex requires the same module instance, so the type parser set here applies to its pool.
+ */
+function loadPg(): typeof import('pg') {
+  const pg = createRequire(import.meta.url)('pg') as typeof import('pg');
+  // int8 columns (our epoch-millisecond timestamps, counts) come back as numbers, not strings.
+  pg.types.setTypeParser(20, (value: string) => Number(value));
+  return pg;
+}
 
 export type Database = Knex;
 
@@ -26,13 +34,16 @@ export interface DatabaseOptions {
 }
 
 /**
+/**
  * Opens the database named by the options; SQLite uses data_dir/latchkey.sqlite in WAL mode. PostgreSQL
  * gets a timeout on every step, so a stalled server fails a request in seconds instead of hanging it:
  * statement_timeout ends slow statements on the server, query_timeout catches a server that stopped
  * answering at all (SIGSTOP, a network partition), and the pool gives up waiting for a connection.
  */
 export function openDatabase(options: DatabaseOptions): Database {
+  const log = knexLog(options.log);
   if (options.url) {
+    loadPg();
     const ms = (seconds: number | undefined) => Math.round((seconds ?? 5) * 1000);
     return knexFactory({
       client: 'pg',
@@ -44,7 +55,7 @@ export function openDatabase(options: DatabaseOptions): Database {
         keepAlive: true,
       },
       acquireConnectionTimeout: ms(options.acquireTimeoutSeconds),
-      ...(options.log ? { log: knexLog(options.log) } : {}),
+      log,
       pool: { min: 0, max: options.poolMax, acquireTimeoutMillis: ms(options.acquireTimeoutSeconds) },
     });
   }
@@ -53,6 +64,7 @@ export function openDatabase(options: DatabaseOptions): Database {
     client: 'better-sqlite3',
     connection: { filename: path.join(options.dataDir, 'latchkey.sqlite') },
     useNullAsDefault: true,
+    log,
     pool: {
       min: 1,
       max: 1,
@@ -66,14 +78,23 @@ export function openDatabase(options: DatabaseOptions): Database {
   });
 }
 
-/** knex's logger, sent to the JSON log instead of the console. */
-function knexLog(log: Logger): Knex.Logger {
+/**
+ * knex's logger, sent to the JSON log (or, without one, the console). knex prints every failed connection
+ * attempt with its stack ("Acquire connection error: ...") before the same error reaches the caller, which
+ * reports it in one line (checkDatabase, a 503): that one is dropped.
+ */
+function knexLog(log: Logger | undefined): Knex.Logger {
   const text = (message: unknown) => (message instanceof Error ? message.message : String(message));
+  const warn = (message: unknown) => {
+    if (text(message).startsWith('Acquire connection error')) return;
+    if (log) log.warn({ driver: 'knex' }, text(message));
+    else console.warn(`Knex: warning: ${text(message)}`);
+  };
   return {
-    warn: (message) => log.warn({ driver: 'knex' }, text(message)),
-    error: (message) => log.error({ driver: 'knex' }, text(message)),
-    deprecate: (method, alternative) => log.warn({ driver: 'knex' }, `${method} is deprecated: use ${alternative}`),
-    debug: (message) => log.debug({ driver: 'knex' }, text(message)),
+    warn,
+    error: (message) => (log ? log.error({ driver: 'knex' }, text(message)) : console.error(`Knex: ${text(message)}`)),
+    deprecate: (method, alternative) => warn(`${method} is deprecated: use ${alternative}`),
+    debug: (message) => log?.debug({ driver: 'knex' }, text(message)),
   };
 }
 
@@ -98,11 +119,56 @@ export async function migrateToLatest(db: Database): Promise<void> {
   await db.migrate.latest({ migrationSource: new ListedMigrations(), tableName: 'knex_migrations' });
 }
 
-/** Fails with an UnavailableError if the database does not answer. */
+/**
+ * Fails with an UnavailableError if the database does not answer, saying why in terms of what to change:
+ * a PostgreSQL database that does not exist or refuses the credentials is not "not reachable".
+ */
 export async function checkDatabase(db: Database): Promise<void> {
   try {
     await db.raw('select 1');
   } catch (cause) {
-    throw new UnavailableError('ERR_DATABASE_UNAVAILABLE', 'the database is not reachable', { cause });
+    throw databaseFailure(cause, describeDatabase(db));
+  }
+}
+
+/** `PostgreSQL database "latchkey" at db.example:5432` or `the SQLite database`, for messages. */
+function describeDatabase(db: Database): { what: string; name: string; user: string } {
+  if (isSqlite(db)) return { what: 'the SQLite database', name: '', user: '' };
+  // knex keeps the connection URL parsed into host, port, user and database.
+  const c = (db.client.config.connection ?? {}) as { host?: string; port?: number; user?: string; database?: string };
+  const user = c.user ?? '';
+  const name = c.database ?? user;
+  return { what: `PostgreSQL database "${name}" at ${c.host ?? 'localhost'}:${c.port ?? 5432}`, name, user };
+}
+
+const FIX_URL = 'database.url or LATCHKEY_DATABASE_URL';
+
+function databaseFailure(cause: unknown, db: { what: string; name: string; user: string }): UnavailableError {
+  const error = cause as { code?: string; message?: string };
+  const fail = (code: string, message: string) => new UnavailableError(code, message, { cause });
+  switch (error.code) {
+    case '3D000': // invalid_catalog_name
+      return fail(
+        'ERR_DATABASE_NOT_FOUND',
+        `${db.what} does not exist: create it (createdb -O ${db.user || 'latchkey'} ${db.name}; docs/install.md) ` +
+          `or point ${FIX_URL} at an existing one`,
+      );
+    case '28P01': // invalid_password
+    case '28000': // invalid_authorization_specification: unknown role, or no pg_hba.conf entry
+      return fail(
+        'ERR_DATABASE_AUTH',
+        `${db.what} refused the connection: ${error.message ?? error.code}; fix the user or password in ${FIX_URL}`,
+      );
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+      return fail(
+        'ERR_DATABASE_UNAVAILABLE',
+        `${db.what} is not reachable (${error.code}): is PostgreSQL running there? Check the host and port in ${FIX_URL}`,
+      );
+    default:
+      return fail('ERR_DATABASE_UNAVAILABLE', `${db.what} is not usable: ${error.message ?? String(cause)}`);
   }
 }

@@ -1,9 +1,8 @@
-// The port oidc-provider's artifacts are stored through, what both stores (SQL and Redis) share: the
-// read-only Client adapter, ids that may reach a store at all, the answer to a lost consume race, and the
-// guard that turns a store outage into `temporarily_unavailable` (503) instead of a server_error.
-import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+// The port oidc-provider's artifacts are stored through, and what both stores (SQL and Redis) share: the
+// read-only Client adapter, ids that may reach a store at all, and the error of a lost consume race. The
+// store knows nothing of OAuth errors: src/oidc/adapter.ts maps these to what oidc-provider answers.
+import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { ClientRepository } from './clients.js';
-import { isStoreOutage, OUTAGE_RETRY_AFTER_SECONDS } from './outage.js';
 
 export interface OidcStore {
   /** The adapter class oidc-provider instantiates per model name. */
@@ -52,58 +51,25 @@ export function expiryFrom(expiresIn: number | undefined, now = Date.now()): num
 }
 
 /**
- * What oidc-provider answers when it sees an artifact already consumed: a request that lost the consume
- * race must fail the same way, after the store revoked the grant, as a sequential replay does.
+ * consume() lost the race: another request consumed the artifact first (or a replay already revoked it),
+ * and the grant it belonged to has been revoked. The protocol layer answers it as a replay.
  */
-export function replayError(model: string): Error {
-  switch (model) {
-    case 'RefreshToken':
-      return new errors.InvalidGrant('refresh token already used');
-    case 'PushedAuthorizationRequest':
-      return new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used');
-    case 'DeviceCode':
-      return new errors.InvalidGrant('device code already consumed');
-    case 'BackchannelAuthenticationRequest':
-      return new errors.InvalidGrant('backchannel authentication request already consumed');
-    default:
-      return new errors.InvalidGrant('authorization code already consumed');
+export class ConsumeConflict extends Error {
+  constructor(readonly model: string) {
+    super(`${model} was already consumed`);
+    this.name = 'ConsumeConflict';
   }
 }
 
-/** temporarily_unavailable with HTTP 503: what a relying party or browser gets while a store is down. */
-export class StoreTemporarilyUnavailable extends errors.TemporarilyUnavailable {
-  static readonly retryAfterSeconds = OUTAGE_RETRY_AFTER_SECONDS;
-  constructor(cause: unknown) {
-    super('the service is temporarily unavailable, try again in a few seconds', { cause });
-    this.status = 503;
-    this.statusCode = 503;
-    // oidc-provider hides unexposed errors (>= 500) behind server_error: this one is meant to be seen.
-    this.expose = true;
-  }
-}
-
-/**
- * Wraps an adapter so that lookups of unstorable ids find nothing, and a store outage surfaces as
- * StoreTemporarilyUnavailable (oidc-provider then answers temporarily_unavailable, at the redirect_uri
- * where it can) instead of a 500 server_error.
- */
-export function guardedAdapter(adapter: Adapter): Adapter {
-  const guard = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (error) {
-      throw isStoreOutage(error) ? new StoreTemporarilyUnavailable(error) : error;
-    }
-  };
+/** Wraps an adapter so that lookups of unstorable ids find nothing, on every backend alike. */
+export function storableIdsOnly(adapter: Adapter): Adapter {
   return {
-    upsert: (id, payload, expiresIn) => guard(() => adapter.upsert(id, payload, expiresIn)),
-    find: (id) => (isStorableId(id) ? guard(() => adapter.find(id)) : Promise.resolve(undefined)),
-    findByUid: (uid) => (isStorableId(uid) ? guard(() => adapter.findByUid(uid)) : Promise.resolve(undefined)),
-    findByUserCode: (code) =>
-      isStorableId(code) ? guard(() => adapter.findByUserCode(code)) : Promise.resolve(undefined),
-    consume: (id) => guard(() => adapter.consume(id)),
-    destroy: (id) => (isStorableId(id) ? guard(() => adapter.destroy(id)) : Promise.resolve()),
-    revokeByGrantId: (grantId) =>
-      isStorableId(grantId) ? guard(() => adapter.revokeByGrantId(grantId)) : Promise.resolve(),
+    upsert: (id, payload, expiresIn) => adapter.upsert(id, payload, expiresIn),
+    find: async (id) => (isStorableId(id) ? adapter.find(id) : undefined),
+    findByUid: async (uid) => (isStorableId(uid) ? adapter.findByUid(uid) : undefined),
+    findByUserCode: async (code) => (isStorableId(code) ? adapter.findByUserCode(code) : undefined),
+    consume: (id) => adapter.consume(id),
+    destroy: async (id) => (isStorableId(id) ? adapter.destroy(id) : undefined),
+    revokeByGrantId: async (grantId) => (isStorableId(grantId) ? adapter.revokeByGrantId(grantId) : undefined),
   };
 }

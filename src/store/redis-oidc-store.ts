@@ -4,7 +4,7 @@
 import type { Redis } from 'ioredis';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { ClientRepository } from './clients.js';
-import { ClientAdapter, guardedAdapter, replayError, type OidcStore } from './oidc-adapter.js';
+import { ClientAdapter, ConsumeConflict, storableIdsOnly, type OidcStore } from './oidc-adapter.js';
 
 // Adds a member to an index set and extends (never shortens) its TTL, atomically on one key.
 const INDEX_ADD = `
@@ -90,7 +90,7 @@ class RedisAdapter implements Adapter {
       await deleteIndexed(this.redis, `${this.prefix}oidc:grant:${grantId}`);
       await this.redis.del(`${this.prefix}oidc:Grant:${grantId}`);
     }
-    throw replayError(this.model);
+    throw new ConsumeConflict(this.model);
   }
 
   async destroy(id: string): Promise<void> {
@@ -125,7 +125,7 @@ export class RedisOidcStore implements OidcStore {
   }
 
   adapterFor(name: string): Adapter {
-    return guardedAdapter(
+    return storableIdsOnly(
       name === 'Client' ? new ClientAdapter(this.clients) : new RedisAdapter(this.redis, this.prefix, name),
     );
   }

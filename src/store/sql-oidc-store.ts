@@ -5,7 +5,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { ClientRepository } from './clients.js';
 import type { Database } from './database.js';
-import { ClientAdapter, expiryFrom, guardedAdapter, replayError, type OidcStore } from './oidc-adapter.js';
+import { ClientAdapter, expiryFrom, ConsumeConflict, storableIdsOnly, type OidcStore } from './oidc-adapter.js';
 
 interface PayloadRow {
   model: string;
@@ -71,7 +71,7 @@ class SqlAdapter implements Adapter {
       .where({ model: this.model, id })
       .first('grant_id');
     if (row?.grant_id) await revokeGrant(this.db, row.grant_id);
-    throw replayError(this.model);
+    throw new ConsumeConflict(this.model);
   }
   async destroy(id: string): Promise<void> {
     await this.db('oidc_payloads').where({ model: this.model, id }).delete();
@@ -96,7 +96,7 @@ export class SqlOidcStore implements OidcStore {
   ) {}
 
   adapterFor(name: string): Adapter {
-    return guardedAdapter(name === 'Client' ? new ClientAdapter(this.clients) : new SqlAdapter(this.db, name));
+    return storableIdsOnly(name === 'Client' ? new ClientAdapter(this.clients) : new SqlAdapter(this.db, name));
   }
 
   async revokeByAccountId(accountId: string): Promise<number> {

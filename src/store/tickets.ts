@@ -3,8 +3,8 @@
 // holds interactions (SQL or Redis, with its TTL), and redeeming is atomic: of any number of parallel
 // redemptions exactly one gets the payload.
 import { createHash, randomBytes } from 'node:crypto';
-import { errors, type Adapter } from 'oidc-provider';
-import { isStorableId } from './oidc-adapter.js';
+import type { Adapter } from 'oidc-provider';
+import { ConsumeConflict, isStorableId } from './oidc-adapter.js';
 
 export type TicketPayload = Record<string, unknown>;
 
@@ -27,8 +27,8 @@ export class TicketStore {
     try {
       await this.adapter.consume(id);
     } catch (error) {
-      // Another request redeemed it first: the adapters answer a lost race as a replay.
-      if (error instanceof errors.InvalidGrant) return undefined;
+      // Another request redeemed it first.
+      if (error instanceof ConsumeConflict) return undefined;
       throw error;
     }
     await this.adapter.destroy(id);

@@ -79,17 +79,20 @@ export interface RenewalFacts extends PresentedCertificate {
   now: Date;
   /** Fraction of the lifetime after which renewal is accepted. */
   fraction: number;
+  /** An admin made this certificate renewable from then on (`latchkey devices renew-now`), window or not. */
+  renewableFrom?: Date | null;
 }
 
 /**
  * May this certificate renew now? In order: it stands (on record, unrevoked, device active), distribution
- * is on, and its renewal window is open. Null when it may.
+ * is on, and its renewal window is open (or an admin opened it early). Null when it may.
  */
 export function renewalRefusal(facts: RenewalFacts): Refusal | null {
   const standing = standingRefusal(facts);
   if (standing) return standing;
   if (!facts.distributionOn) return DISTRIBUTION_OFF;
-  if (renewalStatus(facts.notBefore, facts.notAfter, facts.now, facts.fraction) === 'not-due') {
+  const early = facts.renewableFrom != null && facts.now.getTime() >= facts.renewableFrom.getTime();
+  if (!early && renewalStatus(facts.notBefore, facts.notAfter, facts.now, facts.fraction) === 'not-due') {
     const opensAt = renewalWindow(facts.notBefore, facts.notAfter, facts.fraction).opensAt;
     return { code: 'ERR_RENEWAL_NOT_DUE', message: `renewal is not due until ${opensAt.toISOString()}` };
   }

@@ -13,6 +13,7 @@ import { type CreatedEnrollmentToken, createEnrollmentToken, enroll } from './en
 import { type DeviceDetails, deviceDetails, type DeviceListing, listCertificates, listDevices } from './inventory.js';
 import type { IssuedDevice } from './issuing.js';
 import { renew, type RenewalInput } from './renewal.js';
+import { renewNow } from './renew-now.js';
 import type { EnrollmentRequest } from './requests.js';
 import { revokeCertificate, revokeDevice, setDistribution } from './revocation.js';
 import { deviceStanding, type DeviceStanding } from './standing.js';
@@ -87,6 +88,11 @@ export class DeviceTrustService {
   /** Renews the presented certificate (same key unless a CSR is given); the old one is superseded. */
   renew(input: RenewalInput, origin: Origin = {}): Promise<IssuedDevice> {
     return renew(this.#ctx, input, origin);
+  }
+
+  /** Lets the device renew its current certificate now, before its renewal window (audited). */
+  renewNow(deviceId: string, origin: Origin): Promise<Date> {
+    return renewNow(this.#ctx, deviceId, origin);
   }
 
   /** What the presented certificate (DER, or null) is worth now. */

@@ -8,6 +8,7 @@ import { renewalRefusal } from './decisions.js';
 import { DeviceTrustError } from './errors.js';
 import { auditedIssuance, certificateRow, type IssuedDevice, issuedDevice, signLeaf } from './issuing.js';
 import { recordsOf, verifyPresented } from './presented.js';
+import { renewableFrom } from './renew-now.js';
 
 export interface RenewalInput {
   /** DER of the client certificate from the TLS handshake; null when none was presented. */
@@ -29,6 +30,7 @@ async function renewCertificate(ctx: TrustContext, input: RenewalInput): Promise
   const verified = await verifyPresented(ctx, input.certificateDer, now);
   if (!verified.ok) throw deviceCertificateError(verified);
   const records = await recordsOf(ctx, verified);
+  const early = records.certificate ? await renewableFrom(ctx, verified.deviceId, records.certificate.issuedAt) : null;
   const refusal = renewalRefusal({
     verified,
     ...records,
@@ -37,6 +39,7 @@ async function renewCertificate(ctx: TrustContext, input: RenewalInput): Promise
     notAfter: verified.notAfter,
     now,
     fraction: ctx.config.device_trust.renewal_fraction,
+    renewableFrom: early,
   });
   if (refusal) throw DeviceTrustError.from(refusal, { serial: verified.serial, deviceId: verified.deviceId });
   const user = await ctx.users.findById(records.certificate!.userId);

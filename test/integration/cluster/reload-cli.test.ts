@@ -57,7 +57,7 @@ describe(`policy reload from the CLI [${backendName()}]`, () => {
     writeFileSync(file, 'default: maybe\n');
     const result = cli(['policy', 'reload'], { LATCHKEY_POLICIES: file });
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/not published: 2 problem\(s\) in .*bad\.yaml/);
+    expect(result.stderr).toMatch(/not published: 2 problems in .*bad\.yaml/);
     expect(result.stderr).toContain('every node keeps the set in force');
     const again = cli(['policy', 'reload'], { LATCHKEY_POLICIES: path.join(dataDir, 'policies.yaml') });
     expect(again.stdout).toContain('already in force as version 1');

@@ -21,11 +21,7 @@ describe(`latchkey ca / devices / certs [${backendName()}]`, () => {
   const cli = (args: string[], input?: string) =>
     new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
       const child = execFile(process.execPath, [BIN, ...args], { env, encoding: 'utf8' }, (error, stdout, stderr) =>
-        resolve({
-          status: error ? Number(error.code ?? 1) : 0,
-          stdout,
-          stderr: stderr.replace(/^oidc-provider WARNING.*\n/gm, ''),
-        }),
+        resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
       );
       if (input !== undefined) child.stdin?.end(input);
     });

@@ -34,7 +34,7 @@ function run(
       { env, encoding: 'utf8', timeout: 60_000, cwd },
       (error, stdout, stderr) => {
         const status = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ status, stdout, stderr: stderr.replace(/^oidc-provider WARNING.*\n/gm, '') });
+        resolve({ status, stdout, stderr });
       },
     );
     if (input !== undefined) child.stdin?.end(input);

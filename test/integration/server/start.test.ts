@@ -2,7 +2,7 @@
 // development TLS certificate, master key and signing keys, says where it is, serves discovery, and
 // shuts down cleanly on SIGTERM. A bad setting stops it with a message naming the setting.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,23 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import knexFactory from 'knex';
 import { Agent, fetch } from 'undici';
 import { x509 } from '../../../src/trust/x509.js';
+
+/** Runs the server to its exit (it is expected to refuse to start). */
+function run(env: NodeJS.ProcessEnv): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/latchkey-server.js'], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    child.on('exit', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stderr });
+    });
+  });
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -81,6 +98,78 @@ describe('the server process', () => {
     expect(await registeredPids()).toEqual([]);
   });
 
+  it('refuses a port in use in one line naming the setting and the variable, not a stack', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const result = await run({
+        LATCHKEY_DATA_DIR: dataDir,
+        LATCHKEY_HOST: '127.0.0.1',
+        LATCHKEY_PORT: String(port),
+        LATCHKEY_DEVICE_CHECK_PORT: String(await freePort()),
+        LATCHKEY_LOG_LEVEL: 'silent',
+      });
+      expect(
+        result.stderr
+          .trim()
+          .split('\n')
+          .filter((line) => !line.startsWith('oidc-provider WARNING')),
+      ).toEqual([
+        `latchkey: port ${port} on 127.0.0.1 (server.port) is already in use by another process: stop it, or ` +
+          'give the main listener another port with server.port or LATCHKEY_PORT',
+      ]);
+      expect(result.status).toBe(1);
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('does not claim to be running when the policy file did not load: it says what is wrong and how to fix it', async () => {
+    const policies = path.join(dataDir, 'broken-policies.yaml');
+    writeFileSync(policies, 'default:\n  first_party: allow\npolicies:\n  - name: [a\n');
+    const port = await freePort();
+    const child = spawn(process.execPath, ['bin/latchkey-server.js'], {
+      env: {
+        PATH: process.env.PATH,
+        LATCHKEY_DATA_DIR: dataDir,
+        LATCHKEY_HOST: '127.0.0.1',
+        LATCHKEY_PORT: String(port),
+        LATCHKEY_DEVICE_CHECK_PORT: String(await freePort()),
+        LATCHKEY_POLICIES: policies,
+        LATCHKEY_LOG_LEVEL: 'silent',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 45_000;
+      while (!stdout.includes('policy reload') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(stdout).not.toContain('Latchkey is running');
+      expect(stdout).not.toContain('Next steps');
+      expect(stdout).toContain(`Latchkey is listening at https://localhost:${port} but is NOT READY`);
+      expect(stdout).toContain(`${policies} has 1 problem:`);
+      expect(stdout).toContain(`${policies}:5:1: YAML syntax:`);
+      expect(stdout).toContain('npx latchkey policy check');
+      const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
+      const ready = await fetch(`https://127.0.0.1:${port}/readyz`, { dispatcher });
+      expect(ready.status).toBe(503);
+      await dispatcher.close();
+
+      // Fixed and reloaded (SIGHUP, as `latchkey policy reload` sends): it says it is ready now.
+      writeFileSync(policies, 'default:\n  first_party: allow\npolicies: []\n');
+      child.kill('SIGHUP');
+      const until = Date.now() + 20_000;
+      while (!stdout.includes('Latchkey is ready') && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      expect(stdout).toContain(`Latchkey is ready: policies loaded from ${policies}.`);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+
   it('refuses to start with a bad setting and names it', () => {
     const result = spawnSync(process.execPath, ['bin/latchkey-server.js'], {
       env: { PATH: process.env.PATH, LATCHKEY_DATA_DIR: dataDir, LATCHKEY_ISSUER: 'http://idp.example.com' },
@@ -88,6 +177,8 @@ describe('the server process', () => {
       timeout: 30_000,
     });
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain('issuer = "http://idp.example.com": must be an https URL');
+    expect(result.stderr).toContain('LATCHKEY_ISSUER = "http://idp.example.com" (issuer): must be an https URL');
+    // The configuration is checked before oidc-provider is imported: no runtime warning before the reason.
+    expect(result.stderr).not.toContain('oidc-provider');
   });
 });

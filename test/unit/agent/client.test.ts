@@ -44,10 +44,16 @@ describe('agent HTTP client', () => {
     expect(response.chain).toEqual([server.testCa.intermediate.certificatePem]);
   });
 
-  it('refuses a server certificate it was not told to trust', async () => {
+  it('refuses a server certificate it was not told to trust, and names --ca-file as the fix', async () => {
     const key = await newDeviceKey();
     const error = await failure(requestEnrollment(server.url, { token: server.token, csr: key.csrPem, posture }));
-    expect(error).toMatchObject({ outcome: 'unavailable', code: 'ERR_AGENT_NETWORK' });
+    expect(error).toMatchObject({ outcome: 'unavailable', code: 'ERR_AGENT_TLS_UNTRUSTED' });
+    expect(error.message).toMatch(
+      new RegExp(
+        `^cannot reach ${new URL(server.url).origin}: its TLS certificate is not trusted on this device \\(\\w+\\)\\.`,
+      ),
+    );
+    expect(error.message).toContain('give that certificate (PEM) with --ca-file FILE when enrolling');
     expect(error.exitCode).toBe(AGENT_EXIT.unavailable);
   });
 

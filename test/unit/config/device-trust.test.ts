@@ -32,6 +32,7 @@ describe('device trust configuration', () => {
       port: 8444,
       host: null,
       public_url: null,
+      tls: { cert_file: null, key_file: null },
       client_certificate_header: null,
       handoff_ttl_seconds: 120,
     });
@@ -85,6 +86,10 @@ describe('device trust configuration', () => {
     ['device_trust: { renewal_fraction: "1/0" }', `device_trust.renewal_fraction = "1/0": ${fraction}`],
     ['device_trust: { renewal_fraction: "two thirds" }', `device_trust.renewal_fraction = "two thirds": ${fraction}`],
     ['device_trust: { renewal_fraction: true }', 'device_trust.renewal_fraction = true'],
+    [
+      'device_check: { tls: { cert_file: /etc/certauth.pem } }',
+      "cert_file and key_file must be set together (or both left null to serve the main listener's certificate)",
+    ],
     ['device_trust: { enrollment_token_ttl_seconds: 59 }', 'device_trust.enrollment_token_ttl_seconds = 59'],
     ['device_trust: { enrollment_token_ttl_seconds: 2592001 }', 'device_trust.enrollment_token_ttl_seconds = 2592001'],
     ['device_trust: { crl_next_update_hours: 0 }', 'device_trust.crl_next_update_hours = 0'],

@@ -61,8 +61,13 @@ describe('what-if rendering', () => {
 
   it('summarises a policy set for policy check', () => {
     expect(summarisePolicySet(set)).toBe(
-      'test-policies.yaml: 4 policies (2 enabled, 1 report-only, 1 disabled), 1 named locations; ' +
+      'test-policies.yaml: 4 policies (2 enabled, 1 report-only, 1 disabled), 1 named location; ' +
         'default: first_party allow, third_party allow, factor allow',
     );
+  });
+
+  it('says "1 policy" and "0 named locations" in the summary', () => {
+    const one = { ...set, policies: set.policies.slice(0, 1), namedLocations: new Map() };
+    expect(summarisePolicySet(one)).toMatch(/: 1 policy \(.*\), 0 named locations;/);
   });
 });

@@ -55,6 +55,19 @@ describe('renewalRefusal', () => {
     expect(renewal({ now, fraction: 2 / 3 })?.code).toBe('ERR_RENEWAL_NOT_DUE');
   });
 
+  it('lets a certificate renew before its window once an admin made it renewable (renew-now), not before', () => {
+    const now = new Date(ISSUED.getTime() + 2 * DAY);
+    expect(renewal({ now, renewableFrom: new Date(ISSUED.getTime() + DAY) })).toBeNull();
+    expect(renewal({ now, renewableFrom: new Date(ISSUED.getTime() + 3 * DAY) })?.code).toBe('ERR_RENEWAL_NOT_DUE');
+    expect(renewal({ now, renewableFrom: null })?.code).toBe('ERR_RENEWAL_NOT_DUE');
+  });
+
+  it('keeps refusing a revoked device or distribution off even when an admin made it renewable', () => {
+    const early = { now: new Date(ISSUED.getTime() + 2 * DAY), renewableFrom: ISSUED };
+    expect(renewal({ ...early, device: { ...device, status: 'revoked' } })?.code).toBe('ERR_DEVICE_REVOKED');
+    expect(renewal({ ...early, distributionOn: false })?.code).toBe('ERR_DEVICE_DISTRIBUTION_OFF');
+  });
+
   it('refuses a certificate not on record, or on record for another device or key', () => {
     expect(renewal({ certificate: undefined })?.code).toBe('ERR_CERT_UNKNOWN');
     expect(renewal({ certificate: { ...certificate, deviceId: 'dev-2' } })?.code).toBe('ERR_CERT_UNKNOWN');

@@ -1,0 +1,49 @@
+// Why a listener could not start, as one line naming the setting and the variable to change: a port in
+// use, a port that needs privileges, an address this machine does not have. Anything else is returned as
+// it came (an unexpected failure keeps its stack for the log).
+import { LatchkeyError } from '../errors.js';
+
+export type ListenerName = 'main' | 'device-check';
+
+const SETTINGS: Record<ListenerName, { port: string; portVariable: string; host: string; hostVariable: string }> = {
+  main: { port: 'server.port', portVariable: 'LATCHKEY_PORT', host: 'server.host', hostVariable: 'LATCHKEY_HOST' },
+  'device-check': {
+    port: 'device_check.port',
+    portVariable: 'LATCHKEY_DEVICE_CHECK_PORT',
+    host: 'device_check.host',
+    hostVariable: 'LATCHKEY_HOST',
+  },
+};
+
+/** The listen() failure of a listener on host:port, translated when the operator can fix it by a setting. */
+export function listenFailure(error: unknown, listener: ListenerName, port: number, host: string): unknown {
+  const s = SETTINGS[listener];
+  const what = listener === 'main' ? 'the main listener' : 'the device-check listener';
+  switch ((error as NodeJS.ErrnoException | undefined)?.code) {
+    case 'EADDRINUSE':
+      return new LatchkeyError(
+        'ERR_PORT_IN_USE',
+        `port ${port} on ${host} (${s.port}) is already in use by another process: stop it, or give ${what} ` +
+          `another port with ${s.port} or ${s.portVariable}`,
+        { cause: error },
+      );
+    case 'EACCES':
+      return new LatchkeyError(
+        'ERR_PORT_FORBIDDEN',
+        `not allowed to listen on port ${port} (${s.port}): ports below 1024 need privileges; use a port ` +
+          `above 1023 with ${s.port} or ${s.portVariable} (and map it in the container or load balancer), ` +
+          'or grant the process CAP_NET_BIND_SERVICE',
+        { cause: error },
+      );
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return new LatchkeyError(
+        'ERR_HOST_UNAVAILABLE',
+        `cannot listen on ${host} (${s.host}): it is not an address of this machine; set ${s.host} or ` +
+          `${s.hostVariable} to one of its addresses, or 0.0.0.0 for all`,
+        { cause: error },
+      );
+    default:
+      return error;
+  }
+}
