@@ -50,6 +50,18 @@ function registerCaCommands(program: Command, globals: () => GlobalOptions): voi
         printCa(await s.deviceTrust.importCa({ ...input, force: options.force, ...CLI }), 'imported');
       });
     });
+  ca.command('rotate-intermediate')
+    .description(
+      'issue a new intermediate from the root (its key must be held); the previous one stays trusted until its last certificate expires',
+    )
+    .action(() =>
+      withDeviceTrust(globals(), async (s) => {
+        printCa(await s.deviceTrust.rotateIntermediate(CLI), 'rotated');
+        process.stdout.write(
+          'devices move to the new intermediate at their next renewal; the previous one is retired once its certificates have expired\n',
+        );
+      }),
+    );
   ca.command('show')
     .description('subjects, SHA-256 fingerprints and validity of the CA in use')
     .option('--pem', 'print the root and intermediate certificates as PEM instead (for other verifiers)')

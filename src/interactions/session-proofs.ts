@@ -62,8 +62,10 @@ export class SessionProofService {
         }
         // The device as it stands now: its posture (integrity, OS version) may have changed since sign-in.
         const now = standing.device;
+        const certificateEnds = Math.floor(standing.notAfter.getTime() / 1000);
         kept.push({
           ...proof,
+          expiresAt: Math.min(proof.expiresAt ?? certificateEnds, certificateEnds),
           device: {
             ...device,
             trust: now.compliant ? 'trusted' : 'managed',

@@ -38,7 +38,7 @@ export async function attempt(
   // A second factor has nothing to verify against before someone is identified.
   if (!method.identifies && !state.userId) return proceed(ctx, deps, loaded, state);
   const user = await activeUser(deps, state.userId);
-  const result = await method.verify(methodContext(ctx, deps, loaded, method, user), input);
+  const result = await method.verify(methodContext(ctx, deps, loaded, method, user, state), input);
   if (!result.ok && !result.settled) return show(ctx, deps, loaded, state, method, user, result);
   if (!result.ok) {
     const settled = { ...state, settled: { ...state.settled, [method.name]: result.message } };
@@ -107,7 +107,7 @@ async function show(
   user: User | undefined,
   failure?: RetryableFailure,
 ): Promise<void> {
-  const started = await method.start(methodContext(ctx, deps, loaded, method, user), failure);
+  const started = await method.start(methodContext(ctx, deps, loaded, method, user, state), failure);
   if (started.kind === 'redirect') {
     const starts = state.starts[method.name] ?? 0;
     if (starts >= MAX_STARTS) {
@@ -135,6 +135,7 @@ function methodContext(
   loaded: Loaded,
   method: SignInMethod,
   user: User | undefined,
+  state: InteractionState,
 ): MethodContext {
   const hint = loaded.details.params.login_hint;
   return {
@@ -142,6 +143,7 @@ function methodContext(
     client: { id: loaded.clientId, name: loaded.clientName, kind: loaded.clientKind },
     request: auditFacts(ctx, loaded),
     user,
+    proofs: state.proofs,
     form: {
       action: `/interaction/${loaded.uid}/${method.name}`,
       abortAction: `/interaction/${loaded.uid}/abort`,

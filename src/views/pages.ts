@@ -19,11 +19,15 @@ function hidden(csrf: string): SafeHtml {
 }
 
 /** Username and password. */
-export function loginPage(form: FormContext, options: { username?: string; error?: string } = {}): string {
+export function loginPage(
+  form: FormContext,
+  options: { username?: string; error?: string; notice?: string } = {},
+): string {
   return page({
     title: 'Sign in',
     body: html`<h1>Sign in</h1>
       <p class="muted">to continue to <strong>${form.clientName}</strong></p>
+      ${options.notice ? html`<p class="notice" role="status">${options.notice}</p>` : html``}
       ${errorBlock(options.error)}
       <form method="post" action="${form.action}" novalidate>
         ${hidden(form.csrf)}

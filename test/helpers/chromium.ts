@@ -44,11 +44,15 @@ export function chromiumAvailable(): ChromiumAvailability {
   };
 }
 
-/** Launches headless Chromium with a fresh profile and no background traffic. */
-export function launchChromium(): Promise<Browser> {
+/**
+ * Launches headless Chromium with a fresh profile and no background traffic. `home` sets HOME, where
+ * Chromium on Linux finds the user's NSS database (client certificates) in .pki/nssdb.
+ */
+export function launchChromium(options: { home?: string } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
+    ...(options.home ? { env: { ...process.env, HOME: options.home } } : {}),
     args: [
       '--headless',
       // Tests run as root in a container, where Chromium's sandbox cannot start.

@@ -5,6 +5,7 @@ import type { AuditLog } from '../../store/audit.js';
 import { isStorableId } from '../../store/oidc-adapter.js';
 import type { UserRepository } from '../../store/users.js';
 import { loginPage } from '../../views/pages.js';
+import { provenDevice } from '../proofs.js';
 import { throttleSubject, type SignInThrottle } from '../throttle.js';
 import { auditBase, nowSeconds, reserveAttempt, retry } from './shared.js';
 import type { SignInMethod } from './types.js';
@@ -26,9 +27,13 @@ export function passwordMethod(deps: PasswordMethodDeps): SignInMethod {
 
     async start(ctx, failure) {
       const username = failure?.username ?? ctx.user?.username ?? ctx.loginHint;
+      // Someone is already identified here only by a proven device: say whose it is.
+      const notice = ctx.user
+        ? `This device is enrolled to ${ctx.user.username}: enter your password to continue.`
+        : undefined;
       return {
         kind: 'page',
-        html: loginPage(ctx.form, { username, error: failure?.message }),
+        html: loginPage(ctx.form, { username, error: failure?.message, notice }),
         status: failure?.status,
         retryAfter: failure?.retryAfter,
       };

@@ -21,8 +21,9 @@ export interface MethodContext {
   uid: string;
   client: { id: string; name: string; kind: ClientKind };
   request: RequestFacts;
-  /** The user identified earlier in this sign-in, if any. */
+  /** The user identified earlier in this sign-in, if any, and what this sign-in has proven so far. */
   user?: User;
+  proofs: readonly Proof[];
   /** Where this method's forms post, with their CSRF token. */
   form: FormContext;
   /** A username to pre-fill (the relying party's login_hint, or what was typed). */

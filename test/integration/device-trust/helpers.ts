@@ -6,7 +6,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { joinPem } from '../../../src/trust/pem.js';
+import { DeviceTrustStore } from '../../../src/store/device-trust.js';
+import { signerFromPrivateKeyPem } from '../../../src/trust/ca/import.js';
+import { parseCertificate } from '../../../src/trust/certificate-input.js';
+import { joinPem, toPem } from '../../../src/trust/pem.js';
+import { CA_KEY_PURPOSE } from '../../../src/trust/service/active-ca.js';
+import { csrFor, ecKeys } from '../../unit/trust/fixtures.js';
 import type { Database } from '../../../src/store/database.js';
 import type { TestServer } from '../../helpers/server.js';
 
@@ -153,4 +158,44 @@ export async function postEnroll(
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** A device's certificate, chain and key, as the agent holds them. */
+export interface DeviceCredentials {
+  deviceId: string;
+  serial: string;
+  certificatePem: string;
+  chainPem: string[];
+  privateKeyPem: string;
+}
+
+/** Enrolls a device for `username` through POST /device/enroll with a fresh P-256 key held here. */
+export async function enrolledDevice(
+  server: TestServer,
+  username: string,
+  posture: Record<string, string> = { platform: 'linux', osVersion: '12', integrity: 'secure-boot-on' },
+): Promise<DeviceCredentials> {
+  const keys = await ecKeys();
+  const { token } = await server.app.services.deviceTrust.createEnrollmentToken(username, { actor: 'test' });
+  const issued = await postEnroll(server, { token, csr: await csrFor(keys), posture });
+  if (issued.status !== 201) throw new Error(`enrollment failed: ${JSON.stringify(issued.body)}`);
+  return {
+    deviceId: issued.body.deviceId as string,
+    serial: parseCertificate(issued.body.certificate as string).serialNumber.toLowerCase(),
+    certificatePem: issued.body.certificate as string,
+    chainPem: issued.body.chain as string[],
+    privateKeyPem: toPem(await globalThis.crypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY'),
+  };
+}
+
+/** The server's own CA (root and active intermediate with their signers), to craft certificates in tests. */
+export async function serverCa(server: TestServer) {
+  const store = new DeviceTrustStore(server.app.services.db);
+  const load = async (role: 'root' | 'intermediate') => {
+    const record = (await store.activeCa(role))!;
+    const certificate = parseCertificate(record.certificatePem);
+    const keyPem = server.app.services.box.openText(record.privateKeySealed!, CA_KEY_PURPOSE[role]);
+    return { id: record.id, certificate, signer: await signerFromPrivateKeyPem(keyPem, certificate) };
+  };
+  return { root: await load('root'), intermediate: await load('intermediate') };
 }
