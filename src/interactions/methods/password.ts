@@ -27,10 +27,12 @@ export function passwordMethod(deps: PasswordMethodDeps): SignInMethod {
 
     async start(ctx, failure) {
       const username = failure?.username ?? ctx.user?.username ?? ctx.loginHint;
-      // Someone is already identified here only by a proven device: say whose it is.
-      const notice = ctx.user
-        ? `This device is enrolled to ${ctx.user.username}: enter your password to continue.`
-        : undefined;
+      // The device proved whose it is before any password: say so.
+      const device = provenDevice(ctx.proofs);
+      const notice =
+        ctx.user && device?.userId === ctx.user.id
+          ? `This device is enrolled to ${ctx.user.username}: enter your password to continue.`
+          : undefined;
       return {
         kind: 'page',
         html: loginPage(ctx.form, { username, error: failure?.message, notice }),
