@@ -1,89 +1,185 @@
-// /account: where people see their account, and (with later capabilities) manage devices and passkeys.
-// It signs in through our own authorization endpoint (authorization code + PKCE as the built-in client)
-// and redeems the code in-process through oidc-provider's model, then keeps a short signed cookie.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+// /account: where people help themselves. It signs in through our own authorization endpoint (so the same
+// policies, and the account-page rule, decide who gets in) and shows the account, the authenticator app,
+// the devices enrolled to the person and their recent activity in words. Removing a device or changing
+// the authenticator app needs a recent sign-in.
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
+import QRCode from 'qrcode';
 import type { Provider } from 'oidc-provider';
+import type { SealedBox } from '../crypto/sealed-box.js';
+import { checkTotp, newTotpSecret, TOTP_SECRET_PURPOSE, totpUri } from '../credentials/totp.js';
 import type { CsrfTokens } from '../http/csrf.js';
 import { setPageCsp } from '../http/security-headers.js';
 import type { Logger } from '../log.js';
-import { ACCOUNT_CLIENT_ID } from '../policies/index.js';
 import type { AuditLog } from '../store/audit.js';
-import type { UserRepository } from '../store/users.js';
-import { accountPage } from '../views/account.js';
+import type { ClientRepository } from '../store/clients.js';
+import type { TicketStore } from '../store/tickets.js';
+import type { User, UserRepository } from '../store/users.js';
+import type { DeviceCertificateRecord } from '../store/device-trust.js';
+import type { DeviceListing, Origin } from '../trust/service/index.js';
+import { accountPage, reauthenticatePage, totpSetupPage, type AccountDevice } from '../views/account.js';
 import { errorPage } from '../views/pages.js';
-import { accountRedirectUri } from './client.js';
+import { describeActivity } from './activity.js';
+import {
+  clearSession,
+  readSession,
+  recentlyAuthenticated,
+  redeemCode,
+  safeEqual,
+  startSignIn,
+  takeFlow,
+  writeSession,
+  type AccountSession,
+} from './session.js';
+
+/** The device-trust operations the page needs (DeviceTrustService provides them). */
+export interface AccountDevices {
+  listDevices(filter: { username?: string }): Promise<DeviceListing[]>;
+  listCertificates(filter: { username?: string }): Promise<DeviceCertificateRecord[]>;
+  revokeDevice(deviceId: string, options: { reason?: string } & Origin): Promise<number>;
+}
 
 export interface AccountDeps {
   /** The oidc-provider in use (looked up per request: it is rebuilt when signing keys change). */
   oidc: { readonly provider: Provider };
   users: UserRepository;
+  clients: Pick<ClientRepository, 'list'>;
+  devices: AccountDevices;
   audit: AuditLog;
+  box: Pick<SealedBox, 'seal' | 'openText'>;
+  tickets: TicketStore;
   csrf: CsrfTokens;
   issuer: string;
+  /** How recent a sign-in must be for changes that matter (security.reauthentication_seconds). */
+  reauthenticationSeconds: number;
   log: Logger;
 }
 
-const SESSION_COOKIE = 'latchkey_account';
-const FLOW_COOKIE = 'latchkey_account_flow';
-const SESSION_SECONDS = 3600;
-const cookieOptions = { httpOnly: true, secure: true, sameSite: 'lax' as const, signed: true, path: '/account' };
+const TOTP_SETUP = 'account-totp';
+const TOTP_SETUP_SECONDS = 600;
 
-interface AccountSession {
-  sub: string;
-  /** Issued at (ms): a cookie older than the user's last revoke-sessions is dead. */
-  iat: number;
-  exp: number;
+interface SignedIn {
+  session: AccountSession;
+  user: User;
 }
 
 export function accountRouter(deps: AccountDeps): Router {
   const router = new Router({ prefix: '/account' });
+  const forms = bodyParser({ enableTypes: ['form'], formLimit: '4kb' });
+
+  /** The signed-in person, or a redirect to sign in (returning to `returnTo`). */
+  async function signedIn(ctx: Context, returnTo = '/account'): Promise<SignedIn | undefined> {
+    const unverified = readSession(ctx);
+    const user = unverified ? await deps.users.findById(unverified.sub) : undefined;
+    const session = user ? readSession(ctx, user) : undefined;
+    if (session && user) return { session, user };
+    startSignIn(ctx, deps.issuer, { returnTo });
+    return undefined;
+  }
+
+  /** signedIn() plus the CSRF check of a form post. */
+  async function signedInPost(ctx: Context): Promise<SignedIn | undefined> {
+    const current = await signedIn(ctx);
+    if (!current) return undefined;
+    const token = (ctx.request.body as Record<string, unknown> | undefined)?.csrf;
+    if (!deps.csrf.verify(`account:${current.user.id}`, token)) {
+      refuse(ctx, 'This form has expired. Open your account page again.', 403);
+      return undefined;
+    }
+    return current;
+  }
 
   router.get('/', async (ctx) => {
-    const session = readSession(ctx);
-    const user = session ? await deps.users.findById(session.sub) : undefined;
-    // `latchkey users revoke-sessions` (or disable) ends this page's session too.
-    const revoked = (at: number | null) => at !== null && session!.iat <= at;
-    if (!session || !user || user.disabled || revoked(user.sessionsRevokedAt)) return startSignIn(ctx, deps);
-    const events = await deps.audit.search({ userId: user.id, limit: 10 });
-    setPageCsp(ctx);
-    ctx.type = 'html';
-    ctx.body = accountPage({
-      user,
-      groups: await deps.users.groupNames(user.id),
-      events,
-      csrf: deps.csrf.issue(`account:${user.id}`),
-    });
+    const current = await signedIn(ctx);
+    if (current) await showAccount(ctx, deps, current.user);
   });
 
   router.get('/callback', async (ctx) => {
-    const flow = readJsonCookie<{ state: string; verifier: string }>(ctx, FLOW_COOKIE);
-    ctx.cookies.set(FLOW_COOKIE, null, cookieOptions);
+    const flow = takeFlow(ctx);
     const state = String(ctx.query.state ?? '');
     if (!flow || !safeEqual(flow.state, state))
       return refuse(ctx, 'This sign-in link has expired. Open your account page again.');
     if (ctx.query.error) return refuse(ctx, String(ctx.query.error_description ?? ctx.query.error));
-    const accountId = await redeemCode(deps, String(ctx.query.code ?? ''), flow.verifier);
-    if (!accountId) return refuse(ctx, 'This sign-in link has expired. Open your account page again.');
-    const session: AccountSession = {
-      sub: accountId,
-      iat: Date.now(),
-      exp: Math.floor(Date.now() / 1000) + SESSION_SECONDS,
-    };
-    ctx.cookies.set(SESSION_COOKIE, Buffer.from(JSON.stringify(session)).toString('base64url'), {
-      ...cookieOptions,
-      maxAge: SESSION_SECONDS * 1000,
-    });
-    ctx.redirect('/account');
+    const signed = await redeemCode(deps.oidc.provider, deps.issuer, String(ctx.query.code ?? ''), flow.verifier);
+    if (!signed) return refuse(ctx, 'This sign-in link has expired. Open your account page again.');
+    writeSession(ctx, signed);
+    ctx.redirect(flow.returnTo);
   });
 
-  router.post('/logout', bodyParser({ enableTypes: ['form'], formLimit: '4kb' }), async (ctx) => {
+  // A fresh sign-in (prompt=login), for changes that need one.
+  router.get('/reauthenticate', (ctx) => startSignIn(ctx, deps.issuer, { fresh: true }));
+
+  router.post('/devices/:id/remove', forms, async (ctx) => {
+    const current = await signedInPost(ctx);
+    if (!current) return;
+    if (!recentlyAuthenticated(current.session, deps.reauthenticationSeconds)) return askToSignInAgain(ctx, 'remove a device');
+    const id = ctx.params.id ?? '';
+    const owned = (await deps.devices.listDevices({ username: current.user.username })).find((d) => d.id === id);
+    if (!owned) return refuse(ctx, 'No such device is enrolled to you.', 404);
+    if (owned.status === 'active') {
+      await deps.devices.revokeDevice(id, { reason: 'cessationOfOperation', actor: `user:${current.user.username}` });
+    }
+    await deps.audit.record({
+      event: 'account.device.remove',
+      outcome: 'success',
+      userId: current.user.id,
+      username: current.user.username,
+      deviceId: id,
+      ip: ctx.ip,
+      userAgent: ctx.get('user-agent') || null,
+    });
+    await showAccount(ctx, deps, current.user, `The device ${owned.hostname ?? owned.id} was removed.`);
+  });
+
+  router.get('/totp', async (ctx) => {
+    const current = await signedIn(ctx, '/account/totp');
+    if (!current) return;
+    if (!recentlyAuthenticated(current.session, deps.reauthenticationSeconds)) return askToSignInAgain(ctx, 'set up an authenticator app');
+    const secret = newTotpSecret();
+    const reference = await deps.tickets.issue(
+      TOTP_SETUP,
+      { userId: current.user.id, secret: deps.box.seal(secret, TOTP_SECRET_PURPOSE) },
+      TOTP_SETUP_SECONDS,
+    );
+    await showTotpSetup(ctx, deps, current.user, secret, reference);
+  });
+
+  router.post('/totp', forms, async (ctx) => {
+    const current = await signedInPost(ctx);
+    if (!current) return;
+    if (!recentlyAuthenticated(current.session, deps.reauthenticationSeconds)) return askToSignInAgain(ctx, 'set up an authenticator app');
+    const body = ctx.request.body as Record<string, unknown>;
+    const pending = await deps.tickets.redeem(TOTP_SETUP, body.reference);
+    if (!pending || pending.userId !== current.user.id || typeof pending.secret !== 'string') {
+      return refuse(ctx, 'This set-up has expired. Start again from your account page.');
+    }
+    const secret = deps.box.openText(pending.secret, TOTP_SECRET_PURPOSE);
+    const check = checkTotp(secret, typeof body.otp === 'string' ? body.otp : '', Date.now(), null);
+    if (!check.ok || check.step === undefined) {
+      // The same secret is offered again (under a new reference): the person retypes the code.
+      const reference = await deps.tickets.issue(TOTP_SETUP, pending, TOTP_SETUP_SECONDS);
+      ctx.status = 400;
+      return showTotpSetup(ctx, deps, current.user, secret, reference, 'That code is not right. Try the current one.');
+    }
+    await deps.users.setTotp(current.user.id, pending.secret);
+    await deps.users.claimTotpStep(current.user.id, check.step);
+    await deps.audit.record({
+      event: 'account.totp.enroll',
+      outcome: 'success',
+      userId: current.user.id,
+      username: current.user.username,
+      ip: ctx.ip,
+      userAgent: ctx.get('user-agent') || null,
+    });
+    const user = (await deps.users.findById(current.user.id))!;
+    await showAccount(ctx, deps, user, 'Your authenticator app is set up: sign-ins now ask for a code from it.');
+  });
+
+  router.post('/logout', forms, async (ctx) => {
     const session = readSession(ctx);
     const token = (ctx.request.body as Record<string, unknown> | undefined)?.csrf;
-    if (session && deps.csrf.verify(`account:${session.sub}`, token))
-      ctx.cookies.set(SESSION_COOKIE, null, cookieOptions);
+    if (session && deps.csrf.verify(`account:${session.sub}`, token)) clearSession(ctx);
     ctx.status = 303;
     ctx.redirect('/session/end');
   });
@@ -91,69 +187,75 @@ export function accountRouter(deps: AccountDeps): Router {
   return router;
 }
 
-/** Starts an authorization request for the account client, remembering state and PKCE verifier. */
-function startSignIn(ctx: Context, deps: AccountDeps): void {
-  const state = randomBytes(16).toString('base64url');
-  const verifier = randomBytes(32).toString('base64url');
-  const challenge = createHash('sha256').update(verifier).digest('base64url');
-  ctx.cookies.set(FLOW_COOKIE, Buffer.from(JSON.stringify({ state, verifier })).toString('base64url'), {
-    ...cookieOptions,
-    maxAge: 600_000,
+async function showAccount(ctx: Context, deps: AccountDeps, user: User, notice?: string): Promise<void> {
+  const [events, groups, devices, certificates, clients] = await Promise.all([
+    deps.audit.search({ userId: user.id, limit: 30 }),
+    deps.users.groupNames(user.id),
+    deps.devices.listDevices({ username: user.username }),
+    deps.devices.listCertificates({ username: user.username }),
+    deps.clients.list(),
+  ]);
+  const names = new Map(clients.map((client) => [client.clientId, client.name]));
+  setPageCsp(ctx);
+  ctx.type = 'html';
+  ctx.body = accountPage({
+    user,
+    groups,
+    devices: devices.map((device) => accountDevice(device, certificates)),
+    activity: describeActivity(events, (id) => names.get(id) ?? id).slice(0, 10),
+    csrf: deps.csrf.issue(`account:${user.id}`),
+    notice,
   });
-  const params = new URLSearchParams({
-    client_id: ACCOUNT_CLIENT_ID,
-    response_type: 'code',
-    scope: 'openid',
-    redirect_uri: accountRedirectUri(deps.issuer),
-    state,
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
+}
+
+function accountDevice(device: DeviceListing, certificates: readonly DeviceCertificateRecord[]): AccountDevice {
+  const current = certificates
+    .filter((c) => c.deviceId === device.id && c.revokedAt === null)
+    .sort((a, b) => b.notAfter - a.notAfter)[0];
+  return {
+    id: device.id,
+    name: device.hostname ?? `${device.platform} device`,
+    platform: [device.platform, device.osVersion].filter(Boolean).join(' '),
+    enrolledAt: device.enrolledAt,
+    lastSeenAt: device.lastSeenAt,
+    certificateExpires: current && device.status === 'active' ? current.notAfter : null,
+    status: device.status,
+  };
+}
+
+async function showTotpSetup(
+  ctx: Context,
+  deps: AccountDeps,
+  user: User,
+  secret: string,
+  reference: string,
+  error?: string,
+): Promise<void> {
+  const qrSvg = await QRCode.toString(totpUri(secret, user.username, new URL(deps.issuer).host), {
+    type: 'svg',
+    margin: 1,
+    errorCorrectionLevel: 'M',
   });
-  ctx.redirect(`/auth?${params.toString()}`);
+  setPageCsp(ctx);
+  ctx.type = 'html';
+  ctx.body = totpSetupPage({
+    username: user.username,
+    qrSvg,
+    secret,
+    reference,
+    csrf: deps.csrf.issue(`account:${user.id}`),
+    error,
+  });
 }
 
-/** Redeems an authorization code issued to the account client; returns its account id or undefined. */
-async function redeemCode(deps: AccountDeps, value: string, verifier: string): Promise<string | undefined> {
-  if (!value) return undefined;
-  const code = await deps.oidc.provider.AuthorizationCode.find(value);
-  if (
-    !code ||
-    (code as { consumed?: number }).consumed ||
-    code.clientId !== ACCOUNT_CLIENT_ID ||
-    code.redirectUri !== accountRedirectUri(deps.issuer)
-  )
-    return undefined;
-  const challenge = createHash('sha256').update(verifier).digest('base64url');
-  if (!code.codeChallenge || !safeEqual(challenge, code.codeChallenge)) return undefined;
-  await code.consume();
-  return code.accountId;
+function askToSignInAgain(ctx: Context, what: string): void {
+  setPageCsp(ctx);
+  ctx.type = 'html';
+  ctx.body = reauthenticatePage(what);
 }
 
-function readSession(ctx: Context): AccountSession | undefined {
-  const session = readJsonCookie<AccountSession>(ctx, SESSION_COOKIE);
-  const valid =
-    session && typeof session.sub === 'string' && typeof session.iat === 'number' && session.exp > Date.now() / 1000;
-  return valid ? session : undefined;
-}
-
-function readJsonCookie<T>(ctx: Context, name: string): T | undefined {
-  const raw = ctx.cookies.get(name, { signed: true });
-  if (!raw) return undefined;
-  try {
-    return JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
-
-function refuse(ctx: Context, message: string): void {
-  ctx.status = 400;
+function refuse(ctx: Context, message: string, status = 400): void {
+  ctx.status = status;
   ctx.type = 'html';
   ctx.body = errorPage('Account page unavailable', message);
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }

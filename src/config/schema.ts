@@ -82,6 +82,7 @@ export const configSchema = z.strictObject({
       second_factor_per_user: rateLimit,
     }),
     interaction_ttl_seconds: seconds.max(86400),
+    reauthentication_seconds: seconds.max(86400),
   }),
   tokens: z.strictObject({
     access_token_ttl_seconds: seconds,

@@ -167,9 +167,14 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   const account = accountRouter({
     oidc: oidcHost,
     users: services.users,
+    clients: services.clients,
+    devices: services.deviceTrust,
+    box: services.box,
+    tickets: new TicketStore(services.oidcStore.adapterFor('LatchkeyTicket')),
     audit: services.audit,
     csrf: new CsrfTokens(cookieKeys),
     issuer: config.issuer,
+    reauthenticationSeconds: config.security.reauthentication_seconds,
     log,
   });
   koa.use(account.routes());

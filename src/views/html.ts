@@ -47,10 +47,12 @@ export function html(strings: TemplateStringsArray, ...values: Interpolation[]):
 export interface PageOptions {
   title: string;
   body: SafeHtml;
+  /** A wider card, for pages that hold lists (the account page). */
+  wide?: boolean;
 }
 
 /** The shared page: language, viewport, our stylesheet, a main landmark. */
-export function page({ title, body }: PageOptions): string {
+export function page({ title, body, wide }: PageOptions): string {
   return `<!doctype html>
 ${
   html`<html lang="en">
@@ -63,7 +65,7 @@ ${
       <link rel="icon" href="data:," />
     </head>
     <body>
-      <main class="card">
+      <main class="${wide ? 'card wide' : 'card'}">
         <p class="brand" aria-hidden="true">Latchkey</p>
         ${body}
       </main>

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { currentTotp } from '../../src/credentials/totp.js';
+import { csrFor, ecKeys } from '../unit/trust/fixtures.js';
 import { describeIfAvailable } from '../helpers/ci.js';
 import { chromiumAvailable, launchChromium, newTestContext } from '../helpers/chromium.js';
 import { relyingParty, type RelyingParty } from '../helpers/rp.js';
@@ -155,5 +156,41 @@ describeIfAvailable('signing in with a real browser', chromiumAvailable(), () =>
     // Chromium reports the 401 document itself as a failed resource; anything else is a page bug.
     const document401 = `${wrong.url()}: Failed to load resource: the server responded with a status of 401 (Unauthorized) [${wrong.url()}]`;
     expect(errors.filter((e) => e !== document401)).toEqual([]);
+  });
+
+  it('shows the account page laid out with room to breathe, lists styled, on a wide and a phone-sized window', async () => {
+    await server.app.services.deviceTrust.initCa({ actor: 'test' }).catch(() => undefined);
+    const { token } = await server.app.services.deviceTrust.createEnrollmentToken('wendy', { actor: 'test' });
+    const { csrfFor, ecKeys } = await import('../unit/trust/fixtures.js');
+    await server.app.services.deviceTrust.enroll({
+      token,
+      csr: await csrFor(await ecKeys()),
+      posture: { platform: 'linux', osVersion: '12', hostname: 'wendy-laptop', integrity: 'secure-boot-on' },
+    });
+    context = await newTestContext(browser);
+    const page = await context.newPage();
+    const errors = watchForErrors(page, server.issuer);
+    await page.goto(`${server.issuer}/account`);
+    await page.getByLabel('Username or email', { exact: true }).fill('wendy');
+    await page.getByLabel('Password', { exact: true }).fill('correct horse battery staple');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
+    for (const [name, viewport] of [
+      ['wide', { width: 1280, height: 900 }],
+      ['phone', { width: 375, height: 800 }],
+    ] as const) {
+      await page.setViewportSize(viewport);
+      await page.screenshot({ path: path.join(RESULTS_DIR, `browser-account-${name}.png`), fullPage: true });
+      const card = (await page.locator('main.card').boundingBox())!;
+      // Nothing flush against the window edge, on either size.
+      expect(card.x).toBeGreaterThanOrEqual(8);
+      expect(viewport.width - (card.x + card.width)).toBeGreaterThanOrEqual(8);
+    }
+    const device = page.locator('ul.items > li').filter({ hasText: 'wendy-laptop' });
+    expect(await device.evaluate((el) => getComputedStyle(el).borderTopStyle)).toBe('solid');
+    expect(await device.evaluate((el) => getComputedStyle(el).listStyleType)).toBe('none');
+    expect(await page.getByRole('button', { name: 'Remove this device' }).count()).toBe(1);
+    expect(await page.locator('body').innerText()).toContain('Signed in to Latchkey account from 127.0.0.1');
+    expect(errors).toEqual([]);
   });
 });

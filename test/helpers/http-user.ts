@@ -101,16 +101,18 @@ export class HttpUser {
     credentials: { username: string; password: string; totpSecret?: string },
   ): Promise<Landing> {
     let landing = await this.go(authorizationUrl);
+    const hasForm = (html: string, suffix: string) =>
+      [...html.matchAll(/<form[^>]*action="([^"]+)"/g)].some((m) => m[1]!.endsWith(suffix));
     for (let steps = 0; steps < 6 && landing.kind === 'page'; steps += 1) {
       const html = landing.page.html;
-      if (html.includes('/password"')) {
+      if (hasForm(html, '/password')) {
         landing = await this.submit(landing.page, '/password', {
           username: credentials.username,
           password: credentials.password,
         });
-      } else if (html.includes('/totp"') && credentials.totpSecret) {
+      } else if (hasForm(html, '/totp') && credentials.totpSecret) {
         landing = await this.submit(landing.page, '/totp', { otp: currentTotp(credentials.totpSecret, Date.now()) });
-      } else if (html.includes('/consent"')) {
+      } else if (hasForm(html, '/consent')) {
         landing = await this.submit(landing.page, '/consent', { decision: 'allow' });
       } else {
         return landing;
