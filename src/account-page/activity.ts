@@ -4,7 +4,6 @@ import UAParser from 'ua-parser-js';
 import type { StoredAuditEvent } from '../store/audit.js';
 import type { ActivityLine } from '../views/account.js';
 
-
 /** What a browser is, in a few words: "Firefox on Linux". */
 export function describeBrowser(userAgent: string | null): string | undefined {
   if (!userAgent) return undefined;

@@ -113,7 +113,8 @@ export function accountRouter(deps: AccountDeps): Router {
   router.post('/devices/:id/remove', forms, async (ctx) => {
     const current = await signedInPost(ctx);
     if (!current) return;
-    if (!recentlyAuthenticated(current.session, deps.reauthenticationSeconds)) return askToSignInAgain(ctx, 'remove a device');
+    if (!recentlyAuthenticated(current.session, deps.reauthenticationSeconds))
+      return askToSignInAgain(ctx, 'remove a device');
     const id = ctx.params.id ?? '';
     const owned = (await deps.devices.listDevices({ username: current.user.username })).find((d) => d.id === id);
     if (!owned) return refuse(ctx, 'No such device is enrolled to you.', 404);
@@ -135,7 +136,8 @@ export function accountRouter(deps: AccountDeps): Router {
   router.get('/totp', async (ctx) => {
     const current = await signedIn(ctx, '/account/totp');
     if (!current) return;
-    if (!recentlyAuthenticated(current.session, deps.reauthenticationSeconds)) return askToSignInAgain(ctx, 'set up an authenticator app');
+    if (!recentlyAuthenticated(current.session, deps.reauthenticationSeconds))
+      return askToSignInAgain(ctx, 'set up an authenticator app');
     const secret = newTotpSecret();
     const reference = await deps.tickets.issue(
       TOTP_SETUP,
@@ -148,7 +150,8 @@ export function accountRouter(deps: AccountDeps): Router {
   router.post('/totp', forms, async (ctx) => {
     const current = await signedInPost(ctx);
     if (!current) return;
-    if (!recentlyAuthenticated(current.session, deps.reauthenticationSeconds)) return askToSignInAgain(ctx, 'set up an authenticator app');
+    if (!recentlyAuthenticated(current.session, deps.reauthenticationSeconds))
+      return askToSignInAgain(ctx, 'set up an authenticator app');
     const body = ctx.request.body as Record<string, unknown>;
     const pending = await deps.tickets.redeem(TOTP_SETUP, body.reference);
     if (!pending || pending.userId !== current.user.id || typeof pending.secret !== 'string') {
