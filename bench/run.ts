@@ -13,6 +13,7 @@ import {
   roundOptions,
   sample,
   summarize,
+  summarizeLatencies,
   type Measurement,
   type Operation,
   type Sample,
@@ -24,6 +25,7 @@ import { codeFlowPassword } from './scenarios/code-flow-password.js';
 import { codeFlowSession } from './scenarios/code-flow-session.js';
 import { deviceEnroll } from './scenarios/device-enroll.js';
 import { deviceRenew } from './scenarios/device-renew.js';
+import { deviceCertificateFlow, deviceCheckHandlerMs } from './scenarios/device-certificate-flow.js';
 import { certificateIssuanceBenchmark } from './micro/certificate-issuance.js';
 import { policyEvaluateBenchmark } from './micro/policy-evaluate.js';
 import { cliStartBenchmark, formatCliStart } from './micro/cli-start.js';
@@ -34,6 +36,8 @@ const SCENARIOS: readonly Scenario[] = [
   clientCredentials,
   deviceEnroll,
   deviceRenew,
+  // Last: it publishes a policy that sends every sign-in through the device check.
+  deviceCertificateFlow,
 ];
 
 interface BenchOptions {
@@ -96,6 +100,10 @@ async function main(options: BenchOptions): Promise<void> {
       `${m.name}: ${Math.round(m.opsPerSecond)}/s, baseline ${Math.round(m.baselineOpsPerSecond)}/s, ratio ${m.ratio.toFixed(3)}\n`,
     );
   }
+  const handler = summarizeLatencies(deviceCheckHandlerMs);
+  process.stdout.write(
+    `device-check listener, time per request (TLS handshake excluded): p50 ${handler.p50Ms.toFixed(2)} ms, p99 ${handler.p99Ms.toFixed(2)} ms over ${handler.count} requests\n`,
+  );
   process.stdout.write(`${formatCliStart(cliStart)}\n`);
   process.stdout.write(
     `backend ${backendName()}, node ${process.version}, concurrency ${options.concurrency}, at most ` +
@@ -113,6 +121,7 @@ async function main(options: BenchOptions): Promise<void> {
       baselineOpsPerSecond: Math.round(m.baselineOpsPerSecond),
       ratio: round(m.ratio, 3),
     })),
+    deviceCheckHandler: { count: handler.count, p50Ms: round(handler.p50Ms), p99Ms: round(handler.p99Ms) },
     cliStart: { ...cliStart, medianMs: round(cliStart.medianMs), baselineMedianMs: round(cliStart.baselineMedianMs) },
     scenarios: results.map((r) => ({
       name: r.name,

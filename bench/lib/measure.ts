@@ -104,6 +104,12 @@ export function summarize(samples: readonly Sample[]): Measurement {
   };
 }
 
+/** p50 and p99 of raw latencies (ms) measured outside a Sample (e.g. on the server side). */
+export function summarizeLatencies(latencies: readonly number[]): { count: number; p50Ms: number; p99Ms: number } {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return { count: sorted.length, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
+}
+
 /** Nearest-rank percentile of an ascending list; 0 for an empty list. */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;

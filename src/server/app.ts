@@ -62,6 +62,8 @@ export interface LatchkeyApp {
   listen(port?: number, host?: string, deviceCheckPort?: number): Promise<number>;
   /** Port of the device-check (mTLS) listener once listening (0 given to listen picks a free one). */
   readonly deviceCheckPort: number | undefined;
+  /** The device-check listener's HTTPS server once listening (benchmarks time its requests). */
+  readonly deviceCheckServer: https.Server | undefined;
   /** The device-check listener's Koa app (device renewal and check). */
   deviceCheckKoa: Koa;
   /** Stops accepting, lets open requests finish (up to the grace period), closes the stores. */
@@ -240,6 +242,9 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     },
     get deviceCheckPort() {
       return deviceCheckServer ? (deviceCheckServer.address() as AddressInfo).port : undefined;
+    },
+    get deviceCheckServer() {
+      return deviceCheckServer;
     },
     async close() {
       clearInterval(purge);

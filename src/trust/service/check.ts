@@ -5,6 +5,8 @@ import { type TrustContext, distributionOn } from './context.js';
 import { type DeviceCheckDecision, deviceCheckDecision } from './decisions.js';
 import { recordsOf, verifyPresented } from './presented.js';
 
+const LAST_SEEN_RESOLUTION_MS = 60_000;
+
 export interface CheckedDevice {
   id: string;
   userId: string;
@@ -41,7 +43,10 @@ export async function checkDevice(ctx: TrustContext, certificateDer: Uint8Array 
     device && (!owner || owner.disabled) && (standing.status === 'trusted' || standing.status === 'managed')
       ? { status: 'revoked', reason: 'the owner of this device is disabled', code: 'ERR_USER_DISABLED' }
       : standing;
-  if (decision.status === 'trusted' || decision.status === 'managed') {
+  // "Last seen" is for people reading the device list: a write per check would cost every sign-in a
+  // write for nothing, so it is refreshed at most once a minute.
+  const stale = !device?.lastSeenAt || now.getTime() - device.lastSeenAt >= LAST_SEEN_RESOLUTION_MS;
+  if ((decision.status === 'trusted' || decision.status === 'managed') && stale) {
     await ctx.store.updatePosture(verification.deviceId, {}, now.getTime());
   }
   return {

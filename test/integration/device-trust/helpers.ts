@@ -9,9 +9,9 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { DeviceTrustStore } from '../../../src/store/device-trust.js';
 import { signerFromPrivateKeyPem } from '../../../src/trust/ca/import.js';
 import { parseCertificate } from '../../../src/trust/certificate-input.js';
-import { joinPem, toPem } from '../../../src/trust/pem.js';
+import { joinPem } from '../../../src/trust/pem.js';
 import { CA_KEY_PURPOSE } from '../../../src/trust/service/active-ca.js';
-import { csrFor, ecKeys } from '../../unit/trust/fixtures.js';
+import { newDeviceKey } from '../../../src/agent/keys.js';
 import type { Database } from '../../../src/store/database.js';
 import type { TestServer } from '../../helpers/server.js';
 
@@ -175,16 +175,17 @@ export async function enrolledDevice(
   username: string,
   posture: Record<string, string> = { platform: 'linux', osVersion: '12', integrity: 'secure-boot-on' },
 ): Promise<DeviceCredentials> {
-  const keys = await ecKeys();
+  // The key and CSR as the agent makes them (P-256), so this helper also serves the benchmarks.
+  const key = await newDeviceKey('test-device');
   const { token } = await server.app.services.deviceTrust.createEnrollmentToken(username, { actor: 'test' });
-  const issued = await postEnroll(server, { token, csr: await csrFor(keys), posture });
+  const issued = await postEnroll(server, { token, csr: key.csrPem, posture });
   if (issued.status !== 201) throw new Error(`enrollment failed: ${JSON.stringify(issued.body)}`);
   return {
     deviceId: issued.body.deviceId as string,
     serial: parseCertificate(issued.body.certificate as string).serialNumber.toLowerCase(),
     certificatePem: issued.body.certificate as string,
     chainPem: issued.body.chain as string[],
-    privateKeyPem: toPem(await globalThis.crypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY'),
+    privateKeyPem: key.privateKeyPem,
   };
 }
 
