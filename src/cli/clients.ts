@@ -4,9 +4,11 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidInputError } from '../errors.js';
 import { CLIENT_KINDS, ClientRepository, type ClientKind, type ClientMetadata } from '../store/clients.js';
+import { serializeFactorSettings } from '../federation/settings.js';
 import { withoutRuntimeWarning } from '../server/runtime-warning.js';
 import type { Services } from '../server/services.js';
 import { collect, isoTime, printTable, withServices, type GlobalOptions } from './common.js';
+import { registerFactorCommands } from './factor-clients.js';
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
 const SECRET_METHODS = new Set(['client_secret_basic', 'client_secret_post']);
@@ -31,10 +33,16 @@ export function clientMetadataFrom(options: ClientAddOptions): {
   kind: ClientKind;
   secret: string | null;
 } {
+  if (options.kind === 'factor') {
+    throw new InvalidInputError(
+      'ERR_USAGE_KIND',
+      'a factor client is registered with `latchkey clients add-factor okta|entra|generic` (it needs factor settings)',
+    );
+  }
   if (!(CLIENT_KINDS as readonly string[]).includes(options.kind)) {
     throw new InvalidInputError(
       'ERR_USAGE_KIND',
-      `--kind must be one of ${CLIENT_KINDS.join(', ')}, not "${options.kind}"`,
+      `--kind must be one of first_party, third_party, not "${options.kind}"`,
     );
   }
   const authMethod = options.public ? 'none' : (options.authMethod ?? 'client_secret_basic');
@@ -117,7 +125,7 @@ export function registerClientCommands(program: Command, globals: () => GlobalOp
     )
     .option('--auth-method <method>', `token endpoint auth: ${AUTH_METHODS.join(', ')}`)
     .option('--public', 'public client (no secret, PKCE required); same as --auth-method none')
-    .option('--kind <kind>', `${CLIENT_KINDS.join(' | ')} (first_party skips the consent screen)`, 'first_party')
+    .option('--kind <kind>', 'first_party | third_party (first_party skips the consent screen)', 'first_party')
     .option('--id-token-alg <alg>', 'id_token signing algorithm: RS256 or ES256', 'RS256')
     .option('--jwks-uri <uri>', 'client JWKS URL (private_key_jwt)')
     .option('--jwks-file <file>', 'client JWKS file (private_key_jwt)')
@@ -147,6 +155,8 @@ export function registerClientCommands(program: Command, globals: () => GlobalOp
       }),
     );
 
+  registerFactorCommands(clients, globals);
+
   clients.command('list').action(() =>
     withServices(globals(), async (s) => {
       printTable(
@@ -165,7 +175,8 @@ export function registerClientCommands(program: Command, globals: () => GlobalOp
   clients.command('show <clientId>').action((clientId: string) =>
     withServices(globals(), async (s) => {
       const c = await s.clients.require(clientId);
-      process.stdout.write(JSON.stringify({ ...c.metadata, kind: c.kind, has_secret: c.hasSecret }, null, 2) + '\n');
+      const factor = c.factor ? JSON.parse(serializeFactorSettings(c.factor)) : undefined;
+      process.stdout.write(JSON.stringify({ ...c.metadata, kind: c.kind, has_secret: c.hasSecret, factor }, null, 2) + '\n');
     }),
   );
 

@@ -1,5 +1,7 @@
 // `latchkey users ...` and `latchkey groups ...`: people, their credentials and their groups.
 import type { Command } from 'commander';
+import { InvalidInputError } from '../errors.js';
+import { ATTRIBUTE_NAME } from '../federation/user-fields.js';
 import { isoTime, printTable, readSecret, withServices, type GlobalOptions } from './common.js';
 
 // argon2 (native), the TOTP library and the QR code renderer are loaded by the commands that use them.
@@ -74,9 +76,39 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
           ['password', u.passwordHash ? 'set' : 'none'],
           ['totp', u.totpEnrolledAt ? `enrolled ${isoTime(u.totpEnrolledAt)}` : 'none'],
           ['groups', groups.join(', ') || '-'],
+          ...Object.entries(await s.users.attributes(u.id)).map(([attribute, value]) => [`attribute ${attribute}`, value]),
           ['created', isoTime(u.createdAt)],
         ];
-        for (const [key, value] of lines) process.stdout.write(`${key!.padEnd(10)} ${value}\n`);
+        const width = Math.max(...lines.map(([key]) => key!.length));
+        for (const [key, value] of lines) process.stdout.write(`${key!.padEnd(width)} ${value}\n`);
+      }),
+    );
+
+  users
+    .command('set-attribute <username> <name> [value]')
+    .description('set what another IdP knows the user by (e.g. entra_oid); without a value, remove it')
+    .action((username: string, name: string, value: string | undefined) =>
+      withServices(globals(), async (s) => {
+        if (!ATTRIBUTE_NAME.test(name)) {
+          throw new InvalidInputError(
+            'ERR_USAGE_ATTRIBUTE',
+            `attribute names start with a letter, then letters, digits, _ - . (at most 64), not "${name}"`,
+          );
+        }
+        if (value !== undefined && (value.length === 0 || value.length > 512 || /[\u0000-\u001f]/.test(value))) {
+          throw new InvalidInputError('ERR_USAGE_ATTRIBUTE', 'an attribute value is 1 to 512 characters, without control characters');
+        }
+        const user = await s.users.require(username);
+        await s.users.setAttribute(user.id, name, value ?? null);
+        await s.audit.record({
+          event: 'admin.user.attribute',
+          outcome: 'success',
+          actor: 'cli',
+          userId: user.id,
+          username: user.username,
+          reasons: [value === undefined ? `removed ${name}` : `set ${name}`],
+        });
+        process.stdout.write(value === undefined ? `removed ${name} of ${user.username}\n` : `set ${name} of ${user.username}\n`);
       }),
     );
 

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { parseCidr } from '../policies/network.js';
 import { deviceCheckSchema, deviceTrustSchema, port, tlsFilesSchema } from './device-trust.js';
+import { federationSchema } from './federation.js';
 
 const seconds = z.number().int().positive();
 const nullableString = z.string().min(1).nullable();
@@ -83,7 +84,9 @@ export const configSchema = z.strictObject({
     }),
     interaction_ttl_seconds: seconds.max(86400),
     reauthentication_seconds: seconds.max(86400),
+    loop_guard: z.strictObject({ max_requests: z.number().int().min(2).max(1000), window_seconds: seconds.max(3600) }),
   }),
+  federation: federationSchema,
   tokens: z.strictObject({
     access_token_ttl_seconds: seconds,
     id_token_ttl_seconds: seconds,

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SealedBox } from '../crypto/sealed-box.js';
 import { ConflictError, NotFoundError } from '../errors.js';
+import { parseFactorSettings, serializeFactorSettings, type FactorSettings } from '../federation/settings.js';
 import type { Database } from './database.js';
 
 /** first_party: ours, no consent screen; third_party: consent asked; factor: a federating IdP (Okta). */
@@ -17,6 +18,8 @@ export interface StoredClient {
   kind: ClientKind;
   metadata: ClientMetadata;
   hasSecret: boolean;
+  /** What a factor client is set up to do (kind `factor` only; null for the others). */
+  factor: FactorSettings | null;
   createdAt: number;
 }
 
@@ -28,6 +31,7 @@ interface ClientRow {
   kind: ClientKind;
   metadata: string;
   secret_sealed: string | null;
+  factor: string | null;
   created_at: number;
 }
 
@@ -48,7 +52,13 @@ export class ClientRepository {
   }
 
   /** Stores a client whose metadata oidc-provider has already validated; the secret is sealed. */
-  async add(input: { name: string; kind: ClientKind; metadata: ClientMetadata; secret: string | null }): Promise<void> {
+  async add(input: {
+    name: string;
+    kind: ClientKind;
+    metadata: ClientMetadata;
+    secret: string | null;
+    factor?: FactorSettings | null;
+  }): Promise<void> {
     if (await this.db('clients').where({ client_id: input.metadata.client_id }).first()) {
       throw new ConflictError('ERR_CLIENT_EXISTS', `a client with id "${input.metadata.client_id}" already exists`);
     }
@@ -60,6 +70,7 @@ export class ClientRepository {
       kind: input.kind,
       metadata: JSON.stringify(metadata),
       secret_sealed: input.secret ? this.box.seal(input.secret, SECRET_PURPOSE) : null,
+      factor: input.factor ? serializeFactorSettings(input.factor) : null,
       created_at: now,
       updated_at: now,
     });
@@ -90,6 +101,14 @@ export class ClientRepository {
     return rows.map(toStoredClient);
   }
 
+  /** Replaces what factor client `clientId` is set up to do. */
+  async setFactor(clientId: string, factor: FactorSettings): Promise<void> {
+    const updated = await this.db('clients')
+      .where({ client_id: clientId, kind: 'factor' })
+      .update({ factor: serializeFactorSettings(factor), updated_at: Date.now() });
+    if (updated === 0) throw new NotFoundError('ERR_CLIENT_NOT_FOUND', `no factor client with id "${clientId}"`);
+  }
+
   async remove(clientId: string): Promise<void> {
     const deleted = await this.db('clients').where({ client_id: clientId }).delete();
     if (deleted === 0) throw new NotFoundError('ERR_CLIENT_NOT_FOUND', `no client with id "${clientId}"`);
@@ -103,6 +122,7 @@ function toStoredClient(row: ClientRow): StoredClient {
     kind: row.kind,
     metadata: JSON.parse(row.metadata) as ClientMetadata,
     hasSecret: row.secret_sealed !== null,
+    factor: row.factor === null ? null : parseFactorSettings(row.factor),
     createdAt: Number(row.created_at),
   };
 }

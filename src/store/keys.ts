@@ -4,6 +4,7 @@
 // follows the keys table); old keys stay published until retired.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { selfSignedX5c } from '../crypto/key-certificate.js';
 import type { SealedBox } from '../crypto/sealed-box.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Database } from './database.js';
@@ -102,7 +103,8 @@ export class KeyRepository {
     });
     const jwk = await exportJWK(privateKey);
     const kid = `${alg.toLowerCase()}-${randomUUID()}`;
-    const privateJwk: JWK = { ...jwk, kid, alg, use: 'sig' };
+    const unsigned = { ...jwk, kid, alg, use: 'sig' };
+    const privateJwk: JWK = { ...unsigned, x5c: await selfSignedX5c(unsigned) };
     const publicJwk = publicPart(privateJwk);
     const createdAt = Date.now();
     await this.db('signing_keys').insert({
@@ -160,12 +162,23 @@ export class KeyRepository {
     const rows = await this.db<SigningKeyRow>('signing_keys').where({ status: 'active' });
     const { kids, fingerprint } = signingOrder(rows.map(toInfo), now);
     const byKid = new Map(rows.map((row) => [row.kid, row]));
-    return {
-      keys: kids.map(
-        (kid) => JSON.parse(this.box.openText(byKid.get(kid)!.private_jwk_sealed, SIGNING_PURPOSE)) as JWK,
-      ),
-      fingerprint,
-    };
+    const keys = await Promise.all(
+      kids.map((kid) => this.withCertificate(JSON.parse(this.box.openText(byKid.get(kid)!.private_jwk_sealed, SIGNING_PURPOSE)) as JWK)),
+    );
+    return { keys, fingerprint };
+  }
+
+  /** Keys made before they were given a certificate (x5c) get one, stored once. */
+  private async withCertificate(key: JWK): Promise<JWK> {
+    if (key.x5c?.length) return key;
+    const withX5c: JWK = { ...key, x5c: await selfSignedX5c(key as JWK & { kid: string; alg: string }) };
+    await this.db('signing_keys')
+      .where({ kid: key.kid })
+      .update({
+        public_jwk: JSON.stringify(publicPart(withX5c)),
+        private_jwk_sealed: this.box.seal(JSON.stringify(withX5c), SIGNING_PURPOSE),
+      });
+    return withX5c;
   }
 
   /** Cookie-signing keys, newest first; creates the first one when there is none. */

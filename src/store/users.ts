@@ -173,6 +173,46 @@ export class UserRepository {
     await this.db('users').where({ id }).update({ sessions_revoked_at: at, updated_at: at });
   }
 
+  /** Attributes an administrator set on the user (what other IdPs know them by), name → value. */
+  async attributes(userId: string): Promise<Record<string, string>> {
+    const rows = await this.db('user_attributes')
+      .where({ user_id: userId })
+      .orderBy('name')
+      .select<{ name: string; value: string }[]>('name', 'value');
+    return Object.fromEntries(rows.map((row) => [row.name, row.value]));
+  }
+
+  /** Sets attribute `name` (null removes it); a value another user already has for it is refused. */
+  async setAttribute(userId: string, name: string, value: string | null): Promise<void> {
+    if (value === null) {
+      await this.db('user_attributes').where({ user_id: userId, name }).delete();
+      return;
+    }
+    const holder = await this.db('user_attributes').where({ name, value }).first<{ user_id: string } | undefined>();
+    if (holder && holder.user_id !== userId) {
+      throw new ConflictError('ERR_ATTRIBUTE_TAKEN', `another user already has ${name} = "${value}"`);
+    }
+    await this.db('user_attributes')
+      .insert({ user_id: userId, name, value })
+      .onConflict(['user_id', 'name'])
+      .merge(['value']);
+  }
+
+  /** The user whose attribute `name` is `value`. */
+  async findByAttribute(name: string, value: string): Promise<User | undefined> {
+    const row = await this.db<UserRow>('users')
+      .join('user_attributes', 'user_attributes.user_id', 'users.id')
+      .where({ 'user_attributes.name': name, 'user_attributes.value': value })
+      .first('users.*');
+    return row ? toUser(row) : undefined;
+  }
+
+  /** The user whose email is `email` (case-insensitively). */
+  async findByEmail(email: string): Promise<User | undefined> {
+    const row = await this.db<UserRow>('users').where({ email: email.trim().toLowerCase() }).first();
+    return row ? toUser(row) : undefined;
+  }
+
   async groupNames(userId: string): Promise<string[]> {
     const rows = await this.db('group_members')
       .join('groups', 'groups.id', 'group_members.group_id')

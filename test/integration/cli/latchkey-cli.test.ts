@@ -103,7 +103,7 @@ describe(`latchkey CLI [${backendName()}]`, () => {
       'friendly',
     ]);
     expect(kind.status).toBe(2);
-    expect(kind.stderr).toContain('--kind must be one of first_party, third_party, factor, not "friendly"');
+    expect(kind.stderr).toContain('--kind must be one of first_party, third_party, not "friendly"');
     expect(cli(['clients', 'list']).stdout).not.toContain('Bad');
   });
 
