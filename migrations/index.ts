@@ -3,6 +3,7 @@
 import type { Knex } from 'knex';
 import * as core from './001_core.js';
 import * as deviceTrust from './002_device_trust.js';
+import * as scep from './005_scep.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -12,4 +13,6 @@ export interface Migration {
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
   ['001_core', core],
   ['002_device_trust', deviceTrust],
+  // 003 and 004 are reserved; knex applies whatever is pending in this order.
+  ['005_scep', scep],
 ];
