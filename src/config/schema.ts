@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { parseCidr } from '../policies/network.js';
 import { deviceCheckSchema, deviceTrustSchema } from './device-trust.js';
+import { scepSchema } from './scep.js';
 
 const port = z.number().int().min(1).max(65535);
 const seconds = z.number().int().positive();
@@ -52,6 +53,7 @@ export const configSchema = z.strictObject({
   }),
   device_check: deviceCheckSchema,
   device_trust: deviceTrustSchema,
+  scep: scepSchema,
   database: z.strictObject({
     url: z
       .string()
