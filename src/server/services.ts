@@ -16,7 +16,10 @@ import { RedisOidcStore } from '../store/redis-oidc-store.js';
 import { SettingsRepository } from '../store/settings.js';
 import { SqlOidcStore } from '../store/sql-oidc-store.js';
 import { DeviceTrustStore } from '../store/device-trust.js';
-import { DeviceTrustService } from '../trust/service/index.js';
+import { DeviceTrustService, type DeviceTrustDeps } from '../trust/service/index.js';
+import { ScepService } from '../trust/service/scep/index.js';
+import { ScepStore } from '../store/scep.js';
+import { AdminTokenRepository } from '../store/admin-tokens.js';
 import { GroupRepository, UserRepository } from '../store/users.js';
 
 export interface Services {
@@ -36,6 +39,10 @@ export interface Services {
   rateLimits: RateLimitStore;
   /** Device CA, enrollment, renewal, checks and revocation. */
   deviceTrust: DeviceTrustService;
+  /** SCEP (RFC 8894): device certificates delivered by MDMs. */
+  scep: ScepService;
+  /** Bearer tokens of the admin API. */
+  adminTokens: AdminTokenRepository;
   /** Ends every session, grant and token of a user at once. */
   revokeSessions(userId: string): Promise<number>;
   /** Readiness checks by name (database, redis). */
@@ -70,6 +77,15 @@ export async function openServices(
   const prefix = config.redis.key_prefix;
   const oidcStore: OidcStore = redis ? new RedisOidcStore(redis, prefix, clients) : new SqlOidcStore(db, clients);
   const readiness: Record<string, () => Promise<void>> = { database: () => checkDatabase(db) };
+  const trustDeps: DeviceTrustDeps = {
+    store: new DeviceTrustStore(db),
+    box,
+    settings: new SettingsRepository(db),
+    audit: new AuditLog(db),
+    users,
+    config,
+    now: () => new Date(),
+  };
   if (redis) {
     const client = redis;
     readiness.redis = async () => {
@@ -91,15 +107,9 @@ export async function openServices(
     audit: new AuditLog(db),
     oidcStore,
     rateLimits: redis ? new RedisRateLimitStore(redis, prefix) : new SqlRateLimitStore(db),
-    deviceTrust: new DeviceTrustService({
-      store: new DeviceTrustStore(db),
-      box,
-      settings: new SettingsRepository(db),
-      audit: new AuditLog(db),
-      users,
-      config,
-      now: () => new Date(),
-    }),
+    deviceTrust: new DeviceTrustService(trustDeps),
+    scep: new ScepService({ trust: trustDeps, store: new ScepStore(db), settings: config.scep, users }),
+    adminTokens: new AdminTokenRepository(db),
     async revokeSessions(userId) {
       await users.markSessionsRevoked(userId, Date.now());
       return oidcStore.revokeByAccountId(userId);
