@@ -1,7 +1,8 @@
 // The CertRep answer (RFC 8894 §3.3.2), signed by the RA: it echoes the request's transactionID, returns
 // its senderNonce as recipientNonce with a fresh senderNonce of our own, and carries either SUCCESS with the
 // issued certificate (certs-only, encrypted to the requester's signer certificate) or FAILURE with a
-// failInfo and a failInfoText (RFC 8894 §3.2.1.4.5), and no content. Never PENDING.
+// failInfo and a failInfoText (RFC 8894 §3.2.1.4.5), and empty content: OpenSSL-based clients (certmonger)
+// cannot verify a SignedData whose content is absent ("PKCS7 routines::no content"). Never PENDING.
 import { randomBytes } from 'node:crypto';
 import type { x509 } from '../x509.js';
 import { octets, printable, utf8 } from './attributes.js';
@@ -46,7 +47,7 @@ export async function buildCertRep(input: {
     octets(SCEP_ATTRIBUTE.senderNonce, randomBytes(16)),
     octets(SCEP_ATTRIBUTE.recipientNonce, request.senderNonce),
   ];
-  let content: Uint8Array | null = null;
+  let content: Uint8Array = new Uint8Array(0);
   if (outcome.status === 'SUCCESS') {
     content = sealEnvelope(certsOnly(outcome.certificates), outcome.recipient, outcome.algorithm);
   } else {

@@ -18,7 +18,7 @@ export interface MessageSigner {
 
 export interface SignMessageInput {
   signer: MessageSigner;
-  /** The encapsulated content; null: none (a FAILURE CertRep). */
+  /** The encapsulated content; null: none (detached; a FAILURE CertRep sends empty content instead). */
   content: Uint8Array | null;
   /** SCEP attributes (messageType, transactionID, nonces, status...). */
   attributes: readonly pkijs.Attribute[];

@@ -1,7 +1,11 @@
 // What the SCEP integration tests share: a Latchkey with a device CA and two SCEP profiles, a requester
 // built on src/trust/scep/requester.ts (the protocol tests' client; certmonger is the foreign one), and
 // row counts of everything a SCEP request may write (to prove that a refused one wrote nothing).
-import { createPrivateKey } from 'node:crypto';
+import { createCipheriv, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { toArrayBuffer } from '../../../src/trust/pem.js';
+import { encryptContentKey } from '../../../src/trust/scep/key-transport.js';
 import { certificatesOf } from '../../../src/trust/scep/certs-only.js';
 import {
   buildPkiRequest,
@@ -172,4 +176,63 @@ export async function freePort(): Promise<number> {
     });
     probe.on('error', reject);
   });
+}
+
+/** Re-encodes the pkiMessage `der` after `mutate` changed its SignedData (to forge or break it). */
+export function mutateSignedData(der: Uint8Array, mutate: (signedData: pkijs.SignedData) => void): Uint8Array {
+  const info = pkijs.ContentInfo.fromBER(toArrayBuffer(der));
+  const signedData = new pkijs.SignedData({ schema: info.content });
+  mutate(signedData);
+  return new Uint8Array(
+    new pkijs.ContentInfo({ contentType: info.contentType, content: signedData.toSchema(true) }).toSchema().toBER(),
+  );
+}
+
+/** Re-encodes the envelope `der` after `mutate` changed its EnvelopedData. */
+export function mutateEnvelope(der: Uint8Array, mutate: (enveloped: pkijs.EnvelopedData) => void): Uint8Array {
+  const info = pkijs.ContentInfo.fromBER(toArrayBuffer(der));
+  const enveloped = new pkijs.EnvelopedData({ schema: info.content });
+  mutate(enveloped);
+  return new Uint8Array(
+    new pkijs.ContentInfo({ contentType: info.contentType, content: enveloped.toSchema() }).toSchema().toBER(),
+  );
+}
+
+/** An envelope as a client that only knows DES3 would make it (Latchkey advertises AES only). */
+export function des3Envelope(content: Uint8Array, recipient: x509.X509Certificate): Uint8Array {
+  const key = randomBytes(24);
+  const iv = randomBytes(8);
+  const cipher = createCipheriv('des-ede3-cbc', key, iv);
+  const encrypted = Buffer.concat([cipher.update(content), cipher.final()]);
+  const publicKey = createPublicKey({ key: Buffer.from(recipient.publicKey.rawData), format: 'der', type: 'spki' });
+  const certificate = pkijs.Certificate.fromBER(recipient.rawData);
+  const enveloped = new pkijs.EnvelopedData({
+    version: 0,
+    recipientInfos: [
+      new pkijs.RecipientInfo({
+        variant: 1,
+        value: new pkijs.KeyTransRecipientInfo({
+          version: 0,
+          rid: new pkijs.IssuerAndSerialNumber({ issuer: certificate.issuer, serialNumber: certificate.serialNumber }),
+          keyEncryptionAlgorithm: new pkijs.AlgorithmIdentifier({
+            algorithmId: '1.2.840.113549.1.1.1',
+            algorithmParams: new asn1js.Null(),
+          }),
+          encryptedKey: new asn1js.OctetString({ valueHex: toArrayBuffer(encryptContentKey(key, publicKey)) }),
+        }),
+      }),
+    ],
+    encryptedContentInfo: new pkijs.EncryptedContentInfo({
+      contentType: '1.2.840.113549.1.7.1',
+      contentEncryptionAlgorithm: new pkijs.AlgorithmIdentifier({
+        algorithmId: '1.2.840.113549.3.7',
+        algorithmParams: new asn1js.OctetString({ valueHex: toArrayBuffer(iv) }),
+      }),
+      encryptedContent: new asn1js.OctetString({ valueHex: toArrayBuffer(encrypted) }),
+      disableSplit: true,
+    }),
+  });
+  return new Uint8Array(
+    new pkijs.ContentInfo({ contentType: '1.2.840.113549.1.7.3', content: enveloped.toSchema() }).toSchema().toBER(),
+  );
 }

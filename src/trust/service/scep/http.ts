@@ -61,7 +61,8 @@ export function scepRouter(deps: ScepHttpDeps): Router {
         return;
       case 'PKIOperation':
         await limit(ctx, async () => {
-          await answerPkiOperation(ctx, deps.service, profile, decodeBase64Message(ctx.query.message));
+          const der = await unreadableAudited(ctx, deps.service, profile, () => decodeBase64Message(ctx.query.message));
+          await answerPkiOperation(ctx, deps.service, profile, der);
         });
         return;
     }
@@ -70,7 +71,9 @@ export function scepRouter(deps: ScepHttpDeps): Router {
     if (operation(ctx) !== 'PKIOperation') {
       throw new ScepMessageError('ERR_SCEP_OPERATION', 'POST is only for operation=PKIOperation');
     }
-    await answerPkiOperation(ctx, deps.service, ctx.params.profile!, await readMessageBody(ctx));
+    const profile = ctx.params.profile!;
+    const der = await unreadableAudited(ctx, deps.service, profile, () => readMessageBody(ctx));
+    await answerPkiOperation(ctx, deps.service, profile, der);
   });
   return router;
 }
@@ -130,6 +133,21 @@ function operation(ctx: Context): Operation {
     'ERR_SCEP_OPERATION',
     `the operation parameter is ${shown}: expected GetCACaps, GetCACert or PKIOperation`,
   );
+}
+
+/** Reads the message with `read`; input that is not even base64 or DER is audited like a bad pkiMessage. */
+async function unreadableAudited(
+  ctx: Context,
+  service: ScepService,
+  profile: string,
+  read: () => Uint8Array | Promise<Uint8Array>,
+): Promise<Uint8Array> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof ScepMessageError) await service.refuseUnreadable(profile, error, origin(ctx, 'device'));
+    throw error;
+  }
 }
 
 async function answerPkiOperation(ctx: Context, service: ScepService, profile: string, der: Uint8Array): Promise<void> {

@@ -15,7 +15,7 @@ import {
   rotateStaticChallenge,
 } from './challenges.js';
 import { profileNamed, type ScepContext, type ScepProfile } from './context.js';
-import { type PkiOperationAnswer, pkiOperation } from './operation.js';
+import { auditUnreadable, type PkiOperationAnswer, pkiOperation } from './operation.js';
 import { ActiveRa } from './ra.js';
 
 export type { CreatedScepChallenge } from './challenges.js';
@@ -87,6 +87,11 @@ export class ScepService {
   /** PKIOperation: a PKCSReq or RenewalReq answered with a CertRep (HTTP 400 for unreadable input). */
   pkiOperation(profile: string, der: Uint8Array, origin: Origin = {}): Promise<PkiOperationAnswer> {
     return pkiOperation(this.#ctx, profile, der, origin);
+  }
+
+  /** Audits a PKIOperation whose body or message parameter was unreadable before parsing (HTTP 400). */
+  async refuseUnreadable(profile: string, error: unknown, origin: Origin = {}): Promise<void> {
+    await auditUnreadable(this.#ctx, profileNamed(this.#ctx, profile).name, error, origin);
   }
 
   /** A one-time challenge for a user (username or email) and profile, shown once. */

@@ -47,8 +47,7 @@ export async function pkiOperation(
   try {
     message = parsePkiMessage(der);
   } catch (error) {
-    const code = error instanceof LatchkeyError ? error.code : 'ERR_INTERNAL';
-    await ctx.trust.audit.record({ ...base, reasons: [code], detail: { profile: profile.name } });
+    await auditUnreadable(ctx, profile.name, error, origin);
     throw error;
   }
   const ra = await ctx.ra.current(now);
@@ -89,6 +88,23 @@ export async function pkiOperation(
   }
   const certRep = await buildCertRep({ ra: ra.signer, chain: ra.chain, request: message, outcome, now });
   return { der: certRep, status: outcome.status };
+}
+
+/** Audits a PKIOperation whose input was no pkiMessage (it is answered HTTP 400). */
+export async function auditUnreadable(
+  ctx: ScepContext,
+  profile: string,
+  error: unknown,
+  origin: Origin,
+): Promise<void> {
+  const code = error instanceof LatchkeyError ? error.code : 'ERR_INTERNAL';
+  await ctx.trust.audit.record({
+    event: 'scep.request',
+    outcome: 'failure',
+    ...auditOrigin(origin),
+    reasons: [code],
+    detail: { profile },
+  });
 }
 
 async function answer(
