@@ -1,10 +1,10 @@
 // `latchkey api-tokens ...`: bearer tokens for the admin API (an MDM fetching SCEP challenges), each with
 // scopes and an optional expiry; printed once, stored hashed, revocable. Creation and revocation are audited.
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { InvalidInputError } from '../errors.js';
 import { ADMIN_SCOPES } from '../http/admin-auth.js';
 import { parseDuration } from '../policies/duration.js';
-import { collect, isoTime, printTable, withServices, type GlobalOptions } from './common.js';
+import { isoTime, printTable, withServices, type GlobalOptions } from './common.js';
 
 export function registerApiTokenCommands(program: Command, globals: () => GlobalOptions): void {
   const tokens = program.command('api-tokens').description('bearer tokens for the admin API');
@@ -13,9 +13,8 @@ export function registerApiTokenCommands(program: Command, globals: () => Global
     .description('create a token (printed once)')
     .requiredOption('--name <name>', 'who uses it, e.g. "jamf" (shown in the audit log)')
     .addOption(
-      new Option('--scope <scope>', 'what it may do (repeatable)')
-        .choices(Object.keys(ADMIN_SCOPES))
-        .argParser(collect)
+      new Option('--scope <scope>', `what it may do (repeatable): ${Object.keys(ADMIN_SCOPES).join(', ')}`)
+        .argParser(scopes)
         .makeOptionMandatory(),
     )
     .option('--ttl <duration>', 'expire after e.g. 90d (default: never)')
@@ -69,10 +68,23 @@ export function registerApiTokenCommands(program: Command, globals: () => Global
         if (!(await s.adminTokens.revoke(id, Date.now()))) {
           throw new InvalidInputError('ERR_ADMIN_TOKEN_NOT_FOUND', `no active admin API token with id ${id}`);
         }
-        await s.audit.record({ event: 'admin.api-token.revoke', outcome: 'success', actor: 'cli', detail: { tokenId: id } });
+        await s.audit.record({
+          event: 'admin.api-token.revoke',
+          outcome: 'success',
+          actor: 'cli',
+          detail: { tokenId: id },
+        });
         process.stdout.write(`revoked admin API token ${id}\n`);
       }),
     );
+}
+
+/** Collects repeated --scope values, refusing unknown ones (a usage error, exit 2). */
+function scopes(value: string, previous: string[] = []): string[] {
+  if (!Object.hasOwn(ADMIN_SCOPES, value)) {
+    throw new InvalidArgumentError(`unknown scope "${value}" (known: ${Object.keys(ADMIN_SCOPES).join(', ')})`);
+  }
+  return [...previous, value];
 }
 
 function ttl(value: string): number {

@@ -1,7 +1,11 @@
 // What the SCEP integration tests share: a Latchkey with a device CA and two SCEP profiles, a requester
 // built on src/trust/scep/requester.ts (the protocol tests' client; certmonger is the foreign one), and
 // row counts of everything a SCEP request may write (to prove that a refused one wrote nothing).
+import { execFile } from 'node:child_process';
 import { createCipheriv, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify as stringifyYaml } from 'yaml';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { toArrayBuffer } from '../../../src/trust/pem.js';
@@ -21,6 +25,7 @@ import {
 import { x509 } from '../../../src/trust/x509.js';
 import type { Database } from '../../../src/store/database.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
+import type { ProcessResult } from '../device-trust/helpers.js';
 
 export const PROFILES = { ios: { platform: 'ios' }, macos: { platform: 'macos', integrity: 'passed' } };
 
@@ -163,6 +168,39 @@ export async function scepCounts(db: Database): Promise<ScepCounts> {
 /** The private key of `device` as a PEM (for TLS clients). */
 export function privateKeyPem(device: ScepDevice): string {
   return createPrivateKey(device.key.privateKeyPem).export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+/**
+ * The admin CLI `latchkey` as a real process on the same database, data directory and issuer as `server`,
+ * with the test's SCEP profiles in a config file (the CLI reads configuration as the server does).
+ */
+export function scepCli(server: TestServer): (args: readonly string[]) => Promise<ProcessResult> {
+  const configFile = path.join(server.dataDir, 'scep-test.yaml');
+  writeFileSync(configFile, stringifyYaml({ scep: { profiles: PROFILES } }));
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LATCHKEY_CONFIG: configFile,
+    LATCHKEY_DATA_DIR: server.dataDir,
+    LATCHKEY_ISSUER: server.issuer,
+    LATCHKEY_PORT: String(server.port),
+    LATCHKEY_DEVICE_CHECK_PORT: String(server.deviceCheckPort),
+    LATCHKEY_LOG_LEVEL: 'error',
+    ...(server.backend.databaseUrl ? { LATCHKEY_DATABASE_URL: server.backend.databaseUrl } : {}),
+  };
+  return (args) =>
+    new Promise((resolve) => {
+      // Asynchronously: the server lives in this process and must keep answering (PITFALLS.md).
+      execFile(
+        process.execPath,
+        [path.resolve('bin/latchkey.js'), ...args],
+        { env, encoding: 'utf8', timeout: 60_000 },
+        (error, stdout, stderr) => {
+          const status = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+          resolve({ status, stdout, stderr: stderr.replace(/^oidc-provider WARNING.*\n/gm, '') });
+        },
+      );
+    });
 }
 
 /** A TCP port free right now on 127.0.0.1 (for the plain-HTTP SCEP listener). */
