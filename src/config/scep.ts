@@ -63,10 +63,16 @@ export const scepSchema = z.strictObject({
     .max(7 * 86400),
   max_clock_skew_seconds: z.number().int().min(60).max(86400),
   rate_limits: z.strictObject({ pki_operation_per_ip: rateLimit }),
-  profiles: z.record(
-    z.string().regex(PROFILE_NAME, 'profile names are lower-case letters, digits and dashes (at most 64)'),
-    profile,
-  ),
+  profiles: z.record(z.string(), profile).superRefine((profiles, context) => {
+    // zod's own key check only says "Invalid key in record": name the rule instead.
+    for (const name of Object.keys(profiles).filter((key) => !PROFILE_NAME.test(key))) {
+      context.addIssue({
+        code: 'custom',
+        path: [name],
+        message: 'profile names are lower-case letters, digits and dashes (at most 64)',
+      });
+    }
+  }),
 });
 
 export type ScepSettings = z.infer<typeof scepSchema>;
