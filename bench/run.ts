@@ -24,6 +24,7 @@ import { codeFlowPassword } from './scenarios/code-flow-password.js';
 import { codeFlowSession } from './scenarios/code-flow-session.js';
 import { deviceEnroll } from './scenarios/device-enroll.js';
 import { deviceRenew } from './scenarios/device-renew.js';
+import { scepEnroll } from './scenarios/scep-enroll.js';
 import { policyEvaluateBenchmark } from './micro/policy-evaluate.js';
 
 const SCENARIOS: readonly Scenario[] = [
@@ -32,6 +33,7 @@ const SCENARIOS: readonly Scenario[] = [
   clientCredentials,
   deviceEnroll,
   deviceRenew,
+  scepEnroll,
 ];
 
 interface BenchOptions {

@@ -3,7 +3,7 @@
 // certificate this way inside its envelope.
 import * as pkijs from 'pkijs';
 import { x509 } from '../x509.js';
-import { ContentInfoProblem, encodeContentInfo, readContentInfo } from './content-info.js';
+import { asPkijsCertificate, ContentInfoProblem, encodeContentInfo, readContentInfo } from './content-info.js';
 import { CMS } from './protocol.js';
 
 /** DER ContentInfo of a certs-only SignedData holding `certificates` in order. */
@@ -11,7 +11,7 @@ export function certsOnly(certificates: readonly x509.X509Certificate[]): Uint8A
   const signedData = new pkijs.SignedData({
     version: 1,
     encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: CMS.data }),
-    certificates: certificates.map((certificate) => pkijs.Certificate.fromBER(certificate.rawData)),
+    certificates: certificates.map(asPkijsCertificate),
     signerInfos: [],
   });
   return encodeContentInfo(CMS.signedData, signedData);

@@ -4,6 +4,7 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { toArrayBuffer } from '../pem.js';
+import type { x509 } from '../x509.js';
 import { CMS } from './protocol.js';
 
 const CONTENT_TYPE_NAMES: Record<string, string> = {
@@ -64,4 +65,19 @@ export function readContentInfo(bytes: Uint8Array, expectedType: string, what: s
 export function encodeContentInfo(contentType: string, content: { toSchema(): asn1js.AsnType }): Uint8Array {
   const info = new pkijs.ContentInfo({ contentType, content: content.toSchema() });
   return new Uint8Array(info.toSchema().toBER(false));
+}
+
+const PKIJS_CERTIFICATES = new WeakMap<x509.X509Certificate, pkijs.Certificate>();
+
+/**
+ * `certificate` as pkijs wants it inside CMS structures. Parsing is the slow part of building a message, so
+ * the answer is kept for as long as the certificate object lives (the RA and CA certificates are cached).
+ */
+export function asPkijsCertificate(certificate: x509.X509Certificate): pkijs.Certificate {
+  let parsed = PKIJS_CERTIFICATES.get(certificate);
+  if (!parsed) {
+    parsed = pkijs.Certificate.fromBER(certificate.rawData);
+    PKIJS_CERTIFICATES.set(certificate, parsed);
+  }
+  return parsed;
 }

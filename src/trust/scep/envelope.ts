@@ -8,7 +8,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { toArrayBuffer } from '../pem.js';
 import type { x509 } from '../x509.js';
-import { ContentInfoProblem, encodeContentInfo, readContentInfo } from './content-info.js';
+import { asPkijsCertificate, ContentInfoProblem, encodeContentInfo, readContentInfo } from './content-info.js';
 import { ScepRefusalError } from './errors.js';
 import { decryptContentKey, encryptContentKey, type KeyTransportKey } from './key-transport.js';
 import { CMS } from './protocol.js';
@@ -108,7 +108,7 @@ export function sealEnvelope(
     format: 'der',
     type: 'spki',
   });
-  const recipient = pkijs.Certificate.fromBER(recipientCertificate.rawData);
+  const recipient = asPkijsCertificate(recipientCertificate);
   const enveloped = new pkijs.EnvelopedData({
     version: 0,
     recipientInfos: [
@@ -153,7 +153,7 @@ function recipientInfoFor(
   enveloped: pkijs.EnvelopedData,
   certificate: x509.X509Certificate,
 ): pkijs.KeyTransRecipientInfo {
-  const ours = pkijs.Certificate.fromBER(certificate.rawData);
+  const ours = asPkijsCertificate(certificate);
   const ski = subjectKeyIdentifier(ours);
   for (const info of enveloped.recipientInfos) {
     if (info.variant !== 1 || !(info.value instanceof pkijs.KeyTransRecipientInfo)) continue;

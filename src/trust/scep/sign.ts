@@ -7,7 +7,7 @@ import * as pkijs from 'pkijs';
 import { toArrayBuffer } from '../pem.js';
 import type { x509 } from '../x509.js';
 import { octets, oid, utcTime } from './attributes.js';
-import { encodeContentInfo } from './content-info.js';
+import { asPkijsCertificate, encodeContentInfo } from './content-info.js';
 import { CMS } from './protocol.js';
 
 /** Who signs: a certificate and the WebCrypto private key of its key pair (RSA or, for tests, ECDSA). */
@@ -33,14 +33,14 @@ export async function signPkiMessage(input: SignMessageInput): Promise<Uint8Arra
   const hash = input.hash ?? 'SHA-256';
   const content = input.content ?? new Uint8Array(0);
   const digest = new Uint8Array(await globalThis.crypto.subtle.digest(hash, toArrayBuffer(content)));
-  const signer = pkijs.Certificate.fromBER(input.signer.certificate.rawData);
+  const signer = asPkijsCertificate(input.signer.certificate);
   const signedData = new pkijs.SignedData({
     version: 1,
     encapContentInfo: new pkijs.EncapsulatedContentInfo({
       eContentType: CMS.data,
       ...(input.content ? { eContent: new asn1js.OctetString({ valueHex: toArrayBuffer(input.content) }) } : {}),
     }),
-    certificates: [signer, ...(input.extraCertificates ?? []).map((c) => pkijs.Certificate.fromBER(c.rawData))],
+    certificates: [signer, ...(input.extraCertificates ?? []).map(asPkijsCertificate)],
     signerInfos: [
       new pkijs.SignerInfo({
         version: 1,
