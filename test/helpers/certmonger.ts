@@ -1,19 +1,17 @@
 // certmonger, Debian's certificate-enrollment daemon, as a real SCEP client nobody here wrote: its daemon
 // builds the pkiMessages (key, CSR with challenge, self-signed or current certificate, AES + SHA-256 from
 // GetCACaps), its scep-submit helper sends them and verifies the CertRep, and the daemon decrypts the
-// certificate. Each instance runs on a private D-Bus session bus in a temporary home, so nothing of the
-// machine's is touched. When certmonger is missing, scripts/ensure-certmonger.sh is tried once; under CI
-// (CI=true or LATCHKEY_CI=1) a client that still cannot run fails the test instead of skipping it.
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+// certificate. Each instance runs on a private D-Bus bus that activates no services (a session bus would
+// start Debian's certmonger-session on the first getcert, with the machine's state) and keeps its state in
+// a temporary directory (Debian's session mode otherwise shares /var/lib/certmonger), so nothing of the
+// machine's is touched. Availability, installation and the CI rule: scep-clients.ts.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { type Availability, availableAfterInstall, onPath } from './scep-clients.js';
 
-const ENSURE_SCRIPT = fileURLToPath(new URL('../../scripts/ensure-certmonger.sh', import.meta.url));
 const SCEP_SUBMIT_PATHS = ['/usr/lib/certmonger/scep-submit', '/usr/libexec/certmonger/scep-submit'];
-
-export type CertmongerAvailability = { ok: true; scepSubmit: string } | { ok: false; reason: string };
 
 function executable(file: string): boolean {
   try {
@@ -24,11 +22,7 @@ function executable(file: string): boolean {
   }
 }
 
-function onPath(command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
-}
-
-function probe(): CertmongerAvailability {
+function probe(): Availability<{ scepSubmit: string }> {
   const scepSubmit = SCEP_SUBMIT_PATHS.find(executable);
   const missing = [
     ...(onPath('certmonger') || executable('/usr/sbin/certmonger') ? [] : ['certmonger']),
@@ -40,20 +34,9 @@ function probe(): CertmongerAvailability {
   return { ok: false, reason: `missing ${missing.join(', ')} (apt-get install certmonger dbus)` };
 }
 
-let installAttempted = false;
-
-/** Whether certmonger can be driven; runs ensure-certmonger.sh (at most once per process) when not. */
-export function certmongerAvailable(): CertmongerAvailability {
-  const first = probe();
-  if (first.ok || installAttempted) return first;
-  installAttempted = true;
-  spawnSync('sh', [ENSURE_SCRIPT], { stdio: 'inherit', timeout: 8 * 60 * 1000 });
-  return probe();
-}
-
-/** True when a missing tool must fail the run (CI), not skip. */
-export function strictTools(): boolean {
-  return process.env.CI === 'true' || process.env.LATCHKEY_CI === '1';
+/** Whether certmonger can be driven (installing it once when it cannot). */
+export function certmongerAvailable(): Availability<{ scepSubmit: string }> {
+  return availableAfterInstall(probe);
 }
 
 export interface CommandResult {

@@ -28,6 +28,45 @@ export interface SignMessageInput {
   now: Date;
 }
 
+/**
+ * The encapsulated content as one primitive OCTET STRING, even an empty one. pkijs's constructor would
+ * chunk it into a constructed OCTET STRING (BER), which Go's parser (micromdm's scepclient) refuses as
+ * "sequence truncated", and its toSchema drops an empty one, which OpenSSL (certmonger) refuses as "no
+ * content". Absent content (null) stays absent.
+ */
+class PrimitiveContentInfo extends pkijs.EncapsulatedContentInfo {
+  override toSchema(): asn1js.Sequence {
+    if (!this.eContent) return super.toSchema();
+    const content = new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [this.eContent] });
+    return new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: this.eContentType }), content] });
+  }
+}
+
+function encapsulated(content: Uint8Array | null): pkijs.EncapsulatedContentInfo {
+  const info = new PrimitiveContentInfo({ eContentType: CMS.data });
+  if (content) info.eContent = new asn1js.OctetString({ valueHex: toArrayBuffer(content) });
+  return info;
+}
+
+/**
+ * Signed attributes in DER order (a SET OF sorts its elements by their encodings, X.690 §11.6). The
+ * signature covers their DER encoding: verifiers that re-encode them (Go's) fail on any other order.
+ */
+function derOrder(attributes: readonly pkijs.Attribute[]): pkijs.Attribute[] {
+  const encoded = attributes.map((attribute) => ({ attribute, der: new Uint8Array(attribute.toSchema().toBER()) }));
+  encoded.sort((a, b) => compareOctets(a.der, b.der));
+  return encoded.map(({ attribute }) => attribute);
+}
+
+/** X.690 §11.6: octet strings compared with the shorter padded with zero octets at its end. */
+function compareOctets(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const difference = (a[i] ?? 0) - (b[i] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return 0;
+}
+
 /** The DER ContentInfo of the signed pkiMessage. */
 export async function signPkiMessage(input: SignMessageInput): Promise<Uint8Array> {
   const hash = input.hash ?? 'SHA-256';
@@ -36,10 +75,7 @@ export async function signPkiMessage(input: SignMessageInput): Promise<Uint8Arra
   const signer = asPkijsCertificate(input.signer.certificate);
   const signedData = new pkijs.SignedData({
     version: 1,
-    encapContentInfo: new pkijs.EncapsulatedContentInfo({
-      eContentType: CMS.data,
-      ...(input.content ? { eContent: new asn1js.OctetString({ valueHex: toArrayBuffer(input.content) }) } : {}),
-    }),
+    encapContentInfo: encapsulated(input.content),
     certificates: [signer, ...(input.extraCertificates ?? []).map(asPkijsCertificate)],
     signerInfos: [
       new pkijs.SignerInfo({
@@ -47,12 +83,12 @@ export async function signPkiMessage(input: SignMessageInput): Promise<Uint8Arra
         sid: new pkijs.IssuerAndSerialNumber({ issuer: signer.issuer, serialNumber: signer.serialNumber }),
         signedAttrs: new pkijs.SignedAndUnsignedAttributes({
           type: 0,
-          attributes: [
+          attributes: derOrder([
             oid(CMS.contentType, CMS.data),
             utcTime(CMS.signingTime, input.now),
             octets(CMS.messageDigest, digest),
             ...input.attributes,
-          ],
+          ]),
         }),
       }),
     ],
