@@ -86,13 +86,14 @@ function registerDevicesCommands(program: Command, globals: () => GlobalOptions)
     .action((options: { user?: string }) =>
       withServices(globals(), async (s) => {
         printTable(
-          ['ID', 'USER', 'PLATFORM', 'OS', 'HOSTNAME', 'INTEGRITY', 'STATUS', 'ENROLLED', 'LAST SEEN'],
+          ['ID', 'USER', 'PLATFORM', 'OS', 'HOSTNAME', 'SOURCE', 'INTEGRITY', 'STATUS', 'ENROLLED', 'LAST SEEN'],
           (await s.deviceTrust.listDevices({ username: options.user })).map((d) => [
             d.id,
             d.username ?? d.userId,
             d.platform,
             d.osVersion,
             d.hostname,
+            d.source,
             d.integrity,
             d.status,
             isoTime(d.enrolledAt),
@@ -116,6 +117,7 @@ function registerDevicesCommands(program: Command, globals: () => GlobalOptions)
           ['platform', `${d.platform} ${d.osVersion ?? ''}`.trim()],
           ['hostname', d.hostname ?? '-'],
           ['managed', d.managed ? 'yes' : 'no'],
+          ['source', d.source === 'scep' ? 'SCEP (MDM)' : 'agent'],
           ['integrity', d.integrity],
           ['status', revoked],
           ['enrolled', isoTime(d.enrolledAt)],
