@@ -4,6 +4,7 @@
 import { constants } from 'node:crypto';
 import https from 'node:https';
 import type Koa from 'koa';
+import { listen } from './listen.js';
 import type { TlsMaterial } from './tls.js';
 
 /**
@@ -23,12 +24,5 @@ export async function listenDeviceCheck(app: Koa, tls: TlsMaterial, port: number
     },
     app.callback(),
   );
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return server;
+  return listen(server, port, host);
 }

@@ -98,17 +98,30 @@ export function sealEnvelope(
   recipientCertificate: x509.X509Certificate,
   algorithm: ContentAlgorithm,
 ): Uint8Array {
-  const keyLength = CONTENT_ALGORITHMS[OID_OF[algorithm]]!.keyLength;
-  const contentKey = randomBytes(keyLength);
+  const contentKey = randomBytes(CONTENT_ALGORITHMS[OID_OF[algorithm]]!.keyLength);
   const iv = randomBytes(16);
   const cipher = createCipheriv(algorithm, contentKey, iv);
   const encrypted = Buffer.concat([cipher.update(content), cipher.final()]);
+  return envelopedData({ recipientCertificate, contentKey, cipherOid: OID_OF[algorithm], iv, encrypted });
+}
+
+/**
+ * The DER ContentInfo of an EnvelopedData: `contentKey` encrypted to `recipientCertificate` (RSAES-PKCS1-v1_5,
+ * named by issuer and serial), and content already encrypted with cipher `cipherOid` and `iv`.
+ */
+export function envelopedData(input: {
+  recipientCertificate: x509.X509Certificate;
+  contentKey: Uint8Array;
+  cipherOid: string;
+  iv: Uint8Array;
+  encrypted: Uint8Array;
+}): Uint8Array {
   const publicKey = createPublicKey({
-    key: Buffer.from(recipientCertificate.publicKey.rawData),
+    key: Buffer.from(input.recipientCertificate.publicKey.rawData),
     format: 'der',
     type: 'spki',
   });
-  const recipient = asPkijsCertificate(recipientCertificate);
+  const recipient = asPkijsCertificate(input.recipientCertificate);
   const enveloped = new pkijs.EnvelopedData({
     version: 0,
     recipientInfos: [
@@ -121,17 +134,19 @@ export function sealEnvelope(
             algorithmId: CMS.rsaEncryption,
             algorithmParams: new asn1js.Null(),
           }),
-          encryptedKey: new asn1js.OctetString({ valueHex: toArrayBuffer(encryptContentKey(contentKey, publicKey)) }),
+          encryptedKey: new asn1js.OctetString({
+            valueHex: toArrayBuffer(encryptContentKey(input.contentKey, publicKey)),
+          }),
         }),
       }),
     ],
     encryptedContentInfo: new pkijs.EncryptedContentInfo({
       contentType: CMS.data,
       contentEncryptionAlgorithm: new pkijs.AlgorithmIdentifier({
-        algorithmId: OID_OF[algorithm],
-        algorithmParams: new asn1js.OctetString({ valueHex: toArrayBuffer(iv) }),
+        algorithmId: input.cipherOid,
+        algorithmParams: new asn1js.OctetString({ valueHex: toArrayBuffer(input.iv) }),
       }),
-      encryptedContent: new asn1js.OctetString({ valueHex: toArrayBuffer(encrypted) }),
+      encryptedContent: new asn1js.OctetString({ valueHex: toArrayBuffer(input.encrypted) }),
       // One primitive OCTET STRING keeps the envelope DER (pkijs would otherwise chunk it, BER-style).
       disableSplit: true,
     }),

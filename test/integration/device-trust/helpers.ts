@@ -35,8 +35,14 @@ function run(bin: string, args: readonly string[], env: NodeJS.ProcessEnv, input
   });
 }
 
-/** The admin CLI `latchkey` on the same database, data directory (master key) and issuer as `server`. */
-export function adminCli(server: TestServer): (args: readonly string[]) => Promise<ProcessResult> {
+/**
+ * The admin CLI `latchkey` on the same database, data directory (master key) and issuer as `server`;
+ * `extraEnv` adds settings (e.g. LATCHKEY_CONFIG for configuration the test server got as overrides).
+ */
+export function adminCli(
+  server: TestServer,
+  extraEnv: NodeJS.ProcessEnv = {},
+): (args: readonly string[]) => Promise<ProcessResult> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -46,6 +52,7 @@ export function adminCli(server: TestServer): (args: readonly string[]) => Promi
     LATCHKEY_DEVICE_CHECK_PORT: String(server.deviceCheckPort),
     LATCHKEY_LOG_LEVEL: 'error',
     ...(server.backend.databaseUrl ? { LATCHKEY_DATABASE_URL: server.backend.databaseUrl } : {}),
+    ...extraEnv,
   };
   return (args) => run(LATCHKEY_BIN, args, env);
 }
@@ -110,14 +117,21 @@ export interface TableCounts {
   tokens: number;
 }
 
+/** The number of rows of `table` (those `where` selects). */
+export async function countRows(
+  db: Database,
+  table: string,
+  where?: (query: ReturnType<Database>) => void,
+): Promise<number> {
+  const query = db(table);
+  where?.(query);
+  const row = (await query.count({ n: '*' }).first()) as { n: number | string };
+  return Number(row.n);
+}
+
 /** Row counts of the device-trust tables. */
 export async function tableCounts(db: Database): Promise<TableCounts> {
-  const count = async (table: string, where?: (q: ReturnType<Database>) => void): Promise<number> => {
-    const query = db(table);
-    where?.(query);
-    const row = (await query.count({ n: '*' }).first()) as { n: number | string };
-    return Number(row.n);
-  };
+  const count = (table: string, where?: (query: ReturnType<Database>) => void) => countRows(db, table, where);
   return {
     devices: await count('devices'),
     certificates: await count('device_certificates'),

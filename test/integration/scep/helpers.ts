@@ -1,15 +1,13 @@
 // What the SCEP integration tests share: a Latchkey with a device CA and two SCEP profiles, a requester
 // built on src/trust/scep/requester.ts (the protocol tests' client; certmonger is the foreign one), and
 // row counts of everything a SCEP request may write (to prove that a refused one wrote nothing).
-import { execFile } from 'node:child_process';
-import { createCipheriv, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { createCipheriv, createPrivateKey, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
-import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { toArrayBuffer } from '../../../src/trust/pem.js';
-import { encryptContentKey } from '../../../src/trust/scep/key-transport.js';
+import { envelopedData } from '../../../src/trust/scep/envelope.js';
 import { certificatesOf } from '../../../src/trust/scep/certs-only.js';
 import {
   buildPkiRequest,
@@ -25,7 +23,7 @@ import {
 import { x509 } from '../../../src/trust/x509.js';
 import type { Database } from '../../../src/store/database.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
-import type { ProcessResult } from '../device-trust/helpers.js';
+import { adminCli, countRows, type ProcessResult } from '../device-trust/helpers.js';
 
 export const PROFILES = { ios: { platform: 'ios' }, macos: { platform: 'macos', integrity: 'passed' } };
 
@@ -150,12 +148,7 @@ export interface ScepCounts {
 
 /** Row counts of what SCEP writes. */
 export async function scepCounts(db: Database): Promise<ScepCounts> {
-  const count = async (table: string, where?: (q: ReturnType<Database>) => void): Promise<number> => {
-    const query = db(table);
-    where?.(query);
-    const row = (await query.count({ n: '*' }).first()) as { n: number | string };
-    return Number(row.n);
-  };
+  const count = (table: string, where?: (query: ReturnType<Database>) => void) => countRows(db, table, where);
   return {
     devices: await count('devices'),
     certificates: await count('device_certificates'),
@@ -170,37 +163,11 @@ export function privateKeyPem(device: ScepDevice): string {
   return createPrivateKey(device.key.privateKeyPem).export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
-/**
- * The admin CLI `latchkey` as a real process on the same database, data directory and issuer as `server`,
- * with the test's SCEP profiles in a config file (the CLI reads configuration as the server does).
- */
+/** The admin CLI `latchkey` as a real process, with the test's SCEP profiles in a config file. */
 export function scepCli(server: TestServer): (args: readonly string[]) => Promise<ProcessResult> {
   const configFile = path.join(server.dataDir, 'scep-test.yaml');
   writeFileSync(configFile, stringifyYaml({ scep: { profiles: PROFILES } }));
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    LATCHKEY_CONFIG: configFile,
-    LATCHKEY_DATA_DIR: server.dataDir,
-    LATCHKEY_ISSUER: server.issuer,
-    LATCHKEY_PORT: String(server.port),
-    LATCHKEY_DEVICE_CHECK_PORT: String(server.deviceCheckPort),
-    LATCHKEY_LOG_LEVEL: 'error',
-    ...(server.backend.databaseUrl ? { LATCHKEY_DATABASE_URL: server.backend.databaseUrl } : {}),
-  };
-  return (args) =>
-    new Promise((resolve) => {
-      // Asynchronously: the server lives in this process and must keep answering (PITFALLS.md).
-      execFile(
-        process.execPath,
-        [path.resolve('bin/latchkey.js'), ...args],
-        { env, encoding: 'utf8', timeout: 60_000 },
-        (error, stdout, stderr) => {
-          const status = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-          resolve({ status, stdout, stderr: stderr.replace(/^oidc-provider WARNING.*\n/gm, '') });
-        },
-      );
-    });
+  return adminCli(server, { LATCHKEY_CONFIG: configFile });
 }
 
 /** A TCP port free right now on 127.0.0.1 (for the plain-HTTP SCEP listener). */
@@ -238,39 +205,9 @@ export function mutateEnvelope(der: Uint8Array, mutate: (enveloped: pkijs.Envelo
 
 /** An envelope as a client that only knows DES3 would make it (Latchkey advertises AES only). */
 export function des3Envelope(content: Uint8Array, recipient: x509.X509Certificate): Uint8Array {
-  const key = randomBytes(24);
+  const contentKey = randomBytes(24);
   const iv = randomBytes(8);
-  const cipher = createCipheriv('des-ede3-cbc', key, iv);
+  const cipher = createCipheriv('des-ede3-cbc', contentKey, iv);
   const encrypted = Buffer.concat([cipher.update(content), cipher.final()]);
-  const publicKey = createPublicKey({ key: Buffer.from(recipient.publicKey.rawData), format: 'der', type: 'spki' });
-  const certificate = pkijs.Certificate.fromBER(recipient.rawData);
-  const enveloped = new pkijs.EnvelopedData({
-    version: 0,
-    recipientInfos: [
-      new pkijs.RecipientInfo({
-        variant: 1,
-        value: new pkijs.KeyTransRecipientInfo({
-          version: 0,
-          rid: new pkijs.IssuerAndSerialNumber({ issuer: certificate.issuer, serialNumber: certificate.serialNumber }),
-          keyEncryptionAlgorithm: new pkijs.AlgorithmIdentifier({
-            algorithmId: '1.2.840.113549.1.1.1',
-            algorithmParams: new asn1js.Null(),
-          }),
-          encryptedKey: new asn1js.OctetString({ valueHex: toArrayBuffer(encryptContentKey(key, publicKey)) }),
-        }),
-      }),
-    ],
-    encryptedContentInfo: new pkijs.EncryptedContentInfo({
-      contentType: '1.2.840.113549.1.7.1',
-      contentEncryptionAlgorithm: new pkijs.AlgorithmIdentifier({
-        algorithmId: '1.2.840.113549.3.7',
-        algorithmParams: new asn1js.OctetString({ valueHex: toArrayBuffer(iv) }),
-      }),
-      encryptedContent: new asn1js.OctetString({ valueHex: toArrayBuffer(encrypted) }),
-      disableSplit: true,
-    }),
-  });
-  return new Uint8Array(
-    new pkijs.ContentInfo({ contentType: '1.2.840.113549.1.7.3', content: enveloped.toSchema() }).toSchema().toBER(),
-  );
+  return envelopedData({ recipientCertificate: recipient, contentKey, cipherOid: '1.2.840.113549.3.7', iv, encrypted });
 }

@@ -1,28 +1,8 @@
 // The SCEP settings: documented defaults, profiles, and a precise refusal for every bad value.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../../src/config/load.js';
 import { recordedPlatform } from '../../../src/config/scep.js';
-import { ConfigError } from '../../../src/errors.js';
-
-function load(yaml: string) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'latchkey-config-'));
-  const file = path.join(dir, 'latchkey.yaml');
-  writeFileSync(file, yaml);
-  return loadConfig({ env: {}, file });
-}
-
-function problems(yaml: string): string {
-  try {
-    load(yaml);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message;
-    throw error;
-  }
-  throw new Error(`expected ${yaml} to be refused`);
-}
+import { loadYaml, problems } from './helpers.js';
 
 describe('SCEP configuration', () => {
   it('has the documented defaults: /scep, no profiles, no plain-HTTP listener', () => {
@@ -38,7 +18,7 @@ describe('SCEP configuration', () => {
   });
 
   it('reads profiles, with integrity "unknown" unless set, and records ipados as ios', () => {
-    const config = load(
+    const config = loadYaml(
       'scep: { path: /mdm/scep, profiles: { ipad: { platform: ipados }, mac: { platform: macos, integrity: passed } } }',
     );
     expect(config.scep.path).toBe('/mdm/scep');

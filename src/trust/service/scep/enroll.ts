@@ -14,6 +14,7 @@ import { DeviceTrustError } from '../errors.js';
 import { recordNewDevice, type SignedLeaf, signLeaf } from '../issuing.js';
 import type { ScepContext, ScepProfile } from './context.js';
 import { decideRequester, isRefusal } from './decisions.js';
+import { claimNonce } from './nonce.js';
 import type { RequestCsr } from './request-csr.js';
 import { refuse, REFUSALS } from './refusals.js';
 
@@ -39,16 +40,7 @@ export async function enrollByChallenge(
   const owner = { deviceId: randomUUID(), userId: requester.userId };
   const leaf = await signLeaf(ctx.trust, csr.verified.publicKey, owner.deviceId, now);
   await ctx.store.transaction(async (trx) => {
-    const transaction = {
-      senderNonce: message.senderNonce,
-      transactionId: message.transactionId,
-      profile: profile.name,
-      messageType: message.messageType,
-      serial: leaf.issued.serial,
-      deviceId: owner.deviceId,
-      createdAt: now.getTime(),
-    };
-    if (!(await ctx.store.claimNonce(transaction, trx))) refuse(REFUSALS.replay);
+    await claimNonce(ctx, trx, message, { profile: profile.name, serial: leaf.issued.serial, ...owner, now });
     // Exactly one of concurrent uses of a one-time challenge gets `true`; the others roll back.
     const oneTime = requester.oneTimeChallengeId;
     if (oneTime && !(await ctx.store.consumeChallenge(oneTime, owner.deviceId, now.getTime(), trx))) {

@@ -6,8 +6,8 @@ import type { PkiMessage } from '../../scep/pki-message.js';
 import { renewableCertificate, supersede } from '../renewal.js';
 import type { ScepContext, ScepProfile } from './context.js';
 import type { ScepIssued } from './enroll.js';
+import { claimNonce } from './nonce.js';
 import type { RequestCsr } from './request-csr.js';
-import { refuse, REFUSALS } from './refusals.js';
 
 /** Renews the certificate that signed `message` for the key of `csr`. */
 export async function renewBySigner(
@@ -18,17 +18,13 @@ export async function renewBySigner(
   now: Date,
 ): Promise<ScepIssued> {
   const renewable = await renewableCertificate(ctx.trust, new Uint8Array(message.signer.rawData), now);
-  const leaf = await supersede(ctx.trust, renewable, csr.verified.publicKey, now, async (trx, issued) => {
-    const transaction = {
-      senderNonce: message.senderNonce,
-      transactionId: message.transactionId,
+  const leaf = await supersede(ctx.trust, renewable, csr.verified.publicKey, now, (trx, issued) =>
+    claimNonce(ctx, trx, message, {
       profile: profile.name,
-      messageType: message.messageType,
       serial: issued.issued.serial,
       deviceId: renewable.owner.deviceId,
-      createdAt: now.getTime(),
-    };
-    if (!(await ctx.store.claimNonce(transaction, trx))) refuse(REFUSALS.replay);
-  });
+      now,
+    }),
+  );
   return { leaf, owner: renewable.owner };
 }
