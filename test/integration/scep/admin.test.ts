@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { backendName } from '../../helpers/backend.js';
 import type { TestServer } from '../../helpers/server.js';
 import type { ProcessResult } from '../device-trust/helpers.js';
-import { enroll, freePort, newDevice, scepCli, startScepServer } from './helpers.js';
+import { caCertificates, enroll, freePort, newDevice, scepCli, startScepServer } from './helpers.js';
 
 describe(`SCEP administration [${backendName()}]`, () => {
   let server: TestServer;
@@ -201,6 +201,23 @@ describe(`SCEP administration [${backendName()}]`, () => {
           })
         ).certRep?.status,
       ).toBe('SUCCESS');
+    });
+  });
+
+  describe('the RA', () => {
+    it('is replaced on first use after it enters its last week, once; `scep show` never replaces it', async () => {
+      const [before] = await caCertificates(server);
+      const fingerprint = async () => /sha256\s+([0-9a-f]{64})/.exec((await cli(['scep', 'show'])).stdout)![1];
+      const shownBefore = await fingerprint();
+      await server.app.services.db('scep_ra_certificates').update({ not_after: Date.now() + 86_400_000 });
+      expect(await fingerprint()).toBe(shownBefore);
+      const [replaced] = await caCertificates(server);
+      const [again] = await caCertificates(server);
+      expect(replaced!.equal(before!)).toBe(false);
+      expect(again!.equal(replaced!)).toBe(true);
+      expect(await fingerprint()).not.toBe(shownBefore);
+      const [issued] = await server.app.services.audit.search({ event: 'scep.ra.issue', limit: 1 });
+      expect(issued).toMatchObject({ actor: null, detail: { replaced: shownBefore } });
     });
   });
 

@@ -1,5 +1,6 @@
 // The SCEP service's pure decisions: a request's route, the signingTime window, whom a PKCSReq enrolls for
-// (one-time challenge, or static challenge + email/UPN), and which failInfo every refusal code carries.
+// (one-time challenge, or static challenge + email/UPN), which failInfo every refusal code carries, and when
+// the RA is replaced.
 import { describe, expect, it } from '@jest/globals';
 import { CsrError } from '../../../src/trust/errors.js';
 import { AuthenticationError, UnavailableError } from '../../../src/errors.js';
@@ -11,6 +12,7 @@ import {
   routeOf,
   signingTimeRefusal,
 } from '../../../src/trust/service/scep/decisions.js';
+import { raReplacementDue } from '../../../src/trust/service/scep/ra.js';
 import { refusalOf } from '../../../src/trust/service/scep/refusals.js';
 
 const NOW = 1_900_000_000_000;
@@ -138,5 +140,22 @@ describe('SCEP decisions', () => {
     });
     expect(refusalOf(new UnavailableError('ERR_DATABASE_UNAVAILABLE', 'down'))).toBeNull();
     expect(refusalOf(new Error('bug'))).toBeNull();
+  });
+});
+
+describe('RA replacement', () => {
+  const DAY = 86_400_000;
+  const now = new Date(NOW);
+  const intermediate = { notAfter: new Date(NOW + 1000 * DAY) };
+
+  it('is due in the last week of the RA’s life, not before', () => {
+    expect(raReplacementDue({ notAfter: NOW + 8 * DAY }, intermediate, now)).toBe(false);
+    expect(raReplacementDue({ notAfter: NOW + 6 * DAY }, intermediate, now)).toBe(true);
+    expect(raReplacementDue({ notAfter: NOW - DAY }, intermediate, now)).toBe(true);
+  });
+
+  it('is never due when the RA already ends with the intermediate (a new one could not live longer)', () => {
+    const ending = { notAfter: new Date(NOW + 3 * DAY) };
+    expect(raReplacementDue({ notAfter: NOW + 3 * DAY }, ending, now)).toBe(false);
   });
 });

@@ -121,16 +121,15 @@ export class ScepService {
 
   /** Creates the RA now if there is none (or replaces it with `force`); returns it. */
   async initRa(options: { force?: boolean } & Origin): Promise<RaSummary> {
-    const now = this.#ctx.trust.now();
     const existing = await this.#ctx.ra.stored();
-    if (!existing || options.force) await this.#ctx.ra.issue(now, existing, options);
+    if (!existing || options.force) await this.#ctx.ra.issue(this.#ctx.trust.now(), existing?.record, options);
     return (await this.showRa())!;
   }
 
-  /** The RA in use, or null before first use. */
+  /** The RA in use, or null before first use (reading only: nothing is created or replaced). */
   async showRa(): Promise<RaSummary | null> {
-    if (!(await this.#ctx.ra.stored())) return null;
-    const ra = await this.#ctx.ra.current(this.#ctx.trust.now());
+    const ra = await this.#ctx.ra.stored();
+    if (!ra) return null;
     return {
       subject: ra.certificate.subject,
       issuer: ra.certificate.issuer,

@@ -51,13 +51,22 @@ export class ActiveRa {
   async current(now: Date): Promise<RaCredentials> {
     const anchors = await this.ca.anchors();
     let record = await this.store.ra(anchors.intermediateId);
-    if (!record || record.notAfter - REPLACE_BEFORE_MS <= now.getTime()) record = await this.issue(now, record);
+    if (!record || raReplacementDue(record, anchors.intermediate, now)) record = await this.issue(now, record);
     return this.load(record, [anchors.intermediate, anchors.root]);
   }
 
-  /** The stored RA record of the active intermediate, or undefined before first use. */
-  async stored(): Promise<RaRecord | undefined> {
-    return this.store.ra((await this.ca.anchors()).intermediateId);
+  /** The stored RA of the active intermediate and the certificates above it (no change), or undefined. */
+  async stored(): Promise<
+    { record: RaRecord; certificate: x509.X509Certificate; chain: x509.X509Certificate[] } | undefined
+  > {
+    const anchors = await this.ca.anchors();
+    const record = await this.store.ra(anchors.intermediateId);
+    if (!record) return undefined;
+    return {
+      record,
+      certificate: parseCertificate(record.certificatePem),
+      chain: [anchors.intermediate, anchors.root],
+    };
   }
 
   /**
@@ -131,4 +140,16 @@ export class ActiveRa {
     }
     return { ...this.#cache.value, chain };
   }
+}
+
+/**
+ * Whether `record` is due for replacement at `now`: in the last week of its life, unless a new one could not
+ * live longer (it ends with the intermediate), which would replace it on every request.
+ */
+export function raReplacementDue(
+  record: Pick<RaRecord, 'notAfter'>,
+  intermediate: { notAfter: Date },
+  now: Date,
+): boolean {
+  return record.notAfter - REPLACE_BEFORE_MS <= now.getTime() && record.notAfter < intermediate.notAfter.getTime();
 }
