@@ -42,7 +42,6 @@ export async function pkiOperation(
 ): Promise<PkiOperationAnswer> {
   const profile = profileNamed(ctx, profileName);
   const now = ctx.trust.now();
-  const base: AuditEvent = { event: 'scep.request', outcome: 'failure', ...auditOrigin(origin) };
   let message: PkiMessage;
   try {
     message = parsePkiMessage(der);
@@ -51,43 +50,45 @@ export async function pkiOperation(
     throw error;
   }
   const ra = await ctx.ra.current(now);
+  const outcome = await auditedOutcome(ctx, profile, message, ra, now, origin);
+  const certRep = await buildCertRep({ ra: ra.signer, chain: ra.chain, request: message, outcome, now });
+  return { der: certRep, status: outcome.status };
+}
+
+/**
+ * The CertRep outcome of a readable request, written to the audit log: `scep.enroll` or `scep.renew` once
+ * the route is known, else `scep.request`. A fault of ours is audited too, then thrown (HTTP 5xx).
+ */
+async function auditedOutcome(
+  ctx: ScepContext,
+  profile: ScepProfile,
+  message: PkiMessage,
+  ra: RaCredentials,
+  now: Date,
+  origin: Origin,
+): Promise<CertRepOutcome> {
   const trace: { route?: ScepRoute } = {};
   const detail = {
     profile: profile.name,
     transactionId: message.transactionId,
     messageType: messageTypeName(message.messageType) ?? message.messageType,
   };
-  let outcome: CertRepOutcome;
+  const record = (event: Omit<AuditEvent, 'event'>) =>
+    ctx.trust.audit.record({ event: eventOf(trace.route), ...auditOrigin(origin), ...event });
   try {
     const issued = await answer(ctx, profile, message, ra, now, trace);
-    outcome = {
-      status: 'SUCCESS',
-      certificates: [issued.leaf.issued.certificate, ra.chain[0]!],
-      recipient: message.signer,
-      algorithm: issued.algorithm,
-    };
-    await ctx.trust.audit.record({
-      ...base,
-      event: eventOf(trace.route),
-      outcome: 'success',
-      userId: issued.owner.userId,
-      deviceId: issued.owner.deviceId,
-      detail: { ...detail, serial: issued.leaf.issued.serial },
-    });
+    const { userId, deviceId } = issued.owner;
+    await record({ outcome: 'success', userId, deviceId, detail: { ...detail, serial: issued.leaf.issued.serial } });
+    const certificates = [issued.leaf.issued.certificate, ra.chain[0]!];
+    return { status: 'SUCCESS', certificates, recipient: message.signer, algorithm: issued.algorithm };
   } catch (error) {
     const refusal = refusalOf(error);
-    if (!refusal) throw error;
-    outcome = { status: 'FAILURE', failInfo: refusal.failInfo, text: refusal.message };
+    const code = refusal?.code ?? (error instanceof LatchkeyError ? error.code : 'ERR_INTERNAL');
     const extra = error instanceof LatchkeyError ? error.detail : {};
-    await ctx.trust.audit.record({
-      ...base,
-      event: eventOf(trace.route),
-      reasons: [refusal.code],
-      detail: { ...detail, failInfo: refusal.failInfo, ...extra },
-    });
+    await record({ outcome: 'failure', reasons: [code], detail: { ...detail, failInfo: refusal?.failInfo, ...extra } });
+    if (!refusal) throw error;
+    return { status: 'FAILURE', failInfo: refusal.failInfo, text: refusal.message };
   }
-  const certRep = await buildCertRep({ ra: ra.signer, chain: ra.chain, request: message, outcome, now });
-  return { der: certRep, status: outcome.status };
 }
 
 /** Audits a PKIOperation whose input was no pkiMessage (it is answered HTTP 400). */
