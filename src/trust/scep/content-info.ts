@@ -74,10 +74,11 @@ const PKIJS_CERTIFICATES = new WeakMap<x509.X509Certificate, pkijs.Certificate>(
  * the answer is kept for as long as the certificate object lives (the RA and CA certificates are cached).
  */
 export function asPkijsCertificate(certificate: x509.X509Certificate): pkijs.Certificate {
-  let parsed = PKIJS_CERTIFICATES.get(certificate);
-  if (!parsed) {
-    parsed = pkijs.Certificate.fromBER(certificate.rawData);
-    PKIJS_CERTIFICATES.set(certificate, parsed);
-  }
+  return PKIJS_CERTIFICATES.get(certificate) ?? remember(certificate, pkijs.Certificate.fromBER(certificate.rawData));
+}
+
+/** Keeps `parsed` (already parsed by pkijs, e.g. inside a message) as the pkijs form of `certificate`. */
+export function remember(certificate: x509.X509Certificate, parsed: pkijs.Certificate): pkijs.Certificate {
+  PKIJS_CERTIFICATES.set(certificate, parsed);
   return parsed;
 }

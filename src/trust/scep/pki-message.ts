@@ -6,7 +6,7 @@
 import * as pkijs from 'pkijs';
 import { x509 } from '../x509.js';
 import { AttributeProblem, octetsAttribute, stringAttribute, timeAttribute } from './attributes.js';
-import { ContentInfoProblem, readContentInfo } from './content-info.js';
+import { ContentInfoProblem, readContentInfo, remember as rememberPkijs } from './content-info.js';
 import { ScepMessageError } from './errors.js';
 import { CMS, SCEP_ATTRIBUTE } from './protocol.js';
 
@@ -146,7 +146,10 @@ function signerCertificate(signedData: pkijs.SignedData, signerInfo: pkijs.Signe
     throw new ScepMessageError('ERR_SCEP_NOT_SIGNED', "the signer's certificate is not in the pkiMessage");
   }
   try {
-    return new x509.X509Certificate(match.toSchema().toBER(false));
+    // The answer is encrypted to this certificate: keep pkijs's parse of it for that.
+    const certificate = new x509.X509Certificate(match.toSchema().toBER(false));
+    rememberPkijs(certificate, match);
+    return certificate;
   } catch {
     throw new ScepMessageError('ERR_SCEP_MALFORMED', "the signer's certificate is not a valid X.509 certificate");
   }
