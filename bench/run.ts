@@ -27,6 +27,7 @@ import { deviceEnroll } from './scenarios/device-enroll.js';
 import { deviceRenew } from './scenarios/device-renew.js';
 import { deviceCertificateFlow, deviceCheckHandlerMs } from './scenarios/device-certificate-flow.js';
 import { certificateIssuanceBenchmark } from './micro/certificate-issuance.js';
+import { scepEnroll } from './scenarios/scep-enroll.js';
 import { policyEvaluateBenchmark } from './micro/policy-evaluate.js';
 import { cliStartBenchmark, formatCliStart } from './micro/cli-start.js';
 
@@ -36,6 +37,7 @@ const SCENARIOS: readonly Scenario[] = [
   clientCredentials,
   deviceEnroll,
   deviceRenew,
+  scepEnroll,
   // Last: it publishes a policy that sends every sign-in through the device check.
   deviceCertificateFlow,
 ];

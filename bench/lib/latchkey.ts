@@ -6,6 +6,8 @@ import { startServer, type TestServer } from '../../test/helpers/server.js';
 import type { Target } from './target.js';
 
 export const BENCH_USERNAME = 'bench';
+/** The SCEP profile the scep-enroll scenario enrolls through. */
+export const BENCH_SCEP_PROFILE = 'bench';
 
 /**
  * Device-trust settings for measuring throughput: no per-IP limit in the way, and renewals due as soon as
@@ -19,9 +21,15 @@ const BENCH_DEVICE_TRUST = {
   },
 };
 
+/** A SCEP profile for the bench, and no per-IP limit in the way. */
+const BENCH_SCEP = {
+  profiles: { [BENCH_SCEP_PROFILE]: { platform: 'ios' } },
+  rate_limits: { pki_operation_per_ip: { max: 1_000_000, window_seconds: 60 } },
+};
+
 /** Starts Latchkey with one password user, a code-flow client and a client-credentials client. */
 export async function startLatchkey(): Promise<Target & { server: TestServer }> {
-  const server = await startServer({ device_trust: BENCH_DEVICE_TRUST });
+  const server = await startServer({ device_trust: BENCH_DEVICE_TRUST, scep: BENCH_SCEP });
   try {
     const { password } = await server.addUser(BENCH_USERNAME);
     const code = await server.addClient({ name: 'Bench RP', redirectUri: [REDIRECT_URI] });

@@ -176,7 +176,9 @@ export function registerClientCommands(program: Command, globals: () => GlobalOp
     withServices(globals(), async (s) => {
       const c = await s.clients.require(clientId);
       const factor = c.factor ? JSON.parse(serializeFactorSettings(c.factor)) : undefined;
-      process.stdout.write(JSON.stringify({ ...c.metadata, kind: c.kind, has_secret: c.hasSecret, factor }, null, 2) + '\n');
+      process.stdout.write(
+        JSON.stringify({ ...c.metadata, kind: c.kind, has_secret: c.hasSecret, factor }, null, 2) + '\n',
+      );
     }),
   );
 

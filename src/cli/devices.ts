@@ -14,7 +14,7 @@ import { isoTime, printTable, withServices, type GlobalOptions } from './common.
 const CLI = { actor: 'cli' };
 
 /** The stores with the device-trust service, which only these commands load (see withServices). */
-function withDeviceTrust<T>(options: GlobalOptions, work: (services: Services) => Promise<T>): Promise<T> {
+export function withDeviceTrust<T>(options: GlobalOptions, work: (services: Services) => Promise<T>): Promise<T> {
   return withServices(options, work, { deviceTrust: true });
 }
 
@@ -106,13 +106,14 @@ function registerDevicesCommands(program: Command, globals: () => GlobalOptions)
     .action((options: { user?: string }) =>
       withDeviceTrust(globals(), async (s) => {
         printTable(
-          ['ID', 'USER', 'PLATFORM', 'OS', 'HOSTNAME', 'INTEGRITY', 'STATUS', 'ENROLLED', 'LAST SEEN'],
+          ['ID', 'USER', 'PLATFORM', 'OS', 'HOSTNAME', 'SOURCE', 'INTEGRITY', 'STATUS', 'ENROLLED', 'LAST SEEN'],
           (await s.deviceTrust.listDevices({ username: options.user })).map((d) => [
             d.id,
             d.username ?? d.userId,
             d.platform,
             d.osVersion,
             d.hostname,
+            d.source,
             d.integrity,
             d.status,
             isoTime(d.enrolledAt),
@@ -136,6 +137,7 @@ function registerDevicesCommands(program: Command, globals: () => GlobalOptions)
           ['platform', `${d.platform} ${d.osVersion ?? ''}`.trim()],
           ['hostname', d.hostname ?? '-'],
           ['managed', d.managed ? 'yes' : 'no'],
+          ['source', d.source === 'scep' ? 'SCEP (MDM)' : 'agent'],
           ['integrity', d.integrity],
           ['status', revoked],
           ['enrolled', isoTime(d.enrolledAt)],

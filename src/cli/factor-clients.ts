@@ -173,7 +173,8 @@ export function newFactorClient(idpText: string, options: AddFactorOptions) {
   let redirectUris: string[];
   let name: string;
   if (idp === 'okta') {
-    if (!options.oktaDomain) throw new InvalidInputError('ERR_USAGE_OKTA_DOMAIN', 'okta needs --okta-domain ORG.okta.com');
+    if (!options.oktaDomain)
+      throw new InvalidInputError('ERR_USAGE_OKTA_DOMAIN', 'okta needs --okta-domain ORG.okta.com');
     redirectUris = [oktaRedirectUri(options.oktaDomain)];
     name = options.name ?? `Okta (${new URL(redirectUris[0]!).host})`;
   } else if (idp === 'entra') {
@@ -202,7 +203,10 @@ export function newFactorClient(idpText: string, options: AddFactorOptions) {
     };
   } else {
     if (!options.redirectUri?.length) {
-      throw new InvalidInputError('ERR_USAGE_REDIRECT_URI', 'generic needs --redirect-uri (the other IdP\'s callback URL)');
+      throw new InvalidInputError(
+        'ERR_USAGE_REDIRECT_URI',
+        "generic needs --redirect-uri (the other IdP's callback URL)",
+      );
     }
     redirectUris = options.redirectUri;
     name = options.name ?? 'Federated identity provider';
@@ -210,7 +214,10 @@ export function newFactorClient(idpText: string, options: AddFactorOptions) {
   settings = applySettingOptions(settings, options);
   const authMethod = idp === 'entra' ? 'none' : parseAuthMethod(options.authMethod);
   if (idp === 'entra' && options.authMethod !== undefined) {
-    throw new InvalidInputError('ERR_USAGE_AUTH_METHOD', 'Entra never calls the token endpoint: --auth-method does not apply');
+    throw new InvalidInputError(
+      'ERR_USAGE_AUTH_METHOD',
+      'Entra never calls the token endpoint: --auth-method does not apply',
+    );
   }
   const metadata = factorMetadata({
     idp,
@@ -223,13 +230,21 @@ export function newFactorClient(idpText: string, options: AddFactorOptions) {
       keys: options.jwksFile ? (JSON.parse(readFileSync(options.jwksFile, 'utf8')) as unknown) : undefined,
     },
   });
-  const secret = authMethod === 'client_secret_post' || authMethod === 'client_secret_basic' ? ClientRepository.newClientSecret() : null;
+  const secret =
+    authMethod === 'client_secret_post' || authMethod === 'client_secret_basic'
+      ? ClientRepository.newClientSecret()
+      : null;
   if (secret) metadata.client_secret = secret;
   return { name, metadata, secret, settings };
 }
 
 /** Prints the set-up lines for `client` (with its secret when just created). */
-function printSetup(s: Services, client: Pick<StoredClient, 'clientId' | 'name' | 'metadata'>, settings: FactorSettings, secret: string | null): void {
+function printSetup(
+  s: Services,
+  client: Pick<StoredClient, 'clientId' | 'name' | 'metadata'>,
+  settings: FactorSettings,
+  secret: string | null,
+): void {
   const setup = setupInstructions({
     endpoints: endpointsOf(s.config.issuer),
     clientId: client.clientId,
@@ -253,18 +268,27 @@ function printSetup(s: Services, client: Pick<StoredClient, 'clientId' | 'name' 
 async function requireFactor(s: Services, clientId: string): Promise<StoredClient & { factor: FactorSettings }> {
   const client = await s.clients.require(clientId);
   if (client.kind !== 'factor' || !client.factor) {
-    throw new InvalidInputError('ERR_USAGE_NOT_FACTOR', `client ${clientId} is not a factor client (kind ${client.kind})`);
+    throw new InvalidInputError(
+      'ERR_USAGE_NOT_FACTOR',
+      `client ${clientId} is not a factor client (kind ${client.kind})`,
+    );
   }
   return client as StoredClient & { factor: FactorSettings };
 }
 
 const settingFlags = (command: Command) =>
   command
-    .option('--preferred-username <field>', 'what preferred_username carries: email (default), username or attribute:NAME')
+    .option(
+      '--preferred-username <field>',
+      'what preferred_username carries: email (default), username or attribute:NAME',
+    )
     .option('--unmanaged <answer>', 'a sign-in without a trusted device gets: deny (default) or device-context')
     .option('--session-lifetime <duration>', 'how long a proven device is relied on, e.g. 12h (default), 30m, 7d')
     .option('--app-id <id>', 'entra: the application id of the Entra app registration (accepted as the hint audience)')
-    .option('--match <claim=field>', 'entra: hint claim = user field that names the user (default preferred_username=email)')
+    .option(
+      '--match <claim=field>',
+      'entra: hint claim = user field that names the user (default preferred_username=email)',
+    )
     .option('--entra-jwks-uri <url>', "entra: the tenant's signing keys (default Microsoft's keys URL for the tenant)")
     .option('--entra-jwks-file <file>', "entra: the tenant's signing keys from a file");
 
@@ -288,10 +312,23 @@ export function registerFactorCommands(clients: Command, globals: () => GlobalOp
       const { name, metadata, secret, settings } = newFactorClient(idp, options);
       await validateWithProvider(s, metadata);
       await s.clients.add({ name, kind: 'factor', metadata, secret, factor: settings });
-      await s.audit.record({ event: 'admin.client.add', outcome: 'success', actor: 'cli', clientId: metadata.client_id, reasons: [`factor ${settings.idp}`] });
+      await s.audit.record({
+        event: 'admin.client.add',
+        outcome: 'success',
+        actor: 'cli',
+        clientId: metadata.client_id,
+        reasons: [`factor ${settings.idp}`],
+      });
       if (options.json) {
         const endpoints = endpointsOf(s.config.issuer);
-        process.stdout.write(JSON.stringify({ client_id: metadata.client_id, client_secret: secret ?? undefined, ...endpoints, redirect_uris: metadata.redirect_uris }) + '\n');
+        process.stdout.write(
+          JSON.stringify({
+            client_id: metadata.client_id,
+            client_secret: secret ?? undefined,
+            ...endpoints,
+            redirect_uris: metadata.redirect_uris,
+          }) + '\n',
+        );
         return;
       }
       process.stdout.write(`created factor client ${name}\n\n`);
@@ -299,15 +336,16 @@ export function registerFactorCommands(clients: Command, globals: () => GlobalOp
     }),
   );
 
-  settingFlags(clients.command('set-factor <clientId>').description('change what a factor client is set up to do')).action(
-    (clientId: string, options: SettingOptions) =>
-      withServices(globals(), async (s) => {
-        const client = await requireFactor(s, clientId);
-        const settings = applySettingOptions(client.factor, options);
-        await s.clients.setFactor(clientId, settings);
-        await s.audit.record({ event: 'admin.client.update', outcome: 'success', actor: 'cli', clientId });
-        process.stdout.write(`updated factor client ${client.name}\n`);
-      }),
+  settingFlags(
+    clients.command('set-factor <clientId>').description('change what a factor client is set up to do'),
+  ).action((clientId: string, options: SettingOptions) =>
+    withServices(globals(), async (s) => {
+      const client = await requireFactor(s, clientId);
+      const settings = applySettingOptions(client.factor, options);
+      await s.clients.setFactor(clientId, settings);
+      await s.audit.record({ event: 'admin.client.update', outcome: 'success', actor: 'cli', clientId });
+      process.stdout.write(`updated factor client ${client.name}\n`);
+    }),
   );
 
   clients

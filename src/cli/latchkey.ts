@@ -2,10 +2,12 @@
 // --help, reads the same configuration as the server, and exits non-zero with a one-line reason.
 import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './admin.js';
+import { registerApiTokenCommands } from './api-tokens.js';
 import { registerClientCommands } from './clients.js';
 import { fail, EXIT_USAGE, type GlobalOptions } from './common.js';
 import { registerDeviceCommands } from './devices.js';
 import { registerPolicyCommands } from './policy.js';
+import { registerScepCommands } from './scep.js';
 import { registerUserCommands } from './users.js';
 
 export function buildProgram(): Command {
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   registerAdminCommands(program, globals);
   registerDeviceCommands(program, globals);
   registerPolicyCommands(program, globals);
+  registerScepCommands(program, globals);
+  registerApiTokenCommands(program, globals);
   return program;
 }
 

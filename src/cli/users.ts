@@ -76,7 +76,10 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
           ['password', u.passwordHash ? 'set' : 'none'],
           ['totp', u.totpEnrolledAt ? `enrolled ${isoTime(u.totpEnrolledAt)}` : 'none'],
           ['groups', groups.join(', ') || '-'],
-          ...Object.entries(await s.users.attributes(u.id)).map(([attribute, value]) => [`attribute ${attribute}`, value]),
+          ...Object.entries(await s.users.attributes(u.id)).map(([attribute, value]) => [
+            `attribute ${attribute}`,
+            value,
+          ]),
           ['created', isoTime(u.createdAt)],
         ];
         const width = Math.max(...lines.map(([key]) => key!.length));
@@ -96,7 +99,10 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
           );
         }
         if (value !== undefined && (value.length === 0 || value.length > 512 || /[\u0000-\u001f]/.test(value))) {
-          throw new InvalidInputError('ERR_USAGE_ATTRIBUTE', 'an attribute value is 1 to 512 characters, without control characters');
+          throw new InvalidInputError(
+            'ERR_USAGE_ATTRIBUTE',
+            'an attribute value is 1 to 512 characters, without control characters',
+          );
         }
         const user = await s.users.require(username);
         await s.users.setAttribute(user.id, name, value ?? null);
@@ -108,7 +114,9 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
           username: user.username,
           reasons: [value === undefined ? `removed ${name}` : `set ${name}`],
         });
-        process.stdout.write(value === undefined ? `removed ${name} of ${user.username}\n` : `set ${name} of ${user.username}\n`);
+        process.stdout.write(
+          value === undefined ? `removed ${name} of ${user.username}\n` : `set ${name} of ${user.username}\n`,
+        );
       }),
     );
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { parseCidr } from '../policies/network.js';
 import { deviceCheckSchema, deviceTrustSchema, port, tlsFilesSchema } from './device-trust.js';
 import { federationSchema } from './federation.js';
+import { scepSchema } from './scep.js';
 
 const seconds = z.number().int().positive();
 const nullableString = z.string().min(1).nullable();
@@ -52,6 +53,7 @@ export const configSchema = z.strictObject({
   }),
   device_check: deviceCheckSchema,
   device_trust: deviceTrustSchema,
+  scep: scepSchema,
   database: z.strictObject({
     url: z
       .string()

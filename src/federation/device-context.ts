@@ -49,7 +49,9 @@ export function complianceFailures(device: ContextDevice, rule: ComplianceRule):
   }
   const minimum = device.platform ? rule.minimumOsVersions.get(device.platform) : undefined;
   if (minimum && !meetsMinimumVersion(parseReportedVersion(device.osVersion), minimum)) {
-    failures.push(`${device.platform} ${device.osVersion ?? '(version unknown)'} is older than ${formatVersion(minimum)}`);
+    failures.push(
+      `${device.platform} ${device.osVersion ?? '(version unknown)'} is older than ${formatVersion(minimum)}`,
+    );
   }
   return failures;
 }

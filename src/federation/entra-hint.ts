@@ -89,7 +89,8 @@ export class EntraHintVerifier {
       throw new EntraHintError('invalid', `id_token_hint is for ${aud.join(', ')}, not this application`);
     }
     if (typeof claims.iat !== 'number') throw new EntraHintError('invalid', 'id_token_hint has no iat');
-    if (claims.iat > now + CLOCK_SKEW_SECONDS) throw new EntraHintError('invalid', 'id_token_hint is issued in the future');
+    if (claims.iat > now + CLOCK_SKEW_SECONDS)
+      throw new EntraHintError('invalid', 'id_token_hint is issued in the future');
     if (claims.iat < now - HINT_MAX_AGE_SECONDS) {
       throw new EntraHintError('invalid', `id_token_hint is older than ${HINT_MAX_AGE_SECONDS / 60} minutes`);
     }
@@ -120,7 +121,10 @@ export class EntraHintVerifier {
         throw new EntraHintError('invalid', `id_token_hint: ${error.message}`);
       }
       // Anything else is reading the keys: a timeout, Microsoft unreachable, a key set that is not one.
-      throw new EntraHintError('unavailable', `the tenant's signing keys could not be read: ${(error as Error).message}`);
+      throw new EntraHintError(
+        'unavailable',
+        `the tenant's signing keys could not be read: ${(error as Error).message}`,
+      );
     }
   }
 
@@ -149,7 +153,10 @@ function localKeys(file: string): KeyResolver {
       try {
         keys = createLocalJWKSet(JSON.parse(readFileSync(file, 'utf8')) as JSONWebKeySet);
       } catch (error) {
-        throw new EntraHintError('unavailable', `the tenant key file ${file} cannot be read: ${(error as Error).message}`);
+        throw new EntraHintError(
+          'unavailable',
+          `the tenant key file ${file} cannot be read: ${(error as Error).message}`,
+        );
       }
     }
     return keys(...args);
@@ -157,7 +164,8 @@ function localKeys(file: string): KeyResolver {
 }
 
 function hintOf(claims: JWTPayload): EntraHint {
-  const text = (name: string) => (typeof claims[name] === 'string' && claims[name] ? (claims[name] as string) : undefined);
+  const text = (name: string) =>
+    typeof claims[name] === 'string' && claims[name] ? (claims[name] as string) : undefined;
   const sub = text('sub');
   if (!sub) throw new EntraHintError('invalid', 'id_token_hint has no sub');
   return {

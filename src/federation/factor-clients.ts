@@ -25,7 +25,10 @@ export function entraRedirectUri(authority: string): string {
 
 /** Okta's callback for an org (ORG.okta.com, or its custom domain). Accepts a pasted URL and keeps its host. */
 export function oktaRedirectUri(domain: string): string {
-  const host = domain.trim().replace(/^https:\/\//i, '').replace(/\/+$/, '');
+  const host = domain
+    .trim()
+    .replace(/^https:\/\//i, '')
+    .replace(/\/+$/, '');
   if (!HOSTNAME.test(host)) {
     throw new InvalidInputError(
       'ERR_USAGE_OKTA_DOMAIN',
@@ -133,7 +136,11 @@ export interface SetupInput {
 }
 
 /** The lines an administrator pastes into the other IdP, as label/value pairs with notes after. */
-export function setupInstructions(input: SetupInput): { title: string; rows: Array<[string, string]>; notes: string[] } {
+export function setupInstructions(input: SetupInput): {
+  title: string;
+  rows: Array<[string, string]>;
+  notes: string[];
+} {
   const { endpoints: e, settings } = input;
   const secret = input.secret ?? '(not shown again: create a new client to get a new secret)';
   const claims =
@@ -152,7 +159,7 @@ export function setupInstructions(input: SetupInput): { title: string; rows: Arr
       notes: [
         `The app registration needs ${e.authorization} as a redirect (reply) URL and the openid and profile permissions.`,
         `Latchkey accepts hints from tenant ${entra.tenantId} and finds the user whose ${entra.matchField} equals the hint's ${entra.matchClaim}.`,
-        'Entra receives an id_token with the hint\'s sub, the acr it asked for and one amr value (pop for a device certificate, fido for a passkey).',
+        "Entra receives an id_token with the hint's sub, the acr it asked for and one amr value (pop for a device certificate, fido for a passkey).",
       ],
     };
   }
@@ -183,5 +190,9 @@ export function setupInstructions(input: SetupInput): { title: string; rows: Arr
       ],
     };
   }
-  return { title: 'In the other identity provider (an OpenID Connect IdP, code flow)', rows, notes: [`Claims Latchkey sends: ${claims}.`] };
+  return {
+    title: 'In the other identity provider (an OpenID Connect IdP, code flow)',
+    rows,
+    notes: [`Claims Latchkey sends: ${claims}.`],
+  };
 }

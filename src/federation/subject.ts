@@ -58,5 +58,9 @@ export async function fieldSource<U extends { id: string; username: string; emai
   user: U,
   field: UserField,
 ): Promise<FieldSource> {
-  return { username: user.username, email: user.email, attributes: attributeOf(field) ? await users.attributes(user.id) : {} };
+  return {
+    username: user.username,
+    email: user.email,
+    attributes: attributeOf(field) ? await users.attributes(user.id) : {},
+  };
 }

@@ -23,7 +23,8 @@ export function newBrowserId(): string {
  * user agent (a browser that refuses cookies loops too, and must still be stopped).
  */
 export function browserKey(browserId: string | undefined, ip: string, userAgent: string | undefined): string {
-  const source = browserId && /^[A-Za-z0-9_-]{16,64}$/.test(browserId) ? `cookie:${browserId}` : `ip:${ip}|ua:${userAgent ?? ''}`;
+  const source =
+    browserId && /^[A-Za-z0-9_-]{16,64}$/.test(browserId) ? `cookie:${browserId}` : `ip:${ip}|ua:${userAgent ?? ''}`;
   return createHash('sha256').update(source).digest('base64url');
 }
 

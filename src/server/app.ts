@@ -1,5 +1,6 @@
 // The composition root: the one place that wires stores, keys, oidc-provider, middleware and routes,
 // and the HTTPS listener around them. Everything else receives what it needs as arguments.
+import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -43,6 +44,8 @@ import { openServices, type Services } from './services.js';
 import { listenDeviceCheck } from './device-check-listener.js';
 import { listenFailure } from './listen-error.js';
 import { deviceApiRouter, deviceCheckApp } from '../trust/service/http.js';
+import { scepAdminRouter, scepPlainHttpApp, scepRouter } from '../trust/service/scep/http.js';
+import { listenScepPlainHttp } from './scep-listener.js';
 
 export interface LatchkeyApp {
   services: Services;
@@ -66,6 +69,8 @@ export interface LatchkeyApp {
   readonly deviceCheckServer: https.Server | undefined;
   /** The device-check listener's Koa app (device renewal and check). */
   deviceCheckKoa: Koa;
+  /** Port of the plain-HTTP SCEP listener once listening, when scep.plain_http.port is set. */
+  readonly scepPlainHttpPort: number | undefined;
   /** Stops accepting, lets open requests finish (up to the grace period), closes the stores. */
   close(): Promise<void>;
 }
@@ -191,6 +196,21 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     log,
   };
   koa.use(deviceApiRouter(deviceHttp).routes());
+  const scepHttp = {
+    service: services.scep,
+    path: config.scep.path,
+    rateLimits: services.rateLimits,
+    limit: config.scep.rate_limits.pki_operation_per_ip,
+    log,
+  };
+  for (const router of [scepRouter(scepHttp), scepAdminRouter({ ...scepHttp, adminTokens: services.adminTokens })]) {
+    koa.use(router.routes());
+    koa.use(router.allowedMethods());
+  }
+  const scepPlainKoa = scepPlainHttpApp(scepHttp, {
+    proxy: config.server.trusted_proxies.length > 0,
+    before: [forwardedHeaders(config.server.trusted_proxies, log)],
+  });
   const deviceCheckKoa = deviceCheckApp(deviceHttp, [deviceCertificate.deviceCheckRouter()]);
   // Everything else is oidc-provider's: discovery, /auth, /token, /me, /jwks, /session/end, ...
   koa.use(async (ctx) => {
@@ -203,11 +223,15 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     services.oidcStore
       .purgeExpired()
       .catch((error: unknown) => log.warn({ err: error }, 'purging expired artifacts failed'));
+    services.scep
+      .purgeExpiredChallenges()
+      .catch((error: unknown) => log.warn({ err: error }, 'purging expired SCEP challenges failed'));
   }, PURGE_INTERVAL_MS);
   purge.unref();
 
   let server: https.Server | undefined;
   let deviceCheckServer: https.Server | undefined;
+  let scepPlainServer: http.Server | undefined;
   return {
     services,
     get provider() {
@@ -237,6 +261,15 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
           throw error;
         },
       );
+      const plain = config.scep.plain_http;
+      if (plain.port !== null) {
+        scepPlainServer = await listenScepPlainHttp(scepPlainKoa, plain.port, plain.host ?? host).catch(
+          async (error: unknown) => {
+            await Promise.all([closeGracefully(server!, 0), closeGracefully(deviceCheckServer!, 0)]);
+            throw error;
+          },
+        );
+      }
       await cluster.start();
       return (server.address() as AddressInfo).port;
     },
@@ -246,11 +279,15 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     get deviceCheckServer() {
       return deviceCheckServer;
     },
+    get scepPlainHttpPort() {
+      return scepPlainServer ? (scepPlainServer.address() as AddressInfo).port : undefined;
+    },
     async close() {
       clearInterval(purge);
       await cluster.stop();
       const graceMs = config.server.shutdown_grace_seconds * 1000;
-      await Promise.all([server, deviceCheckServer].map((s) => (s ? closeGracefully(s, graceMs) : undefined)));
+      const servers = [server, deviceCheckServer, scepPlainServer];
+      await Promise.all(servers.map((s) => (s ? closeGracefully(s, graceMs) : undefined)));
       await services.close();
     },
   };
@@ -285,7 +322,7 @@ function signInMethods(
   return { methods, deviceCertificate };
 }
 
-async function closeGracefully(server: https.Server, graceMs: number): Promise<void> {
+async function closeGracefully(server: http.Server, graceMs: number): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   const timer = setTimeout(() => server.closeAllConnections(), graceMs);

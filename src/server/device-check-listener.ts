@@ -4,7 +4,7 @@
 import { constants } from 'node:crypto';
 import https from 'node:https';
 import type Koa from 'koa';
-import { listenFailure } from './listen-error.js';
+import { listen } from './listen.js';
 import type { TlsMaterial } from './tls.js';
 
 /**
@@ -24,13 +24,5 @@ export async function listenDeviceCheck(app: Koa, tls: TlsMaterial, port: number
     },
     app.callback(),
   );
-  await new Promise<void>((resolve, reject) => {
-    const failed = (error: unknown) => reject(listenFailure(error, 'device-check', port, host));
-    server.once('error', failed);
-    server.listen(port, host, () => {
-      server.off('error', failed);
-      resolve();
-    });
-  });
-  return server;
+  return listen(server, port, host, 'device-check');
 }

@@ -3,9 +3,9 @@
 // it came (an unexpected failure keeps its stack for the log).
 import { LatchkeyError } from '../errors.js';
 
-export type ListenerName = 'main' | 'device-check';
+export type ListenerName = 'main' | 'device-check' | 'scep';
 
-const SETTINGS: Record<ListenerName, { port: string; portVariable: string; host: string; hostVariable: string }> = {
+const SETTINGS: Record<ListenerName, { port: string; portVariable?: string; host: string; hostVariable?: string }> = {
   main: { port: 'server.port', portVariable: 'LATCHKEY_PORT', host: 'server.host', hostVariable: 'LATCHKEY_HOST' },
   'device-check': {
     port: 'device_check.port',
@@ -13,25 +13,32 @@ const SETTINGS: Record<ListenerName, { port: string; portVariable: string; host:
     host: 'device_check.host',
     hostVariable: 'LATCHKEY_HOST',
   },
+  scep: { port: 'scep.plain_http.port', host: 'scep.plain_http.host' },
 };
 
 /** The listen() failure of a listener on host:port, translated when the operator can fix it by a setting. */
 export function listenFailure(error: unknown, listener: ListenerName, port: number, host: string): unknown {
   const s = SETTINGS[listener];
-  const what = listener === 'main' ? 'the main listener' : 'the device-check listener';
+  const portSetting = s.portVariable ? `${s.port} or ${s.portVariable}` : s.port;
+  const hostSetting = s.hostVariable ? `${s.host} or ${s.hostVariable}` : s.host;
+  const what = {
+    main: 'the main listener',
+    'device-check': 'the device-check listener',
+    scep: 'the plain-HTTP SCEP listener',
+  }[listener];
   switch ((error as NodeJS.ErrnoException | undefined)?.code) {
     case 'EADDRINUSE':
       return new LatchkeyError(
         'ERR_PORT_IN_USE',
         `port ${port} on ${host} (${s.port}) is already in use by another process: stop it, or give ${what} ` +
-          `another port with ${s.port} or ${s.portVariable}`,
+          `another port with ${portSetting}`,
         { cause: error },
       );
     case 'EACCES':
       return new LatchkeyError(
         'ERR_PORT_FORBIDDEN',
         `not allowed to listen on port ${port} (${s.port}): ports below 1024 need privileges; use a port ` +
-          `above 1023 with ${s.port} or ${s.portVariable} (and map it in the container or load balancer), ` +
+          `above 1023 with ${portSetting} (and map it in the container or load balancer), ` +
           'or grant the process CAP_NET_BIND_SERVICE',
         { cause: error },
       );
@@ -39,8 +46,8 @@ export function listenFailure(error: unknown, listener: ListenerName, port: numb
     case 'ENOTFOUND':
       return new LatchkeyError(
         'ERR_HOST_UNAVAILABLE',
-        `cannot listen on ${host} (${s.host}): it is not an address of this machine; set ${s.host} or ` +
-          `${s.hostVariable} to one of its addresses, or 0.0.0.0 for all`,
+        `cannot listen on ${host} (${s.host}): it is not an address of this machine; set ${hostSetting} ` +
+          'to one of its addresses, or 0.0.0.0 for all',
         { cause: error },
       );
     default:

@@ -37,6 +37,7 @@ async function main(): Promise<void> {
       port,
       deviceCheckPort: app.deviceCheckPort,
       deviceCheckUrl: services.deviceTrust.deviceCheckUrl,
+      scepPlainHttpPort: app.scepPlainHttpPort,
       storage,
       sessions: config.redis.url ? 'redis' : 'sql',
     },

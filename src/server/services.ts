@@ -20,6 +20,8 @@ import { SettingsRepository } from '../store/settings.js';
 import { SqlOidcStore } from '../store/sql-oidc-store.js';
 import { DeviceTrustStore } from '../store/device-trust.js';
 import type { DeviceTrustService } from '../trust/service/index.js';
+import type { ScepService } from '../trust/service/scep/index.js';
+import { AdminTokenRepository } from '../store/admin-tokens.js';
 import { GroupRepository, UserRepository } from '../store/users.js';
 
 export interface Services {
@@ -45,6 +47,10 @@ export interface Services {
   rateLimits: RateLimitStore;
   /** Device CA, enrollment, renewal, checks and revocation (unless opened with `deviceTrust: false`). */
   readonly deviceTrust: DeviceTrustService;
+  /** SCEP (RFC 8894): device certificates delivered by MDMs (unless opened with `deviceTrust: false`). */
+  readonly scep: ScepService;
+  /** Bearer tokens of the admin API. */
+  adminTokens: AdminTokenRepository;
   /** Ends every session, grant and token of a user at once. */
   revokeSessions(userId: string): Promise<number>;
   /** Readiness checks by name (database, redis). */
@@ -109,7 +115,7 @@ export async function openServices(
       if (typeof session?.jti === 'string') await sessions.destroy(session.jti);
     }
   };
-  const deviceTrust =
+  const trust =
     options.deviceTrust === false ? undefined : await openDeviceTrust(config, db, box, users, endSessionsOfDevice);
   const readiness: Record<string, () => Promise<void>> = { database: () => checkDatabase(db) };
   if (redis) {
@@ -137,14 +143,12 @@ export async function openServices(
     oidcStore,
     rateLimits,
     get deviceTrust(): DeviceTrustService {
-      if (!deviceTrust) {
-        throw new LatchkeyError(
-          'ERR_INTERNAL',
-          'the device-trust service was not opened (openServices deviceTrust: false)',
-        );
-      }
-      return deviceTrust;
+      return opened(trust).deviceTrust;
     },
+    get scep(): ScepService {
+      return opened(trust).scep;
+    },
+    adminTokens: new AdminTokenRepository(db),
     async revokeSessions(userId) {
       await users.markSessionsRevoked(userId, Date.now());
       return oidcStore.revokeByAccountId(userId);
@@ -164,9 +168,13 @@ async function openDeviceTrust(
   box: SealedBox,
   users: UserRepository,
   onDeviceRevoked: (deviceId: string) => Promise<void>,
-): Promise<DeviceTrustService> {
-  const { DeviceTrustService } = await import('../trust/service/index.js');
-  return new DeviceTrustService({
+): Promise<{ deviceTrust: DeviceTrustService; scep: ScepService }> {
+  const [{ DeviceTrustService }, { ScepService }, { ScepStore }] = await Promise.all([
+    import('../trust/service/index.js'),
+    import('../trust/service/scep/index.js'),
+    import('../store/scep.js'),
+  ]);
+  const trust = {
     store: new DeviceTrustStore(db),
     box,
     settings: new SettingsRepository(db),
@@ -175,7 +183,21 @@ async function openDeviceTrust(
     config,
     now: () => new Date(),
     onDeviceRevoked,
-  });
+  };
+  return {
+    deviceTrust: new DeviceTrustService(trust),
+    scep: new ScepService({ trust, store: new ScepStore(db), settings: config.scep, users }),
+  };
+}
+
+function opened<T>(trust: T | undefined): T {
+  if (!trust) {
+    throw new LatchkeyError(
+      'ERR_INTERNAL',
+      'the device-trust service was not opened (openServices deviceTrust: false)',
+    );
+  }
+  return trust;
 }
 
 /**

@@ -9,6 +9,9 @@ type Db = Database | Knex.Transaction;
 
 export type CaRole = 'root' | 'intermediate';
 
+/** How a device got its first certificate: the Latchkey agent, or an MDM over SCEP. */
+export type DeviceSource = 'agent' | 'scep';
+
 export interface CaRecord {
   id: string;
   role: CaRole;
@@ -31,6 +34,7 @@ export interface DeviceRecord {
   managed: boolean;
   integrity: 'passed' | 'failed' | 'unknown';
   status: 'active' | 'revoked';
+  source: DeviceSource;
   enrolledAt: number;
   lastSeenAt: number | null;
   revokedAt: number | null;
@@ -222,6 +226,7 @@ export class DeviceTrustStore {
       managed: device.managed,
       integrity: device.integrity,
       status: device.status,
+      source: device.source,
       enrolled_at: device.enrolledAt,
     });
   }
@@ -369,6 +374,7 @@ function toDevice(row: Record<string, unknown>): DeviceRecord {
     managed: Boolean(row.managed),
     integrity: row.integrity as DeviceRecord['integrity'],
     status: row.status as DeviceRecord['status'],
+    source: (row.source as DeviceSource | undefined) ?? 'agent',
     enrolledAt: num(row.enrolled_at),
     lastSeenAt: numOrNull(row.last_seen_at),
     revokedAt: numOrNull(row.revoked_at),

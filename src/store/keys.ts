@@ -163,7 +163,9 @@ export class KeyRepository {
     const { kids, fingerprint } = signingOrder(rows.map(toInfo), now);
     const byKid = new Map(rows.map((row) => [row.kid, row]));
     const keys = await Promise.all(
-      kids.map((kid) => this.withCertificate(JSON.parse(this.box.openText(byKid.get(kid)!.private_jwk_sealed, SIGNING_PURPOSE)) as JWK)),
+      kids.map((kid) =>
+        this.withCertificate(JSON.parse(this.box.openText(byKid.get(kid)!.private_jwk_sealed, SIGNING_PURPOSE)) as JWK),
+      ),
     );
     return { keys, fingerprint };
   }

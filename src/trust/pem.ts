@@ -25,7 +25,7 @@ export function pemLabels(text: string): string[] {
 }
 
 /** Copies any BufferSource into a standalone ArrayBuffer (WebCrypto and pkijs want exactly that). */
-export function toArrayBuffer(data: BufferSource): ArrayBuffer {
+export function toArrayBuffer(data: ArrayBuffer | ArrayBufferView): ArrayBuffer {
   const view = ArrayBuffer.isView(data)
     ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
     : new Uint8Array(data);

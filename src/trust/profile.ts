@@ -4,6 +4,8 @@ import { TrustParameterError } from './errors.js';
 
 export const ROOT_CA_COMMON_NAME = 'Latchkey Device Identification Root CA';
 export const INTERMEDIATE_CA_COMMON_NAME = 'Latchkey Device Trust Intermediate CA';
+/** The SCEP registration authority: decrypts requests and signs answers, never issues certificates. */
+export const SCEP_RA_COMMON_NAME = 'Latchkey SCEP RA';
 /** Device certificates are named "<prefix> <8 hex>" (an en dash, as in JumpCloud's naming). */
 export const DEVICE_CERTIFICATE_CN_PREFIX = 'Latchkey Device Trust Certificate –';
 export const DEVICE_URN_PREFIX = 'urn:latchkey:device:';

@@ -1,6 +1,6 @@
 // What every device-trust operation works with: the ports it is given (repository, sealed box, settings,
 // audit log, users), the settings, the clock, and the CA in use. Built once by DeviceTrustService.
-import type { DeviceTrustSettings } from '../../config/device-trust.js';
+import { crlUrl, deviceCheckPublicUrl, type DeviceTrustSettings } from '../../config/device-trust.js';
 import type { SealedBox } from '../../crypto/sealed-box.js';
 import { LatchkeyError } from '../../errors.js';
 import type { AuditEvent, AuditLog } from '../../store/audit.js';
@@ -43,6 +43,16 @@ export interface TrustContext extends DeviceTrustDeps {
   deviceCheckUrl: string;
   /** URL of the CRL of intermediate `id`, written into the certificates it issues. */
   crlUrlFor(intermediateId: string): string;
+}
+
+/** The context every device-trust operation runs in, over `deps` (its own CA cache). */
+export function createTrustContext(deps: DeviceTrustDeps): TrustContext {
+  return {
+    ...deps,
+    ca: new ActiveCa(deps.store, deps.box),
+    deviceCheckUrl: deviceCheckPublicUrl(deps.config),
+    crlUrlFor: (intermediateId) => crlUrl(deps.config, intermediateId),
+  };
 }
 
 /** Whether certificate distribution is on (the global switch). */

@@ -6,7 +6,7 @@ import { parseAndVerifyCsr } from '../csr.js';
 import { auditAdminAction, distributionOn, type Origin, type TrustContext } from './context.js';
 import { DISTRIBUTION_OFF, integrityFromPosture, tokenRefusal } from './decisions.js';
 import { DeviceTrustError } from './errors.js';
-import { auditedIssuance, certificateRow, type IssuedDevice, issuedDevice, signLeaf } from './issuing.js';
+import { auditedIssuance, type IssuedDevice, issuedDevice, recordNewDevice, signLeaf } from './issuing.js';
 import type { EnrollmentRequest } from './requests.js';
 
 const MIN_TOKEN_TTL_SECONDS = 60;
@@ -69,21 +69,14 @@ async function enrollDevice(ctx: TrustContext, request: EnrollmentRequest): Prom
     if (!(await ctx.store.consumeToken(token.id, owner.deviceId, now.getTime(), trx))) {
       throw DeviceTrustError.from(tokenRefusal('used'));
     }
-    await ctx.store.insertDevice(
-      {
-        id: owner.deviceId,
-        userId: user.id,
-        platform: request.posture.platform,
-        osVersion: request.posture.osVersion ?? null,
-        hostname: request.posture.hostname ?? null,
-        managed: true,
-        integrity: integrityFromPosture(request.posture.integrity),
-        status: 'active',
-        enrolledAt: now.getTime(),
-      },
-      trx,
-    );
-    await ctx.store.insertCertificate(certificateRow(leaf, { ...owner, renewedFrom: null, now }), trx);
+    const device = {
+      platform: request.posture.platform,
+      osVersion: request.posture.osVersion ?? null,
+      hostname: request.posture.hostname ?? null,
+      integrity: integrityFromPosture(request.posture.integrity),
+      source: 'agent' as const,
+    };
+    await recordNewDevice(ctx, trx, device, leaf, owner, now);
   });
   return issuedDevice(ctx, leaf, owner);
 }

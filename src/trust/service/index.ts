@@ -1,13 +1,11 @@
 // DeviceTrustService: the device PKI with storage around it, as the HTTP handlers and the admin CLI use
 // it. Each operation lives in its own module (enrollment, renewal, check, revocation, CRL, CA admin) over
 // one TrustContext; pure decisions are in decisions.ts. Built once in services.ts from the ports it needs.
-import { crlUrl, deviceCheckPublicUrl } from '../../config/device-trust.js';
 import type { DeviceCertificateRecord } from '../../store/device-trust.js';
 import type { BuiltCrl } from '../ca/crl.js';
-import { ActiveCa } from './active-ca.js';
 import { type CaSummary, type ImportCaInput, importCa, initCa, rotateIntermediate, showCa } from './ca-admin.js';
 import { checkDevice, type DeviceCheckResult } from './check.js';
-import { type DeviceTrustDeps, distributionOn, type Origin, type TrustContext } from './context.js';
+import { createTrustContext, type DeviceTrustDeps, distributionOn, type Origin, type TrustContext } from './context.js';
 import { CrlPublisher } from './crl.js';
 import { type CreatedEnrollmentToken, createEnrollmentToken, enroll } from './enrollment.js';
 import { type DeviceDetails, deviceDetails, type DeviceListing, listCertificates, listDevices } from './inventory.js';
@@ -37,12 +35,7 @@ export class DeviceTrustService {
   readonly #crl: CrlPublisher;
 
   constructor(deps: DeviceTrustDeps) {
-    this.#ctx = {
-      ...deps,
-      ca: new ActiveCa(deps.store, deps.box),
-      deviceCheckUrl: deviceCheckPublicUrl(deps.config),
-      crlUrlFor: (intermediateId) => crlUrl(deps.config, intermediateId),
-    };
+    this.#ctx = createTrustContext(deps);
     this.#crl = new CrlPublisher(this.#ctx);
   }
 

@@ -1,6 +1,7 @@
-// The steps enrollment and renewal share: sign a leaf for a device (no storage yet), describe it as a
-// device_certificates row, and answer the agent with it.
-import type { DeviceCertificateRecord } from '../../store/device-trust.js';
+// The steps enrollment and renewal share (by the agent and over SCEP): sign a leaf for a device (no
+// storage yet), describe it as a device_certificates row, record a new device with it, and answer with it.
+import type { Knex } from 'knex';
+import type { DeviceCertificateRecord, DeviceRecord } from '../../store/device-trust.js';
 import { issueDeviceCertificate, type IssuedDeviceCertificate } from '../ca/issue.js';
 import type { x509 } from '../x509.js';
 import { audited, auditOrigin, type Origin, type TrustContext } from './context.js';
@@ -62,6 +63,25 @@ export function certificateRow(
     issuedAt: owner.now.getTime(),
     renewedFrom: owner.renewedFrom,
   };
+}
+
+/** What a new device's record says besides its id, owner and enrollment time. */
+export type NewDevice = Pick<DeviceRecord, 'platform' | 'osVersion' | 'hostname' | 'integrity' | 'source'>;
+
+/** Inside `trx`: inserts a new active, managed device and its first certificate. */
+export async function recordNewDevice(
+  ctx: TrustContext,
+  trx: Knex.Transaction,
+  device: NewDevice,
+  leaf: SignedLeaf,
+  owner: { deviceId: string; userId: string },
+  now: Date,
+): Promise<void> {
+  await ctx.store.insertDevice(
+    { ...device, id: owner.deviceId, userId: owner.userId, managed: true, status: 'active', enrolledAt: now.getTime() },
+    trx,
+  );
+  await ctx.store.insertCertificate(certificateRow(leaf, { ...owner, renewedFrom: null, now }), trx);
 }
 
 /** The answer for the agent. */

@@ -48,7 +48,8 @@ function run(
 
 /**
  * The admin CLI `latchkey` on the same database, data directory (master key) and issuer as `server`;
- * `extra` adds environment variables, `cwd` sets where it runs (config/policies.yaml is looked up there).
+ * `extra` adds environment variables (e.g. LATCHKEY_CONFIG for configuration the test server got as
+ * overrides), `cwd` sets where it runs (config/policies.yaml is looked up there).
  */
 export function adminCli(
   server: TestServer,
@@ -129,14 +130,21 @@ export interface TableCounts {
   tokens: number;
 }
 
+/** The number of rows of `table` (those `where` selects). */
+export async function countRows(
+  db: Database,
+  table: string,
+  where?: (query: ReturnType<Database>) => void,
+): Promise<number> {
+  const query = db(table);
+  where?.(query);
+  const row = (await query.count({ n: '*' }).first()) as { n: number | string };
+  return Number(row.n);
+}
+
 /** Row counts of the device-trust tables. */
 export async function tableCounts(db: Database): Promise<TableCounts> {
-  const count = async (table: string, where?: (q: ReturnType<Database>) => void): Promise<number> => {
-    const query = db(table);
-    where?.(query);
-    const row = (await query.count({ n: '*' }).first()) as { n: number | string };
-    return Number(row.n);
-  };
+  const count = (table: string, where?: (query: ReturnType<Database>) => void) => countRows(db, table, where);
   return {
     devices: await count('devices'),
     certificates: await count('device_certificates'),

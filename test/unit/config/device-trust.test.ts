@@ -1,29 +1,9 @@
 // The device-check and device-trust settings: documented defaults, the URLs derived from them, and a
 // precise refusal for every bad value.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { crlUrl, deviceCheckPublicUrl, parseFraction } from '../../../src/config/device-trust.js';
 import { loadConfig } from '../../../src/config/load.js';
-import { ConfigError } from '../../../src/errors.js';
-
-function load(yaml: string) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'latchkey-config-'));
-  const file = path.join(dir, 'latchkey.yaml');
-  writeFileSync(file, yaml);
-  return loadConfig({ env: {}, file });
-}
-
-function problems(yaml: string): string {
-  try {
-    load(yaml);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message;
-    throw error;
-  }
-  throw new Error(`expected ${yaml} to be refused`);
-}
+import { loadYaml, problems } from './helpers.js';
 
 describe('device trust configuration', () => {
   it('has the documented defaults', () => {
@@ -54,7 +34,7 @@ describe('device trust configuration', () => {
     });
     expect(deviceCheckPublicUrl(config)).toBe('https://id.example.com:9444');
     expect(crlUrl(config)).toBe('https://id.example.com/device/crl');
-    const own = load('device_check: { public_url: "https://certauth.example.com" }');
+    const own = loadYaml('device_check: { public_url: "https://certauth.example.com" }');
     expect(deviceCheckPublicUrl(own)).toBe('https://certauth.example.com');
     expect(
       deviceCheckPublicUrl({ issuer: 'http://localhost:8443', device_check: { port: 8444, public_url: null } }),
@@ -67,7 +47,7 @@ describe('device trust configuration', () => {
     ['"14/30"', 14 / 30],
     ['" 1 / 4 "', 0.25],
   ])('reads renewal_fraction %s', (value, expected) => {
-    expect(load(`device_trust: { renewal_fraction: ${value} }`).device_trust.renewal_fraction).toBeCloseTo(
+    expect(loadYaml(`device_trust: { renewal_fraction: ${value} }`).device_trust.renewal_fraction).toBeCloseTo(
       expected,
       12,
     );
