@@ -4,6 +4,10 @@ import { z } from 'zod';
 import { parseCidr } from '../policies/network.js';
 import { deviceCheckSchema, deviceTrustSchema, port, tlsFilesSchema } from './device-trust.js';
 
+/** What the preferred_username claim may carry (claims.preferred_username). */
+export const PREFERRED_USERNAME_SOURCES = ['email', 'username'] as const;
+export type PreferredUsernameSource = (typeof PREFERRED_USERNAME_SOURCES)[number];
+
 const seconds = z.number().int().positive();
 const nullableString = z.string().min(1).nullable();
 /** A store timeout in seconds: long enough for a slow query, short enough that a stalled store fails fast. */
@@ -92,6 +96,7 @@ export const configSchema = z.strictObject({
     session_ttl_seconds: seconds,
     grant_ttl_seconds: seconds,
   }),
+  claims: z.strictObject({ preferred_username: z.enum(PREFERRED_USERNAME_SOURCES) }),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) }),
   policies: z.strictObject({
     file: nullableString,
