@@ -26,20 +26,15 @@ import {
 import { sessionCheck } from '../interactions/session-check.js';
 import { interactionRouter } from '../interactions/router.js';
 import { InteractionStates } from '../interactions/state.js';
-import { SignInThrottle } from '../interactions/throttle.js';
 import { SignInEvaluator } from '../interactions/evaluate.js';
-import { deviceCertificateMethod, type DeviceCertificateMethod } from '../interactions/methods/device-certificate.js';
-import { passwordMethod } from '../interactions/methods/password.js';
-import { totpMethod } from '../interactions/methods/totp.js';
-import type { SignInMethod } from '../interactions/methods/types.js';
 import { SessionProofService } from '../interactions/session-proofs.js';
 import { clientCertificateReader } from '../http/client-certificate.js';
-import { TicketStore } from '../store/tickets.js';
 import type { Logger } from '../log.js';
 import { ProviderHost } from '../oidc/host.js';
 import { createProvider } from '../oidc/provider.js';
 import { ClusterSync } from './cluster-sync.js';
 import { openServices, type Services } from './services.js';
+import { signInMethods } from './sign-in-methods.js';
 import { listenDeviceCheck } from './device-check-listener.js';
 import { listenFailure } from './listen-error.js';
 import { deviceApiRouter, deviceCheckApp } from '../trust/service/http.js';
@@ -244,35 +239,6 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
       await services.close();
     },
   };
-}
-
-/**
- * The sign-in methods, in the order they are offered when several could meet a requirement, each given the
- * ports it needs.
- */
-function signInMethods(
-  services: Services,
-  presented: ReturnType<typeof clientCertificateReader>,
-): { methods: SignInMethod[]; deviceCertificate: DeviceCertificateMethod } {
-  const { config, log } = services;
-  const throttle = new SignInThrottle(services.rateLimits, config.security.rate_limits);
-  const deviceCertificate = deviceCertificateMethod({
-    tickets: new TicketStore(services.oidcStore.adapterFor('LatchkeyTicket')),
-    check: (der) => services.deviceTrust.check(der),
-    hasDevices: (userId) => services.deviceTrust.userHasDevice(userId),
-    presented,
-    audit: services.audit,
-    deviceCheckUrl: services.deviceTrust.deviceCheckUrl,
-    issuer: config.issuer,
-    handoffTtlSeconds: config.device_check.handoff_ttl_seconds,
-    log,
-  });
-  const methods = [
-    passwordMethod({ users: services.users, throttle, audit: services.audit }),
-    totpMethod({ users: services.users, box: services.box, throttle, audit: services.audit }),
-    deviceCertificate,
-  ];
-  return { methods, deviceCertificate };
 }
 
 async function closeGracefully(server: https.Server, graceMs: number): Promise<void> {
