@@ -97,6 +97,12 @@ export const configSchema = z.strictObject({
     grant_ttl_seconds: seconds,
   }),
   claims: z.strictObject({ preferred_username: z.enum(PREFERRED_USERNAME_SOURCES) }),
+  metrics: z.strictObject({
+    // Any string here: its length is checked where the error message can leave the secret out (load.ts).
+    token: z.string().nullable(),
+    port: port.nullable(),
+    host: z.string().min(1),
+  }),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) }),
   policies: z.strictObject({
     file: nullableString,

@@ -1,5 +1,6 @@
 // The composition root: the one place that wires stores, keys, oidc-provider, middleware and routes,
 // and the HTTPS listener around them. Everything else receives what it needs as arguments.
+import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -35,6 +36,8 @@ import { createProvider } from '../oidc/provider.js';
 import { ClusterSync } from './cluster-sync.js';
 import { openServices, type Services } from './services.js';
 import { signInMethods } from './sign-in-methods.js';
+import { listenMetrics } from './metrics-listener.js';
+import { appMetrics } from '../metrics/index.js';
 import { listenDeviceCheck } from './device-check-listener.js';
 import { listenFailure } from './listen-error.js';
 import { deviceApiRouter, deviceCheckApp } from '../trust/service/http.js';
@@ -59,6 +62,8 @@ export interface LatchkeyApp {
   readonly deviceCheckPort: number | undefined;
   /** The device-check listener's Koa app (device renewal and check). */
   deviceCheckKoa: Koa;
+  /** Port of the metrics listener once listening, when metrics.port is set. */
+  readonly metricsPort: number | undefined;
   /** Stops accepting, lets open requests finish (up to the grace period), closes the stores. */
   close(): Promise<void>;
 }
@@ -95,19 +100,28 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   );
   const presented = clientCertificateReader(config.device_check.client_certificate_header, log);
   const { methods, deviceCertificate } = signInMethods(services, presented);
+  const metrics = appMetrics({
+    settings: config.metrics,
+    db: services.db,
+    redis: services.redis,
+    sources: { audit: services.db, rateLimits: services.rateLimits, deviceTrust: services.deviceTrust },
+    log,
+  });
   const evaluator = new SignInEvaluator(access, methods);
   const oidcHost = new ProviderHost(
     (jwks) =>
-      createProvider({
-        config,
-        store: services.oidcStore,
-        users: services.users,
-        jwks,
-        cookieKeys,
-        sessionCheck: sessionCheck(evaluator, services.users, sessionProofs, log),
-        sessionGuard: sessionProofs,
-        log,
-      }),
+      metrics.watching(
+        createProvider({
+          config,
+          store: services.oidcStore,
+          users: services.users,
+          jwks,
+          cookieKeys,
+          sessionCheck: sessionCheck(evaluator, services.users, sessionProofs, log),
+          sessionGuard: sessionProofs,
+          log,
+        }),
+      ),
     await services.keys.providerKeys(),
   );
   const cluster = new ClusterSync({
@@ -151,6 +165,8 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
       },
     }),
   );
+  // Before the Host check: Prometheus scrapes by IP address (the bearer token is the protection).
+  koa.use(metrics.mainListener);
   koa.use(hostCheck(allowedHosts(config.issuer, config.server.host_aliases), log, (p) => HEALTH_PATHS.has(p)));
   const staticDir = path.join(PACKAGE_ROOT, 'src', 'views', 'static');
   koa.use(
@@ -196,6 +212,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
 
   let server: https.Server | undefined;
   let deviceCheckServer: https.Server | undefined;
+  let metricsServer: http.Server | undefined;
   return {
     services,
     get provider() {
@@ -225,23 +242,36 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
           throw error;
         },
       );
+      if (metrics.ownListener && config.metrics.port !== null) {
+        metricsServer = await listenMetrics(metrics.ownListener, config.metrics.port, config.metrics.host).catch(
+          async (error: unknown) => {
+            await Promise.all([closeGracefully(server!, 0), closeGracefully(deviceCheckServer!, 0)]);
+            throw error;
+          },
+        );
+      }
       await cluster.start();
       return (server.address() as AddressInfo).port;
     },
     get deviceCheckPort() {
       return deviceCheckServer ? (deviceCheckServer.address() as AddressInfo).port : undefined;
     },
+    get metricsPort() {
+      return metricsServer ? (metricsServer.address() as AddressInfo).port : undefined;
+    },
     async close() {
       clearInterval(purge);
       await cluster.stop();
       const graceMs = config.server.shutdown_grace_seconds * 1000;
-      await Promise.all([server, deviceCheckServer].map((s) => (s ? closeGracefully(s, graceMs) : undefined)));
+      const servers = [server, deviceCheckServer, metricsServer];
+      await Promise.all(servers.map((s) => (s ? closeGracefully(s, graceMs) : undefined)));
+      metrics.close();
       await services.close();
     },
   };
 }
 
-async function closeGracefully(server: https.Server, graceMs: number): Promise<void> {
+async function closeGracefully(server: http.Server, graceMs: number): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   const timer = setTimeout(() => server.closeAllConnections(), graceMs);

@@ -3,7 +3,7 @@
 // it came (an unexpected failure keeps its stack for the log).
 import { LatchkeyError } from '../errors.js';
 
-export type ListenerName = 'main' | 'device-check';
+export type ListenerName = 'main' | 'device-check' | 'metrics';
 
 const SETTINGS: Record<ListenerName, { port: string; portVariable: string; host: string; hostVariable: string }> = {
   main: { port: 'server.port', portVariable: 'LATCHKEY_PORT', host: 'server.host', hostVariable: 'LATCHKEY_HOST' },
@@ -13,12 +13,18 @@ const SETTINGS: Record<ListenerName, { port: string; portVariable: string; host:
     host: 'device_check.host',
     hostVariable: 'LATCHKEY_HOST',
   },
+  metrics: {
+    port: 'metrics.port',
+    portVariable: 'LATCHKEY_METRICS_PORT',
+    host: 'metrics.host',
+    hostVariable: 'metrics.host',
+  },
 };
 
 /** The listen() failure of a listener on host:port, translated when the operator can fix it by a setting. */
 export function listenFailure(error: unknown, listener: ListenerName, port: number, host: string): unknown {
   const s = SETTINGS[listener];
-  const what = listener === 'main' ? 'the main listener' : 'the device-check listener';
+  const what = `the ${listener === 'main' ? 'main' : listener} listener`;
   switch ((error as NodeJS.ErrnoException | undefined)?.code) {
     case 'EADDRINUSE':
       return new LatchkeyError(
@@ -39,8 +45,8 @@ export function listenFailure(error: unknown, listener: ListenerName, port: numb
     case 'ENOTFOUND':
       return new LatchkeyError(
         'ERR_HOST_UNAVAILABLE',
-        `cannot listen on ${host} (${s.host}): it is not an address of this machine; set ${s.host} or ` +
-          `${s.hostVariable} to one of its addresses, or 0.0.0.0 for all`,
+        `cannot listen on ${host} (${s.host}): it is not an address of this machine; set ${s.host}` +
+          `${s.hostVariable === s.host ? '' : ` or ${s.hostVariable}`} to one of its addresses, or 0.0.0.0 for all`,
         { cause: error },
       );
     default:

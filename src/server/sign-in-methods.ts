@@ -9,6 +9,7 @@ import { SignInThrottle } from '../interactions/throttle.js';
 import { TicketStore } from '../store/tickets.js';
 import type { Context } from 'koa';
 import type { Services } from './services.js';
+import { announce, deviceChecked, type DeviceChecked } from '../signals.js';
 
 export interface SignInMethods {
   methods: SignInMethod[];
@@ -30,7 +31,12 @@ export function signInMethods(
   const throttle = new SignInThrottle(services.rateLimits, config.security.rate_limits);
   const deviceCertificate = deviceCertificateMethod({
     tickets: new TicketStore(services.oidcStore.adapterFor('LatchkeyTicket')),
-    check: (der) => services.deviceTrust.check(der),
+    check: async (der) => {
+      const result = await services.deviceTrust.check(der);
+      const source = services.deviceTrust;
+      announce<DeviceChecked>(deviceChecked, { source, via: 'sign_in', status: result.status });
+      return result;
+    },
     hasDevices: (userId) => services.deviceTrust.userHasDevice(userId),
     presented,
     audit: services.audit,
