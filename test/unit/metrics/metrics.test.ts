@@ -102,7 +102,9 @@ describe('the /metrics endpoint', () => {
       expect(allowed.status).toBe(200);
       expect(await allowed.text()).toContain('nodejs_eventloop_lag_seconds');
     } finally {
-      server.close();
+      // fetch keeps its connection alive: end it, or the server (and this worker) would wait for it.
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
