@@ -215,7 +215,7 @@ export function renderPrediction(prediction: Prediction): string {
   switch (prediction.outcome) {
     case 'allow':
       lines.push(`Prediction: ALLOW ${path ? `after ${path}` : 'at once (the session suffices)'}`);
-      lines.push(`  acr ${prediction.acr}, amr ${prediction.amr.join(',') || '-'}`);
+      lines.push(`  acr ${prediction.acr}`);
       break;
     case 'deny':
       lines.push(`Prediction: DENY${path ? ` after ${path}` : ''} (${prediction.error})`);
@@ -263,7 +263,7 @@ function predictionToJson(prediction: Prediction) {
   const common = { outcome: prediction.outcome, steps };
   switch (prediction.outcome) {
     case 'allow':
-      return { ...common, acr: prediction.acr, amr: prediction.amr };
+      return { ...common, acr: prediction.acr };
     case 'deny':
       return { ...common, error: prediction.error, message: prediction.message, reason: prediction.reason };
     case 'needs':

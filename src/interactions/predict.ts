@@ -48,7 +48,7 @@ interface Ending {
 }
 
 export type Prediction =
-  | (Ending & { outcome: 'allow'; acr: string; amr: string[] })
+  | (Ending & { outcome: 'allow'; acr: string })
   | (Ending & {
       outcome: 'deny';
       error: FlowError;
@@ -89,7 +89,8 @@ export async function predictSignIn(evaluator: SignInEvaluator, scenario: SignIn
       scenario.adjust,
     );
     const { step } = final;
-    if (step.kind === 'finish') return { outcome: 'allow', steps, final, acr: step.acr, amr: step.amr };
+    // Only the acr: the amr values belong to each method's verify(), which a prediction does not run.
+    if (step.kind === 'finish') return { outcome: 'allow', steps, final, acr: step.acr };
     if (step.kind === 'fail') {
       const reason = adminReason(final, step.error, known, known ? enrolled : undefined);
       return { outcome: 'deny', steps, final, error: step.error, message: step.description, reason };
