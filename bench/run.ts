@@ -30,6 +30,7 @@ import { certificateIssuanceBenchmark } from './micro/certificate-issuance.js';
 import { scepEnroll } from './scenarios/scep-enroll.js';
 import { policyEvaluateBenchmark } from './micro/policy-evaluate.js';
 import { cliStartBenchmark, formatCliStart } from './micro/cli-start.js';
+import { metricsScrapeBenchmark } from './micro/metrics-scrape.js';
 
 const SCENARIOS: readonly Scenario[] = [
   codeFlowPassword,
@@ -94,7 +95,11 @@ async function main(options: BenchOptions): Promise<void> {
   }
 
   const microSeconds = Math.min(options.seconds, 2);
-  const micro = [policyEvaluateBenchmark(microSeconds), await certificateIssuanceBenchmark(microSeconds)];
+  const micro = [
+    policyEvaluateBenchmark(microSeconds),
+    await certificateIssuanceBenchmark(microSeconds),
+    await metricsScrapeBenchmark(microSeconds),
+  ];
   const seconds = (performance.now() - began) / 1000;
   process.stdout.write(`${table(results)}\n`);
   for (const m of micro) {

@@ -28,9 +28,14 @@ const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string[]; type: 'string'
   { env: 'LATCHKEY_REDIS_URL', path: ['redis', 'url'], type: 'string' },
   { env: 'LATCHKEY_LOG_LEVEL', path: ['log', 'level'], type: 'string' },
   { env: 'LATCHKEY_POLICIES', path: ['policies', 'file'], type: 'string' },
+  { env: 'LATCHKEY_METRICS_TOKEN', path: ['metrics', 'token'], type: 'string' },
+  { env: 'LATCHKEY_METRICS_PORT', path: ['metrics', 'port'], type: 'port' },
 ];
 
 /** Variables read elsewhere (not settings), and prefixes reserved for the test suite and CI. */
+/** Shortest metrics bearer token accepted (a scraper's secret, not a password to remember). */
+export const MIN_METRICS_TOKEN_LENGTH = 32;
+
 const OTHER_VARIABLES = ['LATCHKEY_CONFIG', 'LATCHKEY_MASTER_KEY', 'LATCHKEY_AGENT_STATE_DIR'];
 const RESERVED_PREFIXES = ['LATCHKEY_TEST_', 'LATCHKEY_CI', 'LATCHKEY_CHROMIUM'];
 
@@ -231,6 +236,32 @@ function crossCheck(config: LatchkeyConfig, env: NodeJS.ProcessEnv, origins: Map
   }
   const masterKey = masterKeyProblem(env, config.security.require_master_key);
   if (masterKey) problems.push(masterKey);
+  problems.push(...metricsProblems(config));
+  return problems;
+}
+
+/** The metrics token is a secret: judged here, where the message can leave its value out. */
+function metricsProblems(config: LatchkeyConfig): string[] {
+  const { token, port, host } = config.metrics;
+  const problems: string[] = [];
+  if (token !== null && (token.length < MIN_METRICS_TOKEN_LENGTH || /\s/.test(token))) {
+    problems.push(
+      `metrics.token (LATCHKEY_METRICS_TOKEN) must be at least ${MIN_METRICS_TOKEN_LENGTH} characters with no white ` +
+        'space, e.g. from `openssl rand -hex 32`',
+    );
+  }
+  const taken = [
+    ['server.port', config.server.port, config.server.host],
+    ['device_check.port', config.device_check.port, config.device_check.host ?? config.server.host],
+  ] as const;
+  for (const [setting, other, otherHost] of taken) {
+    const wildcard = (h: string) => ['0.0.0.0', '::', '[::]'].includes(h);
+    if (port === other && (host === otherHost || wildcard(host) || wildcard(otherHost))) {
+      problems.push(
+        `metrics.port = ${port} is the same port as ${setting}: the metrics listener needs a port of its own`,
+      );
+    }
+  }
   return problems;
 }
 

@@ -6,6 +6,10 @@ import { deviceCheckSchema, deviceTrustSchema, port, tlsFilesSchema } from './de
 import { federationSchema } from './federation.js';
 import { scepSchema } from './scep.js';
 
+/** What the preferred_username claim may carry (claims.preferred_username). */
+export const PREFERRED_USERNAME_SOURCES = ['email', 'username'] as const;
+export type PreferredUsernameSource = (typeof PREFERRED_USERNAME_SOURCES)[number];
+
 const seconds = z.number().int().positive();
 const nullableString = z.string().min(1).nullable();
 /** A store timeout in seconds: long enough for a slow query, short enough that a stalled store fails fast. */
@@ -97,6 +101,13 @@ export const configSchema = z.strictObject({
     client_credentials_ttl_seconds: seconds,
     session_ttl_seconds: seconds,
     grant_ttl_seconds: seconds,
+  }),
+  claims: z.strictObject({ preferred_username: z.enum(PREFERRED_USERNAME_SOURCES) }),
+  metrics: z.strictObject({
+    // Any string here: its length is checked where the error message can leave the secret out (load.ts).
+    token: z.string().nullable(),
+    port: port.nullable(),
+    host: z.string().min(1),
   }),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) }),
   policies: z.strictObject({

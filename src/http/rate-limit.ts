@@ -4,6 +4,7 @@
 import type { Middleware } from 'koa';
 import { RateLimitedError } from '../errors.js';
 import type { RateLimitStore } from '../store/rate-limits.js';
+import { announce, rateLimitRefused, type RateLimitRefused } from '../signals.js';
 
 export interface RequestLimit {
   max: number;
@@ -17,6 +18,7 @@ export function perIpRateLimit(store: RateLimitStore, name: string, limit: Reque
     const counter = await store.increment(`${name}:ip:${ctx.ip}`, limit.window_seconds, now);
     if (counter.count > limit.max) {
       const retryAfter = Math.max(1, Math.ceil((counter.resetAt - now) / 1000));
+      announce<RateLimitRefused>(rateLimitRefused, { source: store, limit: name });
       throw new RateLimitedError(`too many requests from this address: try again in ${retryAfter} s`, retryAfter, {
         limit: name,
         ip: ctx.ip,

@@ -5,7 +5,7 @@ import type { Context } from 'koa';
 import type { MethodName } from '../policies/index.js';
 import { requestedAcrValues } from '../oidc/acr.js';
 import type { User } from '../store/users.js';
-import type { AccessControl } from './access.js';
+import type { AccessControl, SignInRequest } from './access.js';
 import { nextStep, type FlowStep } from './flow.js';
 import type { SignInMethod } from './methods/types.js';
 import type { Proof } from './proofs.js';
@@ -20,6 +20,9 @@ export interface SignInProgress {
   /** The relying party's acr_values parameter, as sent. */
   acrValues?: unknown;
 }
+
+/** What a request shows the policies: its address (after trusted proxies), TCP peer, headers and user agent. */
+export type RequestView = Pick<SignInRequest, 'ip' | 'peerIp' | 'headers' | 'userAgent'>;
 
 export interface Evaluation {
   facts: Facts;
@@ -46,18 +49,37 @@ export class SignInEvaluator {
 
   /** Evaluates the sign-in now, as `http` shows its request; throws UnavailableError when no policy set is in force. */
   async evaluate(http: Context, progress: SignInProgress): Promise<Evaluation> {
+    return this.evaluateRequest(
+      {
+        ip: http.ip,
+        peerIp: http.req.socket.remoteAddress ?? '',
+        headers: http.req.headers,
+        userAgent: http.get('user-agent') || undefined,
+      },
+      progress,
+    );
+  }
+
+  /**
+   * evaluate() for a request that is described rather than received (`latchkey policy what-if`); `adjust`
+   * replaces facts the description sets outright (a country, a platform).
+   */
+  async evaluateRequest(
+    request: RequestView,
+    progress: SignInProgress,
+    adjust: (facts: Facts) => Facts = (facts) => facts,
+  ): Promise<Evaluation> {
     const enrolled = progress.user ? await this.enrolled(progress.user) : undefined;
-    const facts = await this.access.facts({
-      clientId: progress.clientId,
-      user: progress.user,
-      ip: http.ip,
-      peerIp: http.req.socket.remoteAddress ?? '',
-      headers: http.req.headers,
-      userAgent: http.get('user-agent') || undefined,
-      proofs: progress.proofs,
-      deviceChecked: progress.settled.device_certificate !== undefined,
-      enrolled,
-    });
+    const facts = adjust(
+      await this.access.facts({
+        ...request,
+        clientId: progress.clientId,
+        user: progress.user,
+        proofs: progress.proofs,
+        deviceChecked: progress.settled.device_certificate !== undefined,
+        enrolled,
+      }),
+    );
     const now = Math.floor(Date.now() / 1000);
     const decision = this.access.decide(facts, now);
     const step = nextStep({

@@ -6,9 +6,10 @@ import type { Context, Middleware } from 'koa';
 import { UnavailableError } from '../errors.js';
 import { describeError } from '../http/errors.js';
 import { setPageCsp } from '../http/security-headers.js';
+import { StoreUnavailableError } from '../store/outage.js';
 import type { InteractionDeps } from './deps.js';
 import { directErrorAnswer } from './direct-answer.js';
-import type { Loaded } from './loading.js';
+import { auditFacts, type Loaded } from './loading.js';
 
 /** Ends the interaction with `result`: oidc-provider continues the authorization, the browser follows. */
 export async function finish(
@@ -47,6 +48,8 @@ export function endsAtTheRelyingParty(deps: InteractionDeps): Middleware {
         { err: error, uid: loaded.uid, oauthError },
         'sign-in ended with an error',
       );
+      // A store that just failed would not take the record either (and would hold the answer up).
+      if (!(described instanceof StoreUnavailableError)) await recordEnding(ctx, deps, loaded, oauthError, description);
       // A store that just failed is not trusted to finish the interaction: answer from what was validated.
       if (unavailable) return answerDirectly(ctx, deps, loaded, oauthError, description);
       try {
@@ -57,6 +60,28 @@ export function endsAtTheRelyingParty(deps: InteractionDeps): Middleware {
       }
     }
   };
+}
+
+/** The sign-in's last word in the audit log, unless its steps already wrote it (best effort: never masks the error). */
+async function recordEnding(
+  ctx: Context,
+  deps: InteractionDeps,
+  loaded: Loaded,
+  error: string,
+  description: string,
+): Promise<void> {
+  if (ctx.state.signInRecorded) return;
+  try {
+    await deps.audit.record({
+      event: 'login.complete',
+      outcome: 'failure',
+      reasons: [description],
+      detail: { error },
+      ...auditFacts(ctx, loaded),
+    });
+  } catch (recordError) {
+    deps.log.warn({ err: recordError, uid: loaded.uid }, 'could not record the end of a failed sign-in');
+  }
 }
 
 function answerDirectly(ctx: Context, deps: InteractionDeps, loaded: Loaded, error: string, description: string): void {

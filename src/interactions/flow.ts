@@ -56,8 +56,18 @@ export interface FlowInput {
 
 export type FlowError = 'access_denied' | 'unmet_authentication_requirements';
 
+/**
+ * Why a method is asked for (what `policy what-if` explains): the device check runs first because proving
+ * a device may change the decision; nobody is identified yet; or a requirement of every sign-in, of the
+ * policies or of the relying party's acr_values is unmet.
+ */
+export type StepReason =
+  | { kind: 'device_check' }
+  | { kind: 'identify' }
+  | { kind: 'requirement'; source: 'sign_in' | 'policy' | 'acr_values'; clause: RequirementClause };
+
 export type FlowStep =
-  | { kind: 'method'; method: MethodName }
+  | { kind: 'method'; method: MethodName; because: StepReason }
   | { kind: 'finish'; accountId: string; acr: string; amr: string[]; proofs: Proof[] }
   | { kind: 'fail'; error: FlowError; description: string };
 
@@ -95,7 +105,7 @@ export function nextStep(input: FlowInput): FlowStep {
     usable.some((m) => m.name === 'device_certificate') &&
     (!user || user.enrolled.includes('device_certificate'));
   // A decision that proving a device could change is not final yet: check the device before anything else.
-  if (deviceCheckFirst) return { kind: 'method', method: 'device_certificate' };
+  if (deviceCheckFirst) return { kind: 'method', method: 'device_certificate', because: { kind: 'device_check' } };
   if (decision.outcome === 'deny') {
     return fail('access_denied', decision.denialMessage ?? decision.reason, deviceReasons(input));
   }
@@ -105,25 +115,25 @@ export function nextStep(input: FlowInput): FlowStep {
       .map((name) => usable.find((method) => method.name === name && method.identifies))
       .find(Boolean);
     return identify
-      ? { kind: 'method', method: identify.name }
+      ? { kind: 'method', method: identify.name, because: { kind: 'identify' } }
       : fail('access_denied', 'No sign-in method is available for this application.', deviceReasons(input));
   }
   const fresh = freshMethods(methodTimes(input.proofs), decision.maxAgeSeconds, input.now);
-  const pending: Array<[RequirementClause, FlowError]> = [
-    ...unmetClauses(baselineRequirement(input, primary), fresh, user.enrolled).map(denied),
-    ...decision.unmet.map(denied),
+  const pending: Array<[RequirementClause, FlowError, Pending]> = [
+    ...unmetClauses(baselineRequirement(input, primary), fresh, user.enrolled).map(denied('sign_in')),
+    ...decision.unmet.map(denied('policy')),
     ...unmetClauses(acrRequirement(input.acrValues), fresh, user.enrolled).map(
-      (clause): [RequirementClause, FlowError] => [clause, 'unmet_authentication_requirements'],
+      (clause): [RequirementClause, FlowError, Pending] => [clause, 'unmet_authentication_requirements', 'acr_values'],
     ),
   ];
-  for (const [clause, error] of pending) {
+  for (const [clause, error, source] of pending) {
     const method = usable.find(
       (m) =>
         !fresh.has(m.name) &&
         user.enrolled.includes(m.name) &&
         unmetClauses([clause], new Set([...fresh, m.name]), user.enrolled).length === 0,
     );
-    if (method) return { kind: 'method', method: method.name };
+    if (method) return { kind: 'method', method: method.name, because: { kind: 'requirement', source, clause } };
     return failClause(input, clause, error);
   }
   return finish(input, user, fresh);
@@ -177,8 +187,10 @@ function deviceReasons(input: FlowInput): string | undefined {
   return input.settled.device_certificate;
 }
 
-function denied(clause: RequirementClause): [RequirementClause, FlowError] {
-  return [clause, 'access_denied'];
+type Pending = Extract<StepReason, { kind: 'requirement' }>['source'];
+
+function denied(source: Pending) {
+  return (clause: RequirementClause): [RequirementClause, FlowError, Pending] => [clause, 'access_denied', source];
 }
 
 function fail(error: FlowError, description: string, extra?: string): FlowStep {

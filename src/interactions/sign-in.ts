@@ -87,8 +87,11 @@ export async function proceed(
     username: user?.username,
     deviceId: device?.id,
     reasons: step.kind === 'finish' ? [`acr ${step.acr}`, `amr ${step.amr.join(',')}`] : [step.description],
+    // The sign-in's last word: a policy "allow" the person could not meet still ends here as a failure.
+    detail: step.kind === 'finish' ? { acr: step.acr } : { error: step.error, policyOutcome: decision.outcome },
     ...auditFacts(ctx, loaded),
   });
+  ctx.state.signInRecorded = true;
   if (step.kind === 'fail')
     return finish(ctx, deps, loaded, { error: step.error, error_description: step.description });
   await finish(ctx, deps, loaded, {

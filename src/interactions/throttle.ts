@@ -6,6 +6,7 @@
 import { RateLimitedError } from '../errors.js';
 import type { RateLimitStore } from '../store/rate-limits.js';
 import { normalizeUsername } from '../store/users.js';
+import { announce, rateLimitRefused, type RateLimitRefused } from '../signals.js';
 
 export interface Limit {
   max: number;
@@ -50,9 +51,12 @@ export class SignInThrottle {
       budgets.map(([key, limit]) => this.store.increment(key, limit.window_seconds, now)),
     );
     const refund = () => Promise.all(budgets.map(([key]) => this.store.decrement(key))).then(() => undefined);
-    const blockedUntil = counters
-      .filter((counter, i) => counter.count > budgets[i]![1].max)
-      .map((counter) => counter.resetAt);
+    const exceeded = counters.flatMap((counter, i) => (counter.count > budgets[i]![1].max ? [i] : []));
+    const blockedUntil = exceeded.map((i) => counters[i]!.resetAt);
+    for (const i of exceeded) {
+      const limit = i === 1 ? 'login_per_ip' : kind === 'first_factor' ? 'login_per_user' : 'second_factor_per_user';
+      announce<RateLimitRefused>(rateLimitRefused, { source: this.store, limit });
+    }
     if (blockedUntil.length) {
       await refund();
       const retryAfter = Math.max(1, Math.ceil((Math.max(...blockedUntil) - now) / 1000));

@@ -8,6 +8,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { OidcStore } from '../store/oidc-adapter.js';
 import type { UserRepository, User } from '../store/users.js';
 import { ACR_VALUES } from './acr.js';
+import { preferredUsername, type PreferredUsernameSource } from './claims.js';
 import { renderErrorPage, renderLogoutPage, renderLoggedOutPage } from '../views/oidc-pages.js';
 
 /** Whether an existing session still meets the access policies for this authorization request (a port the
@@ -44,18 +45,19 @@ export interface ProviderDeps {
 
 export const SCOPES = ['openid', 'offline_access', 'profile', 'email', 'groups'];
 
-/** Builds the claims a user releases, per scope. */
+/** Builds the claims a user releases, per scope; `preferred` chooses what preferred_username carries. */
 export async function userClaims(
   user: User,
   groups: () => Promise<string[]>,
+  preferred: PreferredUsernameSource = 'email',
 ): Promise<{ sub: string } & Record<string, unknown>> {
   return {
     sub: user.id,
     email: user.email ?? undefined,
     email_verified: user.email ? true : undefined,
     name: user.name ?? undefined,
-    // Federating IdPs (Okta) match users on this claim: the email when there is one.
-    preferred_username: user.email ?? user.username,
+    // Federating IdPs (Okta) match users on this claim (claims.preferred_username).
+    preferred_username: preferredUsername(user, preferred),
     groups: await groups(),
   };
 }
@@ -112,8 +114,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       amr: null,
       auth_time: null,
       sid: null,
-      // acr and amr ride on the openid scope so every id_token carries them (Okta matches on them).
-      openid: ['sub', 'acr', 'amr'],
+      // acr, amr and auth_time ride on the openid scope so every id_token carries them (Okta matches on
+      // acr and amr; auth_time would otherwise be left out of a token issued from an existing session).
+      openid: ['sub', 'acr', 'amr', 'auth_time'],
       email: ['email', 'email_verified'],
       profile: ['name', 'preferred_username'],
       groups: ['groups'],
@@ -184,13 +187,14 @@ export function createProvider(deps: ProviderDeps): Provider {
       }
       return {
         accountId: sub,
-        claims: async () => userClaims(user, () => users.groupNames(user.id)),
+        claims: async () => userClaims(user, () => users.groupNames(user.id), config.claims.preferred_username),
       };
     },
     renderError: renderErrorPage,
   };
 
   const provider = new Provider(config.issuer, configuration);
+  includeSidForEveryClient(provider);
   provider.proxy = config.server.trusted_proxies.length > 0;
   const { log } = deps;
   if (log) provider.on('server_error', (_ctx, error) => log.error({ err: error }, 'oidc-provider server error'));
@@ -216,4 +220,19 @@ export function createProvider(deps: ProviderDeps): Provider {
     });
   }
   return provider;
+}
+
+/**
+ * oidc-provider puts `sid` (the session's id for this client) in the id_token only for clients registered
+ * for back-channel logout with a session, or when the request asks for it with the claims parameter. Every
+ * relying party gets it here, so it can tie its own session to ours (and to a later logout). The library
+ * has no option for it: its Client.includeSid() decides, so that is what is replaced, checked at start so
+ * that an upgrade which renames it fails loudly instead of silently dropping the claim.
+ */
+function includeSidForEveryClient(provider: Provider): void {
+  const prototype = (provider.Client as unknown as { prototype: { includeSid?: unknown } }).prototype;
+  if (typeof prototype.includeSid !== 'function') {
+    throw new Error('oidc-provider no longer has Client.includeSid(): sid would be missing from id_tokens');
+  }
+  prototype.includeSid = () => true;
 }

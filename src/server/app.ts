@@ -27,25 +27,23 @@ import {
 import { sessionCheck } from '../interactions/session-check.js';
 import { interactionRouter } from '../interactions/router.js';
 import { InteractionStates } from '../interactions/state.js';
-import { SignInThrottle } from '../interactions/throttle.js';
 import { SignInEvaluator } from '../interactions/evaluate.js';
-import { deviceCertificateMethod, type DeviceCertificateMethod } from '../interactions/methods/device-certificate.js';
-import { passwordMethod } from '../interactions/methods/password.js';
-import { totpMethod } from '../interactions/methods/totp.js';
-import type { SignInMethod } from '../interactions/methods/types.js';
 import { SessionProofService } from '../interactions/session-proofs.js';
 import { clientCertificateReader } from '../http/client-certificate.js';
-import { TicketStore } from '../store/tickets.js';
 import type { Logger } from '../log.js';
 import { ProviderHost } from '../oidc/host.js';
 import { createProvider } from '../oidc/provider.js';
 import { ClusterSync } from './cluster-sync.js';
 import { openServices, type Services } from './services.js';
+import { signInMethods } from './sign-in-methods.js';
+import { listenMetrics } from './metrics-listener.js';
+import { appMetrics } from '../metrics/index.js';
 import { listenDeviceCheck } from './device-check-listener.js';
-import { listenFailure } from './listen-error.js';
+import { listen } from './listen.js';
 import { deviceApiRouter, deviceCheckApp } from '../trust/service/http.js';
 import { scepAdminRouter, scepPlainHttpApp, scepRouter } from '../trust/service/scep/http.js';
 import { listenScepPlainHttp } from './scep-listener.js';
+import { TicketStore } from '../store/tickets.js';
 
 export interface LatchkeyApp {
   services: Services;
@@ -71,6 +69,8 @@ export interface LatchkeyApp {
   deviceCheckKoa: Koa;
   /** Port of the plain-HTTP SCEP listener once listening, when scep.plain_http.port is set. */
   readonly scepPlainHttpPort: number | undefined;
+  /** Port of the metrics listener once listening, when metrics.port is set. */
+  readonly metricsPort: number | undefined;
   /** Stops accepting, lets open requests finish (up to the grace period), closes the stores. */
   close(): Promise<void>;
 }
@@ -107,19 +107,28 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   );
   const presented = clientCertificateReader(config.device_check.client_certificate_header, log);
   const { methods, deviceCertificate } = signInMethods(services, presented);
+  const metrics = appMetrics({
+    settings: config.metrics,
+    db: services.db,
+    redis: services.redis,
+    sources: { audit: services.db, rateLimits: services.rateLimits, deviceTrust: services.deviceTrust },
+    log,
+  });
   const evaluator = new SignInEvaluator(access, methods);
   const oidcHost = new ProviderHost(
     (jwks) =>
-      createProvider({
-        config,
-        store: services.oidcStore,
-        users: services.users,
-        jwks,
-        cookieKeys,
-        sessionCheck: sessionCheck(evaluator, services.users, sessionProofs, log),
-        sessionGuard: sessionProofs,
-        log,
-      }),
+      metrics.watching(
+        createProvider({
+          config,
+          store: services.oidcStore,
+          users: services.users,
+          jwks,
+          cookieKeys,
+          sessionCheck: sessionCheck(evaluator, services.users, sessionProofs, log),
+          sessionGuard: sessionProofs,
+          log,
+        }),
+      ),
     await services.keys.providerKeys(),
   );
   const cluster = new ClusterSync({
@@ -163,6 +172,8 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
       },
     }),
   );
+  // Before the Host check: Prometheus scrapes by IP address (the bearer token is the protection).
+  koa.use(metrics.mainListener);
   koa.use(hostCheck(allowedHosts(config.issuer, config.server.host_aliases), log, (p) => HEALTH_PATHS.has(p)));
   const staticDir = path.join(PACKAGE_ROOT, 'src', 'views', 'static');
   koa.use(
@@ -232,6 +243,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   let server: https.Server | undefined;
   let deviceCheckServer: https.Server | undefined;
   let scepPlainServer: http.Server | undefined;
+  let metricsServer: http.Server | undefined;
   return {
     services,
     get provider() {
@@ -250,24 +262,24 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     syncCluster: () => cluster.syncNow(),
     async listen(port = config.server.port, host = config.server.host, deviceCheckPort = config.device_check.port) {
       server = https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, koa.callback());
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', (error) => reject(listenFailure(error, 'main', port, host)));
-        server!.listen(port, host, () => resolve());
-      });
+      await listen(server, port, host, 'main');
+      const plain = config.scep.plain_http;
+      // A listener that cannot start closes those already listening.
+      const closeStarted = async (error: unknown): Promise<never> => {
+        const started = [server, deviceCheckServer, scepPlainServer];
+        await Promise.all(started.map((s) => (s ? closeGracefully(s, 0) : undefined)));
+        throw error;
+      };
       const dcHost = config.device_check.host ?? host;
       deviceCheckServer = await listenDeviceCheck(deviceCheckKoa, deviceCheckTls, deviceCheckPort, dcHost).catch(
-        async (error: unknown) => {
-          await closeGracefully(server!, 0);
-          throw error;
-        },
+        closeStarted,
       );
-      const plain = config.scep.plain_http;
       if (plain.port !== null) {
-        scepPlainServer = await listenScepPlainHttp(scepPlainKoa, plain.port, plain.host ?? host).catch(
-          async (error: unknown) => {
-            await Promise.all([closeGracefully(server!, 0), closeGracefully(deviceCheckServer!, 0)]);
-            throw error;
-          },
+        scepPlainServer = await listenScepPlainHttp(scepPlainKoa, plain.port, plain.host ?? host).catch(closeStarted);
+      }
+      if (metrics.ownListener && config.metrics.port !== null) {
+        metricsServer = await listenMetrics(metrics.ownListener, config.metrics.port, config.metrics.host).catch(
+          closeStarted,
         );
       }
       await cluster.start();
@@ -282,44 +294,19 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     get scepPlainHttpPort() {
       return scepPlainServer ? (scepPlainServer.address() as AddressInfo).port : undefined;
     },
+    get metricsPort() {
+      return metricsServer ? (metricsServer.address() as AddressInfo).port : undefined;
+    },
     async close() {
       clearInterval(purge);
       await cluster.stop();
       const graceMs = config.server.shutdown_grace_seconds * 1000;
-      const servers = [server, deviceCheckServer, scepPlainServer];
+      const servers = [server, deviceCheckServer, scepPlainServer, metricsServer];
       await Promise.all(servers.map((s) => (s ? closeGracefully(s, graceMs) : undefined)));
+      metrics.close();
       await services.close();
     },
   };
-}
-
-/**
- * The sign-in methods, in the order they are offered when several could meet a requirement, each given the
- * ports it needs.
- */
-function signInMethods(
-  services: Services,
-  presented: ReturnType<typeof clientCertificateReader>,
-): { methods: SignInMethod[]; deviceCertificate: DeviceCertificateMethod } {
-  const { config, log } = services;
-  const throttle = new SignInThrottle(services.rateLimits, config.security.rate_limits);
-  const deviceCertificate = deviceCertificateMethod({
-    tickets: new TicketStore(services.oidcStore.adapterFor('LatchkeyTicket')),
-    check: (der) => services.deviceTrust.check(der),
-    hasDevices: (userId) => services.deviceTrust.userHasDevice(userId),
-    presented,
-    audit: services.audit,
-    deviceCheckUrl: services.deviceTrust.deviceCheckUrl,
-    issuer: config.issuer,
-    handoffTtlSeconds: config.device_check.handoff_ttl_seconds,
-    log,
-  });
-  const methods = [
-    passwordMethod({ users: services.users, throttle, audit: services.audit }),
-    totpMethod({ users: services.users, box: services.box, throttle, audit: services.audit }),
-    deviceCertificate,
-  ];
-  return { methods, deviceCertificate };
 }
 
 async function closeGracefully(server: http.Server, graceMs: number): Promise<void> {

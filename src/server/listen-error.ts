@@ -3,7 +3,7 @@
 // it came (an unexpected failure keeps its stack for the log).
 import { LatchkeyError } from '../errors.js';
 
-export type ListenerName = 'main' | 'device-check' | 'scep';
+export type ListenerName = 'main' | 'device-check' | 'scep' | 'metrics';
 
 const SETTINGS: Record<ListenerName, { port: string; portVariable?: string; host: string; hostVariable?: string }> = {
   main: { port: 'server.port', portVariable: 'LATCHKEY_PORT', host: 'server.host', hostVariable: 'LATCHKEY_HOST' },
@@ -14,6 +14,7 @@ const SETTINGS: Record<ListenerName, { port: string; portVariable?: string; host
     hostVariable: 'LATCHKEY_HOST',
   },
   scep: { port: 'scep.plain_http.port', host: 'scep.plain_http.host' },
+  metrics: { port: 'metrics.port', portVariable: 'LATCHKEY_METRICS_PORT', host: 'metrics.host' },
 };
 
 /** The listen() failure of a listener on host:port, translated when the operator can fix it by a setting. */
@@ -25,6 +26,7 @@ export function listenFailure(error: unknown, listener: ListenerName, port: numb
     main: 'the main listener',
     'device-check': 'the device-check listener',
     scep: 'the plain-HTTP SCEP listener',
+    metrics: 'the metrics listener',
   }[listener];
   switch ((error as NodeJS.ErrnoException | undefined)?.code) {
     case 'EADDRINUSE':

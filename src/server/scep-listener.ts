@@ -6,5 +6,5 @@ import { listen } from './listen.js';
 
 /** Starts the listener on `port`/`host` (0 picks a free port). */
 export async function listenScepPlainHttp(app: Koa, port: number, host: string): Promise<http.Server> {
-  return listen(http.createServer(app.callback()), port, host);
+  return listen(http.createServer(app.callback()), port, host, 'scep');
 }

@@ -1,5 +1,6 @@
 // The append-only audit log: every sign-in success and failure, policy decision and admin action, with
 // its reasons. Nothing here ever updates or deletes a row.
+import { announce, auditAppended, type AuditAppended } from '../signals.js';
 import type { Database } from './database.js';
 
 export interface AuditEvent {
@@ -66,6 +67,7 @@ export class AuditLog {
       reasons: JSON.stringify(event.reasons ?? []),
       detail: event.detail ? JSON.stringify(event.detail) : null,
     });
+    announce<AuditAppended>(auditAppended, { source: this.db, event });
   }
 
   /** Newest first, filtered. */

@@ -196,8 +196,8 @@ function settled(code: string, message: string): SettledFailure {
   return { ok: false, settled: true, code, message };
 }
 
-/** What a person is told when their device proved nothing, by the check's code. */
-function explain(result: Pick<DeviceResult, 'status' | 'code' | 'reason'>): string {
+/** What a person is told when their device proved nothing, by the check's code (what-if says it too). */
+export function explain(result: Pick<DeviceResult, 'status' | 'code' | 'reason'>): string {
   switch (result.code) {
     case 'ERR_DEVICE_DISTRIBUTION_OFF':
       return 'Device certificates are switched off by your administrator.';

@@ -13,6 +13,7 @@ import { perIpRateLimit, type RequestLimit } from '../../http/rate-limit.js';
 import { securityHeaders } from '../../http/security-headers.js';
 import type { Logger } from '../../log.js';
 import type { RateLimitStore } from '../../store/rate-limits.js';
+import { announce, deviceChecked, type DeviceChecked } from '../../signals.js';
 import {
   type DeviceTrustService,
   enrollmentRequestSchema,
@@ -85,6 +86,7 @@ export function deviceCheckApp(deps: DeviceHttpDeps, extra: readonly Router[] = 
   });
   router.get('/device/check', async (ctx) => {
     const result = await deps.service.check(presentedDer(deps, ctx));
+    announce<DeviceChecked>(deviceChecked, { source: deps.service, via: 'check_endpoint', status: result.status });
     ctx.set('Cache-Control', 'no-store');
     ctx.body = result;
   });

@@ -208,6 +208,9 @@ describe(`failing closed [${backendName()}]`, () => {
     const started = await rp.start();
     const callback = expectCallback(await new HttpUser(server.fetch, server.issuer).go(started.url));
     expect(callback.searchParams.get('error')).toBe('temporarily_unavailable');
+    // The audit trail still ends with the sign-in's outcome.
+    const [ended] = await server.app.services.audit.search({ clientId: client.clientId, event: 'login.complete' });
+    expect(ended).toMatchObject({ outcome: 'failure', detail: { error: 'temporarily_unavailable' } });
     const ready = await server.fetch(`${server.issuer}/readyz`);
     expect(ready.status).toBe(503);
     expect(((await ready.json()) as { checks: Record<string, string> }).checks.policies).toBe('unavailable');

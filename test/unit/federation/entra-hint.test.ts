@@ -93,7 +93,9 @@ describe('Entra id_token_hint', () => {
 
   it('says the keys are unavailable (not that the hint is bad) when they cannot be read', async () => {
     const broken = { ...entra, jwksFile: '/nonexistent/keys.json' };
-    const error = await new EntraHintVerifier().verify(await hint(), broken, ['latchkey-client'], NOW).catch((e: unknown) => e);
+    const error = await new EntraHintVerifier()
+      .verify(await hint(), broken, ['latchkey-client'], NOW)
+      .catch((e: unknown) => e);
     expect((error as EntraHintError).kind).toBe('unavailable');
     expect((error as Error).message).toContain('/nonexistent/keys.json');
   });

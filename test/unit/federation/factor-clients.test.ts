@@ -65,7 +65,9 @@ describe('factor clients', () => {
   it('needs the public keys for private_key_jwt', () => {
     const input = { idp: 'okta' as const, clientId: 'c', name: 'n', redirectUris: ['https://a.example/cb'] };
     expect(() => factorMetadata({ ...input, authMethod: 'private_key_jwt' })).toThrow(/--jwks-uri or --jwks-file/);
-    expect(factorMetadata({ ...input, authMethod: 'private_key_jwt', jwks: { uri: 'https://a.example/jwks' } })).toMatchObject({
+    expect(
+      factorMetadata({ ...input, authMethod: 'private_key_jwt', jwks: { uri: 'https://a.example/jwks' } }),
+    ).toMatchObject({
       jwks_uri: 'https://a.example/jwks',
     });
   });

@@ -91,8 +91,13 @@ const DEVICE_USER = { id: 'u1', enrolled: ['password', 'device_certificate'] as 
 
 describe('nextStep', () => {
   it('asks an unknown user for the password first, a federated factor for the device', () => {
-    expect(nextStep(input(ALLOW))).toEqual({ kind: 'method', method: 'password' });
-    expect(nextStep(input(ALLOW, { clientKind: 'factor' }))).toEqual({ kind: 'method', method: 'device_certificate' });
+    const identify = { kind: 'identify' };
+    expect(nextStep(input(ALLOW))).toEqual({ kind: 'method', method: 'password', because: identify });
+    expect(nextStep(input(ALLOW, { clientKind: 'factor' }))).toEqual({
+      kind: 'method',
+      method: 'device_certificate',
+      because: identify,
+    });
   });
 
   it('ends a denied sign-in with access_denied and what the person may read, before asking anything', () => {
@@ -115,13 +120,15 @@ describe('nextStep', () => {
     expect(nextStep(input(ALLOW, { user: TOTP_USER, proofs: [proof('password')] }))).toEqual({
       kind: 'method',
       method: 'totp',
+      because: { kind: 'requirement', source: 'sign_in', clause: ['mfa'] },
     });
   });
 
   it('meets an mfa requirement with TOTP, and reports mfa', () => {
-    expect(nextStep(input(STAFF_MFA, { user: TOTP_USER, proofs: [proof('password')] }))).toEqual({
+    expect(nextStep(input(STAFF_MFA, { user: TOTP_USER, proofs: [proof('password')] }))).toMatchObject({
       kind: 'method',
       method: 'totp',
+      because: { kind: 'requirement', clause: ['mfa'] },
     });
     const done = nextStep(input(STAFF_MFA, { user: TOTP_USER, proofs: [proof('password'), proof('totp')] }));
     expect(done).toMatchObject({ kind: 'finish', acr: 'urn:latchkey:acr:mfa', amr: ['pwd', 'otp', 'mfa'] });
@@ -137,7 +144,7 @@ describe('nextStep', () => {
     const stale = nextStep(
       input(STAFF_MFA, { user: TOTP_USER, proofs: [proof('password', NOW - 3601), proof('totp', NOW - 3601)] }),
     );
-    expect(stale).toEqual({ kind: 'method', method: 'password' });
+    expect(stale).toMatchObject({ kind: 'method', method: 'password', because: { kind: 'requirement' } });
     const atLimit = nextStep(
       input(STAFF_MFA, { user: TOTP_USER, proofs: [proof('password', NOW - 3600), proof('totp', NOW - 3600)] }),
     );
@@ -146,9 +153,9 @@ describe('nextStep', () => {
 
   it('maps acr_values mfa to a requirement and ends with unmet_authentication_requirements when impossible', () => {
     const acrValues = ['urn:latchkey:acr:mfa'] as const;
-    expect(nextStep(input(ALLOW, { user: TOTP_USER, proofs: [proof('password')], acrValues: [...acrValues] }))).toEqual(
-      { kind: 'method', method: 'totp' },
-    );
+    expect(
+      nextStep(input(ALLOW, { user: TOTP_USER, proofs: [proof('password')], acrValues: [...acrValues] })),
+    ).toMatchObject({ kind: 'method', method: 'totp' });
     const impossible = nextStep(
       input(ALLOW, { user: PASSWORD_USER, proofs: [proof('password')], acrValues: [...acrValues] }),
     );
@@ -158,7 +165,11 @@ describe('nextStep', () => {
   it('reaches acr_values device by running the device check, and issues that class', () => {
     const acrValues = ['urn:latchkey:acr:device'] as const;
     const ask = nextStep(input(ALLOW, { user: DEVICE_USER, proofs: [proof('password')], acrValues: [...acrValues] }));
-    expect(ask).toEqual({ kind: 'method', method: 'device_certificate' });
+    expect(ask).toEqual({
+      kind: 'method',
+      method: 'device_certificate',
+      because: { kind: 'requirement', source: 'acr_values', clause: ['device_certificate'] },
+    });
     const done = nextStep(
       input(ALLOW, {
         user: DEVICE_USER,
@@ -180,7 +191,11 @@ describe('nextStep', () => {
   });
 
   it('checks the device before a deny that rests on it is final, and before any password', () => {
-    expect(nextStep(input(DENY_UNMANAGED))).toEqual({ kind: 'method', method: 'device_certificate' });
+    expect(nextStep(input(DENY_UNMANAGED))).toEqual({
+      kind: 'method',
+      method: 'device_certificate',
+      because: { kind: 'device_check' },
+    });
     const refused = nextStep(
       input(DENY_UNMANAGED, { settled: { device_certificate: 'No device certificate was presented.' } }),
     );
@@ -193,9 +208,10 @@ describe('nextStep', () => {
 
   it('still asks for the password after a device identified its owner, unless a policy lets the device sign in', () => {
     const device = [proof('device_certificate')];
-    expect(nextStep(input(DENY_UNMANAGED, { user: DEVICE_USER, proofs: device }))).toEqual({
+    expect(nextStep(input(DENY_UNMANAGED, { user: DEVICE_USER, proofs: device }))).toMatchObject({
       kind: 'method',
       method: 'password',
+      because: { kind: 'requirement', source: 'sign_in' },
     });
     expect(nextStep(input(PASSWORDLESS_DEVICES, { user: DEVICE_USER, proofs: device }))).toMatchObject({
       kind: 'finish',
