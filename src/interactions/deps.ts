@@ -7,6 +7,7 @@ import type { ClientRepository } from '../store/clients.js';
 import type { UserRepository } from '../store/users.js';
 import type { AccessControl } from './access.js';
 import type { SignInEvaluator } from './evaluate.js';
+import type { FederatedSignIn } from './federation.js';
 import type { SessionProofService } from './session-proofs.js';
 import type { InteractionStates } from './state.js';
 
@@ -23,5 +24,7 @@ export interface InteractionDeps {
   access: AccessControl;
   evaluator: SignInEvaluator;
   sessionProofs: SessionProofService;
+  /** What factor clients (other IdPs) are set up to do, and whom their requests name. */
+  federation: FederatedSignIn;
   log: Logger;
 }

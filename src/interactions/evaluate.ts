@@ -7,6 +7,7 @@ import { requestedAcrValues } from '../oidc/acr.js';
 import type { User } from '../store/users.js';
 import type { AccessControl, SignInRequest } from './access.js';
 import { nextStep, type FlowStep } from './flow.js';
+import type { FactorSignIn } from './federation.js';
 import type { SignInMethod } from './methods/types.js';
 import type { Proof } from './proofs.js';
 import type { Decision, Facts } from '../policies/index.js';
@@ -19,6 +20,10 @@ export interface SignInProgress {
   settled: Readonly<Partial<Record<MethodName, string>>>;
   /** The relying party's acr_values parameter, as sent. */
   acrValues?: unknown;
+  /** The claims parameter, as sent (it may ask for acr values too). */
+  claims?: unknown;
+  /** For a factor client: what it is set up to do and whom its request names. */
+  factor?: FactorSignIn;
 }
 
 /** What a request shows the policies: its address (after trusted proxies), TCP peer, headers and user agent. */
@@ -88,7 +93,7 @@ export class SignInEvaluator {
       user: progress.user && enrolled ? { id: progress.user.id, enrolled } : undefined,
       proofs: progress.proofs,
       settled: progress.settled,
-      acrValues: requestedAcrValues(progress.acrValues),
+      acrValues: requestedAcrValues(progress.acrValues, progress.claims),
       registry: this.methods,
       now,
     });

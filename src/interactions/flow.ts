@@ -159,7 +159,10 @@ function baselineRequirement(input: FlowInput, primary: readonly MethodName[]): 
 function finish(input: FlowInput, user: UserCapabilities, fresh: ReadonlySet<MethodName>): FlowStep {
   const proofs = input.proofs.filter((proof) => fresh.has(proof.method));
   const multiFactor = isMfaMet(fresh);
-  const acr = acrFor({ multiFactor, deviceProven: provenDevice(proofs) !== undefined }, input.acrValues);
+  const acr = acrFor(
+    { multiFactor, deviceProven: provenDevice(proofs) !== undefined, methods: fresh },
+    input.acrValues,
+  );
   if (acr === undefined) {
     return fail('unmet_authentication_requirements', 'The requested authentication level cannot be reached.');
   }

@@ -8,6 +8,8 @@ export interface ProvenDevice extends DeviceFacts {
   readonly userId: string;
   /** Serial (lowercase hex) of the certificate that proved it, when a certificate did. */
   readonly certificateSerial?: string;
+  /** Its integrity as last reported (secure boot and the like), for the compliance of device_context. */
+  readonly integrity?: 'passed' | 'failed' | 'unknown';
 }
 
 export interface Proof {

@@ -6,12 +6,14 @@ import type { Logger } from '../log.js';
 import type { SessionCheck } from '../oidc/provider.js';
 import type { UserRepository } from '../store/users.js';
 import type { SignInEvaluator } from './evaluate.js';
+import type { FederatedSignIn } from './federation.js';
 import type { SessionProofService } from './session-proofs.js';
 
 export function sessionCheck(
   evaluator: SignInEvaluator,
   users: UserRepository,
   sessionProofs: SessionProofService,
+  federation: FederatedSignIn,
   log: Logger,
 ): SessionCheck {
   return async (ctx) => {
@@ -28,6 +30,8 @@ export function sessionCheck(
         proofs,
         settled: {},
         acrValues: params?.acr_values,
+        claims: params?.claims,
+        factor: await federation.signIn(client.clientId, params ?? {}),
       });
       return step.kind === 'finish';
     } catch (error) {

@@ -71,6 +71,7 @@ export class SessionProofService {
             trust: now.compliant ? 'trusted' : 'managed',
             compliant: now.compliant,
             managed: now.managed,
+            integrity: now.integrity,
             osVersion: now.osVersion ?? undefined,
           },
         });

@@ -1,6 +1,6 @@
 // oidc-provider configuration: the one place protocol behaviour is chosen. We configure the certified
 // library; we never re-implement its endpoints. Interactions (sign-in pages) are ours, mounted in app.ts.
-import { Provider, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { Provider, errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Logger } from '../log.js';
 import { protocolAdapter, StoreTemporarilyUnavailable } from './adapter.js';
@@ -26,6 +26,33 @@ export interface SessionGuard {
   tokenStanding(sessionUid: string, accountId: string): Promise<{ usable: boolean; expiresAt?: number }>;
 }
 
+/** A verified id_token_hint of another IdP, or why it is refused (as the OAuth error to answer with). */
+export type ExternalHintCheck =
+  | { ok: true; payload: Record<string, unknown> }
+  | { ok: false; error: 'invalid_request' | 'access_denied' | 'temporarily_unavailable'; description: string };
+
+/**
+ * What federation adds to the protocol (a port the sign-in wing implements): clients that name their user
+ * with another IdP's id_token_hint (Microsoft Entra) and receive that IdP's subject, claims particular to a
+ * client (a factor client's device_context and preferred_username), and the loop guard.
+ */
+export interface FederationHooks {
+  /** For a client that takes another IdP's hint: the hint verified or refused; undefined for the others. */
+  externalHint(hint: string, clientId: string): Promise<ExternalHintCheck | undefined>;
+  /** Whether every request of `clientId` must carry such a hint (it names the user). */
+  requiresHint(clientId: string): Promise<boolean>;
+  /** The `sub` pairwise client `clientId` receives for `accountId` in a request with these parameters. */
+  subject(params: Readonly<Record<string, unknown>>, accountId: string, clientId: string): Promise<string>;
+  /** Claims particular to `clientId` for `user`, from what its session proved (or the sign-in just did). */
+  clientClaims(
+    clientId: string,
+    user: User,
+    session: { uid?: string; proven?: unknown },
+  ): Promise<Record<string, unknown>>;
+  /** Counts an authorization request of this browser for `clientId`: why it is refused past the loop guard. */
+  admit(ctx: KoaContextWithOIDC, clientId: string, clientName: string): Promise<string | undefined>;
+}
+
 /** The key under which interactions put what a sign-in proved into the login result. */
 export const PROVEN_RESULT_KEY = 'latchkey';
 
@@ -41,6 +68,8 @@ export interface ProviderDeps {
   log?: Logger;
   /** Keeps sign-in proofs per session and re-checks them on token use; omitted in CLI validation. */
   sessionGuard?: SessionGuard;
+  /** Federated factors' hints, subjects and claims, and the loop guard; omitted in CLI validation. */
+  federation?: FederationHooks;
 }
 
 export const SCOPES = ['openid', 'offline_access', 'profile', 'email', 'groups'];
@@ -82,15 +111,36 @@ function policyCheck(sessionSatisfied: SessionCheck) {
   );
 }
 
-function interactionPolicyWith(sessionSatisfied: SessionCheck | undefined) {
+/**
+ * Every authorization request passes this first (all login checks run on each request): the loop guard
+ * counts it, and a client that names its user with another IdP's hint must send one. A refusal ends at the
+ * redirect_uri, with state, like any authorization error.
+ */
+function federationCheck(hooks: FederationHooks) {
+  const { Check } = interactionPolicy;
+  return new Check('federation_request', 'the request is refused', async (ctx: KoaContextWithOIDC) => {
+    const { route, client, params } = ctx.oidc;
+    if (route !== 'authorization' || !client) return Check.NO_NEED_TO_PROMPT;
+    const refused = await hooks.admit(ctx, client.clientId, client.clientName ?? client.clientId);
+    if (refused) throw new errors.AccessDenied(refused);
+    if (params?.id_token_hint === undefined && (await hooks.requiresHint(client.clientId))) {
+      throw new errors.InvalidRequest('id_token_hint is required: it names the user whose device is to be checked');
+    }
+    return Check.NO_NEED_TO_PROMPT;
+  });
+}
+
+function interactionPolicyWith(sessionSatisfied: SessionCheck | undefined, federation: FederationHooks | undefined) {
   const policy = interactionPolicy.base();
-  if (sessionSatisfied) policy.get('login')!.checks.add(policyCheck(sessionSatisfied));
+  const login = policy.get('login')!.checks;
+  if (federation) login.unshift(federationCheck(federation));
+  if (sessionSatisfied) login.add(policyCheck(sessionSatisfied));
   return policy;
 }
 
 /** Creates the configured Provider (not yet listening). */
 export function createProvider(deps: ProviderDeps): Provider {
-  const { config, store, users, sessionGuard } = deps;
+  const { config, store, users, sessionGuard, federation } = deps;
   const tokens = config.tokens;
   // The latest time the tokens issued in a request may live (a device certificate's expiry), set by
   // findAccount and read by the (synchronous) ttl functions of the same request.
@@ -114,9 +164,11 @@ export function createProvider(deps: ProviderDeps): Provider {
       amr: null,
       auth_time: null,
       sid: null,
+      device_context: null,
       // acr, amr and auth_time ride on the openid scope so every id_token carries them (Okta matches on
       // acr and amr; auth_time would otherwise be left out of a token issued from an existing session).
-      openid: ['sub', 'acr', 'amr', 'auth_time'],
+      // device_context goes to factor clients only (federation's clientClaims adds it).
+      openid: ['sub', 'acr', 'amr', 'auth_time', 'device_context'],
       email: ['email', 'email_verified'],
       profile: ['name', 'preferred_username'],
       groups: ['groups'],
@@ -136,9 +188,19 @@ export function createProvider(deps: ProviderDeps): Provider {
       token_endpoint_auth_method: 'client_secret_basic',
       id_token_signed_response_alg: 'RS256',
     },
-    responseTypes: ['code'],
+    // id_token alone is for Microsoft Entra's external authentication methods (implicit, form_post);
+    // only clients registered with it may use it.
+    responseTypes: ['code', 'id_token'],
+    subjectTypes: ['public', 'pairwise'],
+    // Pairwise clients are Entra factors: their sub is the one Entra's hint carries (see FederationHooks).
+    async pairwiseIdentifier(ctx, accountId, client) {
+      if (!federation) throw new Error('pairwise subjects need the federation hooks');
+      return federation.subject(ctx.oidc.params ?? {}, accountId, client.clientId);
+    },
     features: {
       devInteractions: { enabled: false },
+      // Entra asks for its acr and amr with the claims parameter; the sign-in reads what is asked.
+      claimsParameter: { enabled: true },
       // A client may introspect and revoke only the tokens issued to it.
       introspection: {
         enabled: true,
@@ -154,7 +216,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       },
     },
     interactions: {
-      policy: interactionPolicyWith(deps.sessionCheck),
+      policy: interactionPolicyWith(deps.sessionCheck, federation),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     rotateRefreshToken: true,
@@ -185,9 +247,18 @@ export function createProvider(deps: ProviderDeps): Provider {
       if (issuedAt !== undefined && user.sessionsRevokedAt !== null && issuedAt * 1000 < user.sessionsRevokedAt) {
         return undefined;
       }
+      const session = {
+        uid: typeof sessionUid === 'string' ? sessionUid : ctx.oidc.session?.uid,
+        // Claims issued in the request that ends the sign-in (an implicit id_token) see what it just proved.
+        proven: (ctx.oidc.result as Record<string, unknown> | undefined)?.[PROVEN_RESULT_KEY],
+      };
+      const clientId = ctx.oidc.client?.clientId;
       return {
         accountId: sub,
-        claims: async () => userClaims(user, () => users.groupNames(user.id), config.claims.preferred_username),
+        claims: async () => ({
+          ...(await userClaims(user, () => users.groupNames(user.id), config.claims.preferred_username)),
+          ...(federation && clientId ? await federation.clientClaims(clientId, user, session) : {}),
+        }),
       };
     },
     renderError: renderErrorPage,
@@ -195,6 +266,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   includeSidForEveryClient(provider);
+  if (federation) acceptExternalHints(provider, federation);
   provider.proxy = config.server.trusted_proxies.length > 0;
   const { log } = deps;
   if (log) provider.on('server_error', (_ctx, error) => log.error({ err: error }, 'oidc-provider server error'));
@@ -235,4 +307,28 @@ function includeSidForEveryClient(provider: Provider): void {
     throw new Error('oidc-provider no longer has Client.includeSid(): sid would be missing from id_tokens');
   }
   prototype.includeSid = () => true;
+}
+
+/**
+ * oidc-provider checks an id_token_hint as an id_token it issued (IdToken.validate, called when the request
+ * arrives). For a client that names its user with another IdP's hint (Entra), the hint is verified by the
+ * federation hooks instead, against that IdP's keys; the library's other uses of the hint (its login
+ * check compares the hint's sub with the session's, through pairwiseIdentifier) then work as for its own.
+ * Replaced at start, checked so that an upgrade which renames it fails loudly.
+ */
+function acceptExternalHints(provider: Provider, hooks: FederationHooks): void {
+  type Validate = (jwt: string, client: { clientId: string }) => Promise<unknown>;
+  const IdToken = provider.IdToken as unknown as { validate?: Validate };
+  if (typeof IdToken.validate !== 'function') {
+    throw new Error('oidc-provider no longer has IdToken.validate(): id_token_hints of other IdPs cannot be checked');
+  }
+  const own = IdToken.validate.bind(IdToken);
+  IdToken.validate = async (jwt, client) => {
+    const check = await hooks.externalHint(jwt, client.clientId);
+    if (!check) return own(jwt, client);
+    if (check.ok) return { header: {}, payload: check.payload };
+    if (check.error === 'access_denied') throw new errors.AccessDenied(check.description);
+    if (check.error === 'temporarily_unavailable') throw new errors.TemporarilyUnavailable(check.description);
+    throw new errors.InvalidRequest(check.description);
+  };
 }

@@ -29,6 +29,10 @@ import { interactionRouter } from '../interactions/router.js';
 import { InteractionStates } from '../interactions/state.js';
 import { SignInEvaluator } from '../interactions/evaluate.js';
 import { SessionProofService } from '../interactions/session-proofs.js';
+import { FederatedSignIn } from '../interactions/federation.js';
+import { LoopGuard } from '../interactions/loop-guard.js';
+import { complianceRule } from '../federation/device-context.js';
+import { EntraHintVerifier } from '../federation/entra-hint.js';
 import { clientCertificateReader } from '../http/client-certificate.js';
 import type { Logger } from '../log.js';
 import { ProviderHost } from '../oidc/host.js';
@@ -115,6 +119,15 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     log,
   });
   const evaluator = new SignInEvaluator(access, methods);
+  const federation = new FederatedSignIn({
+    clients: services.clients,
+    users: services.users,
+    sessionProofs,
+    hints: new EntraHintVerifier(),
+    compliance: complianceRule(config.federation.compliance),
+    loopGuard: new LoopGuard(services.rateLimits, config.security.loop_guard),
+    log,
+  });
   const oidcHost = new ProviderHost(
     (jwks) =>
       metrics.watching(
@@ -124,8 +137,9 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
           users: services.users,
           jwks,
           cookieKeys,
-          sessionCheck: sessionCheck(evaluator, services.users, sessionProofs, log),
+          sessionCheck: sessionCheck(evaluator, services.users, sessionProofs, federation, log),
           sessionGuard: sessionProofs,
+          federation,
           log,
         }),
       ),
@@ -158,6 +172,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     access,
     evaluator,
     sessionProofs,
+    federation,
     log,
   });
 

@@ -187,6 +187,7 @@ function proofOf(
       osVersion: device.osVersion ?? undefined,
       managed: device.managed,
       compliant: device.compliant,
+      integrity: device.integrity,
       certificateSerial: certificate.serial,
     },
   };
