@@ -5,6 +5,7 @@ import * as core from './001_core.js';
 import * as deviceTrust from './002_device_trust.js';
 import * as clusterState from './003_cluster_state.js';
 import * as sessionProofs from './004_session_proofs.js';
+import * as passkeys from './006_passkeys.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -16,4 +17,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['002_device_trust', deviceTrust],
   ['003_cluster_state', clusterState],
   ['004_session_proofs', sessionProofs],
+  ['006_passkeys', passkeys],
 ];

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { parseCidr } from '../policies/network.js';
 import { deviceCheckSchema, deviceTrustSchema, port, tlsFilesSchema } from './device-trust.js';
+import { passkeysSchema } from './passkeys.js';
 
 const seconds = z.number().int().positive();
 const nullableString = z.string().min(1).nullable();
@@ -51,6 +52,7 @@ export const configSchema = z.strictObject({
   }),
   device_check: deviceCheckSchema,
   device_trust: deviceTrustSchema,
+  passkeys: passkeysSchema,
   database: z.strictObject({
     url: z
       .string()

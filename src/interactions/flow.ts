@@ -4,6 +4,7 @@
 // a requirement that cannot be met is a failure, a method that ran and proved nothing is not offered again,
 // so nothing ever loops.
 import {
+  DEVICE_PROVING_METHODS,
   freshMethods,
   isMfaMet,
   unmetClauses,
@@ -74,13 +75,13 @@ const COMPOSITE_TEXT: Partial<Record<RequirementName, MethodText>> = {
 
 /**
  * The methods that may sign a user in on their own. Our own and third-party applications: a password or a
- * passkey. A federated factor (another IdP that already knows the user): only device-bound proofs, never a
- * password. Policies add to these with `sign_in_with`.
+ * passkey (device-bound or synced). A federated factor (another IdP that already knows the user): only
+ * device-bound proofs (a device certificate, a device-bound passkey), never a password or a synced
+ * passkey, whatever `sign_in_with` adds. Policies add to these with `sign_in_with`.
  */
 export function firstFactors(clientKind: ClientType, signInWith: readonly MethodName[]): MethodName[] {
-  const defaults: MethodName[] = clientKind === 'factor' ? ['device_certificate', 'passkey'] : ['password', 'passkey'];
-  const added = clientKind === 'factor' ? signInWith.filter((method) => method !== 'password') : signInWith;
-  return [...new Set([...defaults, ...added])];
+  if (clientKind === 'factor') return [...DEVICE_PROVING_METHODS];
+  return [...new Set<MethodName>(['password', 'passkey', ...signInWith])];
 }
 
 /** Decides the next step of a sign-in. */

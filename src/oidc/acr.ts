@@ -2,9 +2,10 @@
 // requirement of the sign-in. A class is a statement about what the sign-in proved:
 //   pwd     the user was authenticated (any method);
 //   mfa     multi-factor authentication (RFC 8176 sense: two kinds of factor, or a user-verified passkey);
-//   device  a trusted device of the user's was proven (its device certificate).
+//   device  a trusted device of the user's was proven (its device certificate, or a device-bound passkey
+//           registered on it).
 // They are not a ladder: a device-proven factor sign-in is not MFA, and MFA proves no device.
-import type { Requirement } from '../policies/index.js';
+import type { Requirement, RequirementName } from '../policies/index.js';
 
 export const ACR_PASSWORD = 'urn:latchkey:acr:pwd';
 export const ACR_MFA = 'urn:latchkey:acr:mfa';
@@ -38,7 +39,9 @@ export function requestedAcrValues(acrValues: unknown): AcrValue[] {
  */
 export function acrRequirement(requested: readonly AcrValue[]): Requirement {
   if (requested.length === 0 || requested.includes(ACR_PASSWORD)) return [];
-  const names = requested.map((value) => (value === ACR_MFA ? 'mfa' : 'device_certificate'));
+  const names = requested.flatMap((value): RequirementName[] =>
+    value === ACR_MFA ? ['mfa'] : ['device_certificate', 'device_bound_passkey'],
+  );
   return [[...new Set(names)]];
 }
 

@@ -26,6 +26,7 @@ const AMR: Record<MethodName, string[]> = {
   totp: ['otp'],
   device_certificate: ['pop', 'swk'],
   passkey: ['hwk', 'user'],
+  device_bound_passkey: ['swk', 'user', 'mfa'],
 };
 
 /** A proof of `method` for user u1 at `at` (a device certificate proves a trusted device). */
