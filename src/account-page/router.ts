@@ -11,10 +11,12 @@ import { setPageCsp } from '../http/security-headers.js';
 import type { Logger } from '../log.js';
 import { ACCOUNT_CLIENT_ID } from '../policies/index.js';
 import type { AuditLog } from '../store/audit.js';
-import type { UserRepository } from '../store/users.js';
+import type { User, UserRepository } from '../store/users.js';
+import { ACR_MFA } from '../oidc/acr.js';
 import { accountPage } from '../views/account.js';
 import { errorPage } from '../views/pages.js';
 import { accountRedirectUri } from './client.js';
+import type { AccountPasskeys, AccountSessionAccess } from './passkeys.js';
 
 export interface AccountDeps {
   /** The oidc-provider in use (looked up per request: it is rebuilt when signing keys change). */
@@ -24,6 +26,8 @@ export interface AccountDeps {
   csrf: CsrfTokens;
   issuer: string;
   log: Logger;
+  /** The passkeys section and routes (passkeys.ts). */
+  passkeys?: AccountPasskeys;
 }
 
 const SESSION_COOKIE = 'latchkey_account';
@@ -33,6 +37,8 @@ const cookieOptions = { httpOnly: true, secure: true, sameSite: 'lax' as const, 
 
 interface AccountSession {
   sub: string;
+  /** The browser session (oidc-provider's) the sign-in landed in: its proofs say how fresh it is. */
+  sid?: string;
   /** Issued at (ms): a cookie older than the user's last revoke-sessions is dead. */
   iat: number;
   exp: number;
@@ -41,34 +47,42 @@ interface AccountSession {
 export function accountRouter(deps: AccountDeps): Router {
   const router = new Router({ prefix: '/account' });
 
+  const access: AccountSessionAccess = {
+    current: (ctx) => signedIn(ctx, deps),
+    signIn: (ctx, returnTo, fresh) => startSignIn(ctx, deps, { returnTo, fresh }),
+  };
+
   router.get('/', async (ctx) => {
-    const session = readSession(ctx);
-    const user = session ? await deps.users.findById(session.sub) : undefined;
-    // `latchkey users revoke-sessions` (or disable) ends this page's session too.
-    const revoked = (at: number | null) => at !== null && session!.iat <= at;
-    if (!session || !user || user.disabled || revoked(user.sessionsRevokedAt)) return startSignIn(ctx, deps);
+    const current = await signedIn(ctx, deps);
+    if (!current) return startSignIn(ctx, deps);
+    const { user } = current;
     const events = await deps.audit.search({ userId: user.id, limit: 10 });
+    const csrf = deps.csrf.issue(`account:${user.id}`);
+    const notice = typeof ctx.query.notice === 'string' ? ctx.query.notice : undefined;
     setPageCsp(ctx);
     ctx.type = 'html';
     ctx.body = accountPage({
       user,
       groups: await deps.users.groupNames(user.id),
       events,
-      csrf: deps.csrf.issue(`account:${user.id}`),
+      csrf,
+      sections: deps.passkeys ? [await deps.passkeys.section(user, csrf, notice)] : [],
     });
   });
+  deps.passkeys?.routes(router, access);
 
   router.get('/callback', async (ctx) => {
-    const flow = readJsonCookie<{ state: string; verifier: string }>(ctx, FLOW_COOKIE);
+    const flow = readJsonCookie<{ state: string; verifier: string; returnTo?: string }>(ctx, FLOW_COOKIE);
     ctx.cookies.set(FLOW_COOKIE, null, cookieOptions);
     const state = String(ctx.query.state ?? '');
     if (!flow || !safeEqual(flow.state, state))
       return refuse(ctx, 'This sign-in link has expired. Open your account page again.');
     if (ctx.query.error) return refuse(ctx, String(ctx.query.error_description ?? ctx.query.error));
-    const accountId = await redeemCode(deps, String(ctx.query.code ?? ''), flow.verifier);
-    if (!accountId) return refuse(ctx, 'This sign-in link has expired. Open your account page again.');
+    const redeemed = await redeemCode(deps, String(ctx.query.code ?? ''), flow.verifier);
+    if (!redeemed) return refuse(ctx, 'This sign-in link has expired. Open your account page again.');
     const session: AccountSession = {
-      sub: accountId,
+      sub: redeemed.accountId,
+      sid: redeemed.sessionUid,
       iat: Date.now(),
       exp: Math.floor(Date.now() / 1000) + SESSION_SECONDS,
     };
@@ -76,7 +90,7 @@ export function accountRouter(deps: AccountDeps): Router {
       ...cookieOptions,
       maxAge: SESSION_SECONDS * 1000,
     });
-    ctx.redirect('/account');
+    ctx.redirect(isAccountPath(flow.returnTo) ? flow.returnTo : '/account');
   });
 
   router.post('/logout', bodyParser({ enableTypes: ['form'], formLimit: '4kb' }), async (ctx) => {
@@ -91,12 +105,38 @@ export function accountRouter(deps: AccountDeps): Router {
   return router;
 }
 
-/** Starts an authorization request for the account client, remembering state and PKCE verifier. */
-function startSignIn(ctx: Context, deps: AccountDeps): void {
+/** The signed-in user of this request, unless the cookie is missing, expired, or outlived a revoke-sessions. */
+async function signedIn(
+  ctx: Context,
+  deps: AccountDeps,
+): Promise<{ user: User; sessionUid: string | undefined } | undefined> {
+  const session = readSession(ctx);
+  const user = session ? await deps.users.findById(session.sub) : undefined;
+  // `latchkey users revoke-sessions` (or disable) ends this page's session too.
+  const revoked = (at: number | null) => at !== null && session!.iat <= at;
+  if (!session || !user || user.disabled || revoked(user.sessionsRevokedAt)) return undefined;
+  return { user, sessionUid: session.sid };
+}
+
+/** Only our own pages may be returned to after a sign-in (no open redirect). */
+function isAccountPath(path: unknown): path is string {
+  return (
+    typeof path === 'string' &&
+    !path.includes('..') &&
+    /^\/account(\/[A-Za-z0-9/_.-]*)?(\?[A-Za-z0-9=&%_.-]*)?$/.test(path)
+  );
+}
+
+/**
+ * Starts an authorization request for the account client, remembering state, PKCE verifier and where to
+ * return; `fresh` asks for a new sign-in with multi-factor (prompt=login, acr mfa) whatever the session.
+ */
+function startSignIn(ctx: Context, deps: AccountDeps, options: { returnTo?: string; fresh?: boolean } = {}): void {
   const state = randomBytes(16).toString('base64url');
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
-  ctx.cookies.set(FLOW_COOKIE, Buffer.from(JSON.stringify({ state, verifier })).toString('base64url'), {
+  const returnTo = isAccountPath(options.returnTo) ? options.returnTo : undefined;
+  ctx.cookies.set(FLOW_COOKIE, Buffer.from(JSON.stringify({ state, verifier, returnTo })).toString('base64url'), {
     ...cookieOptions,
     maxAge: 600_000,
   });
@@ -108,12 +148,17 @@ function startSignIn(ctx: Context, deps: AccountDeps): void {
     state,
     code_challenge: challenge,
     code_challenge_method: 'S256',
+    ...(options.fresh ? { prompt: 'login', acr_values: ACR_MFA } : {}),
   });
   ctx.redirect(`/auth?${params.toString()}`);
 }
 
-/** Redeems an authorization code issued to the account client; returns its account id or undefined. */
-async function redeemCode(deps: AccountDeps, value: string, verifier: string): Promise<string | undefined> {
+/** Redeems an authorization code issued to the account client; returns its account and browser session. */
+async function redeemCode(
+  deps: AccountDeps,
+  value: string,
+  verifier: string,
+): Promise<{ accountId: string; sessionUid: string | undefined } | undefined> {
   if (!value) return undefined;
   const code = await deps.oidc.provider.AuthorizationCode.find(value);
   if (
@@ -126,7 +171,7 @@ async function redeemCode(deps: AccountDeps, value: string, verifier: string): P
   const challenge = createHash('sha256').update(verifier).digest('base64url');
   if (!code.codeChallenge || !safeEqual(challenge, code.codeChallenge)) return undefined;
   await code.consume();
-  return code.accountId;
+  return code.accountId ? { accountId: code.accountId, sessionUid: code.sessionUid } : undefined;
 }
 
 function readSession(ctx: Context): AccountSession | undefined {

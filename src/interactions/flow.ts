@@ -58,7 +58,8 @@ export interface FlowInput {
 export type FlowError = 'access_denied' | 'unmet_authentication_requirements';
 
 export type FlowStep =
-  | { kind: 'method'; method: MethodName }
+  /** `alternatives`: other methods that could be used instead at this step (offered on the same page). */
+  | { kind: 'method'; method: MethodName; alternatives?: MethodName[] }
   | { kind: 'finish'; accountId: string; acr: string; amr: string[]; proofs: Proof[] }
   | { kind: 'fail'; error: FlowError; description: string };
 
@@ -81,7 +82,8 @@ const COMPOSITE_TEXT: Partial<Record<RequirementName, MethodText>> = {
  */
 export function firstFactors(clientKind: ClientType, signInWith: readonly MethodName[]): MethodName[] {
   if (clientKind === 'factor') return [...DEVICE_PROVING_METHODS];
-  return [...new Set<MethodName>(['password', 'passkey', ...signInWith])];
+  // Any passkey can identify here, device-bound ones included: naming those again would ask twice.
+  return [...new Set<MethodName>(['password', 'passkey', ...signInWith.filter((m) => m !== 'device_bound_passkey')])];
 }
 
 /** Decides the next step of a sign-in. */
@@ -102,11 +104,11 @@ export function nextStep(input: FlowInput): FlowStep {
   }
   const primary = firstFactors(input.clientKind, decision.signInWith);
   if (!user) {
-    const identify = primary
+    const [identify, ...others] = primary
       .map((name) => usable.find((method) => method.name === name && method.identifies))
-      .find(Boolean);
+      .filter((method): method is MethodDescriptor => method !== undefined);
     return identify
-      ? { kind: 'method', method: identify.name }
+      ? { kind: 'method', method: identify.name, ...(others.length ? { alternatives: others.map((m) => m.name) } : {}) }
       : fail('access_denied', 'No sign-in method is available for this application.', deviceReasons(input));
   }
   const fresh = freshMethods(methodTimes(input.proofs), decision.maxAgeSeconds, input.now);

@@ -39,6 +39,7 @@ import type { Logger } from '../log.js';
 import { ProviderHost } from '../oidc/host.js';
 import { createProvider } from '../oidc/provider.js';
 import { ClusterSync } from './cluster-sync.js';
+import { openPasskeys } from './passkeys.js';
 import { openServices, type Services } from './services.js';
 import { listenDeviceCheck } from './device-check-listener.js';
 import { listenFailure } from './listen-error.js';
@@ -93,13 +94,16 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   const opened = await openAccess(services, { publishLocalFile: true });
   const { access, policies } = opened;
   await ensureAccountClient(services.clients, config.issuer);
+  const staticDir = path.join(PACKAGE_ROOT, 'src', 'views', 'static');
+  const passkeys = await openPasskeys(services, staticDir);
   const sessionProofs = new SessionProofService(
     services.sessionProofs,
     services.deviceTrust,
     config.tokens.session_ttl_seconds,
+    passkeys.standings,
   );
   const presented = clientCertificateReader(config.device_check.client_certificate_header, log);
-  const { methods, deviceCertificate } = signInMethods(services, presented);
+  const { methods, deviceCertificate } = signInMethods(services, presented, passkeys.methods);
   const evaluator = new SignInEvaluator(access, methods);
   const oidcHost = new ProviderHost(
     (jwks) =>
@@ -157,20 +161,22 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     }),
   );
   koa.use(hostCheck(allowedHosts(config.issuer, config.server.host_aliases), log, (p) => HEALTH_PATHS.has(p)));
-  const staticDir = path.join(PACKAGE_ROOT, 'src', 'views', 'static');
   koa.use(
     staticFiles({
       'latchkey.css': path.join(staticDir, 'latchkey.css'),
       'form-post.js': path.join(staticDir, 'form-post.js'),
+      ...passkeys.staticFiles,
     }),
   );
+  const accountCsrf = new CsrfTokens(cookieKeys);
   const account = accountRouter({
     oidc: oidcHost,
     users: services.users,
     audit: services.audit,
-    csrf: new CsrfTokens(cookieKeys),
+    csrf: accountCsrf,
     issuer: config.issuer,
     log,
+    passkeys: passkeys.account(sessionProofs, accountCsrf),
   });
   koa.use(account.routes());
   koa.use(interactions.routes());
@@ -253,6 +259,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
 function signInMethods(
   services: Services,
   presented: ReturnType<typeof clientCertificateReader>,
+  passkeys: readonly SignInMethod[],
 ): { methods: SignInMethod[]; deviceCertificate: DeviceCertificateMethod } {
   const { config, log } = services;
   const throttle = new SignInThrottle(services.rateLimits, config.security.rate_limits);
@@ -271,6 +278,7 @@ function signInMethods(
     passwordMethod({ users: services.users, throttle, audit: services.audit }),
     totpMethod({ users: services.users, box: services.box, throttle, audit: services.audit }),
     deviceCertificate,
+    ...passkeys,
   ];
   return { methods, deviceCertificate };
 }

@@ -170,6 +170,26 @@ export class PasskeyRepository {
     );
   }
 
+  /** Labels ("linux · laptop-7") of the devices `deviceIds` name, for lists. */
+  async deviceLabels(deviceIds: readonly string[]): Promise<Map<string, string>> {
+    const ids = [...new Set(deviceIds)];
+    if (ids.length === 0) return new Map();
+    const rows = await this.db('devices')
+      .whereIn('id', ids)
+      .select<{ id: string; platform: string; hostname: string | null; status: string }[]>(
+        'id',
+        'platform',
+        'hostname',
+        'status',
+      );
+    return new Map(
+      rows.map((row) => [
+        row.id,
+        `${row.platform}${row.hostname ? ` · ${row.hostname}` : ''}${row.status === 'active' ? '' : ' (removed)'}`,
+      ]),
+    );
+  }
+
   async count(): Promise<number> {
     const row = (await this.db('passkeys').count({ n: '*' }).first()) as { n: number | string };
     return Number(row.n);

@@ -28,9 +28,10 @@ export function passwordMethod(deps: PasswordMethodDeps): SignInMethod {
       const username = failure?.username ?? ctx.user?.username ?? ctx.loginHint;
       return {
         kind: 'page',
-        html: loginPage(ctx.form, { username, error: failure?.message }),
+        html: loginPage(ctx.form, { username, error: failure?.message, offers: ctx.offers }),
         status: failure?.status,
         retryAfter: failure?.retryAfter,
+        scripts: ctx.offers?.some((offer) => offer.scripts),
       };
     },
 
