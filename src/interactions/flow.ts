@@ -100,6 +100,8 @@ export function nextStep(input: FlowInput): FlowStep {
   // A decision that proving a device could change is not final yet: check the device before anything else.
   if (deviceCheckFirst) return { kind: 'method', method: 'device_certificate' };
   if (decision.outcome === 'deny') {
+    const passkey = devicePasskeyCouldProve(input);
+    if (passkey) return { kind: 'method', method: passkey };
     return fail('access_denied', decision.denialMessage ?? decision.reason, deviceReasons(input));
   }
   const primary = firstFactors(input.clientKind, decision.signInWith);
@@ -130,6 +132,21 @@ export function nextStep(input: FlowInput): FlowStep {
     return failClause(input, clause, error);
   }
   return finish(input, user, fresh);
+}
+
+/**
+ * A deny that rests only on the device (no device proven, the device check found none) is not final while
+ * a device-bound passkey could still prove one: offer it (to a user who has one, or to anyone while no
+ * user is known). Declining it settles it, and the deny stands.
+ */
+function devicePasskeyCouldProve(input: FlowInput): MethodName | undefined {
+  const { decision, user } = input;
+  const forWantOfDevice =
+    decision.deniedForUnmanagedDevice || (input.clientKind === 'factor' && decision.basis === 'default');
+  if (!forWantOfDevice || provenDevice(input.proofs)) return undefined;
+  const method = usableMethods(input).find((m) => m.name === 'device_bound_passkey');
+  if (!method || (user && !user.enrolled.includes(method.name))) return undefined;
+  return method.name;
 }
 
 /** Registered methods not yet settled in this sign-in. */

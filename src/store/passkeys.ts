@@ -190,6 +190,17 @@ export class PasskeyRepository {
     );
   }
 
+  /** True when some passkey that may be device-bound (not synced, registered on a device) is usable at `now`. */
+  async anyDeviceBound(now: number): Promise<boolean> {
+    const row = await this.db('passkeys')
+      .where({ backup_eligible: false })
+      .whereNotNull('device_id')
+      .whereNull('revoked_at')
+      .andWhere('expires_at', '>', now)
+      .first('id');
+    return row !== undefined;
+  }
+
   async count(): Promise<number> {
     const row = (await this.db('passkeys').count({ n: '*' }).first()) as { n: number | string };
     return Number(row.n);

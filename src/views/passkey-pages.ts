@@ -64,6 +64,15 @@ export function passkeyPage(
         autofill: false,
         label: view.label ?? 'Use my passkey',
       })}
+      ${
+        view.deviceBound
+          ? html`<form method="post" action="${form.action}">
+              <input type="hidden" name="csrf" value="${form.csrf}" />
+              <input type="hidden" name="decline" value="1" />
+              <button type="submit" class="secondary">I have no passkey on this device</button>
+            </form>`
+          : html``
+      }
       ${view.otherWays ? html`<p><a href="${view.otherWays}">Sign in another way</a></p>` : html``}
       ${
         form.abortAction

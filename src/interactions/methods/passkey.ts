@@ -23,7 +23,7 @@ import type { MethodContext, SignInMethod } from './types.js';
 
 export interface PasskeyMethodDeps {
   ceremonies: PasskeyCeremonies;
-  passkeys: Pick<PasskeyRepository, 'findByCredentialId' | 'recordUse' | 'hasUsable'>;
+  passkeys: Pick<PasskeyRepository, 'findByCredentialId' | 'recordUse' | 'hasUsable' | 'anyDeviceBound'>;
   tickets: Pick<TicketStore, 'issue' | 'redeem'>;
   /** Whether the device a passkey was registered on still stands. */
   deviceStanding(deviceId: string): Promise<DeviceRecordStanding>;
@@ -63,6 +63,7 @@ export function passkeyMethod(deps: PasskeyMethodDeps, variant: PasskeyVariant):
         },
     enrolled: (user) =>
       deps.passkeys.hasUsable(user.id, now(), (passkey) => !deviceBound || methodOf(passkey) === variant),
+    ...(deviceBound ? { inUse: () => deps.passkeys.anyDeviceBound(now()) } : {}),
 
     async start(ctx, failure) {
       return {
@@ -71,7 +72,8 @@ export function passkeyMethod(deps: PasskeyMethodDeps, variant: PasskeyVariant):
           options: await options(ctx),
           error: failure?.message,
           deviceBound,
-          otherWays: ctx.client.kind === 'factor' ? undefined : `/interaction/${encodeURIComponent(ctx.uid)}`,
+          otherWays:
+            ctx.client.kind === 'factor' || deviceBound ? undefined : `/interaction/${encodeURIComponent(ctx.uid)}`,
         }),
         status: failure?.status,
         scripts: true,
@@ -94,6 +96,11 @@ export function passkeyMethod(deps: PasskeyMethodDeps, variant: PasskeyVariant):
         await deps.audit.record({ ...base, ...extra, outcome: 'failure', reasons: [failure.code, failure.reason] });
         return retry(failure.status ?? 400, failure.code, failure.message ?? messageFor(failure.code));
       };
+      if (deviceBound && input.kind === 'form' && input.fields.decline === '1') {
+        // "I have no passkey on this device": the device stays unproven and the flow decides without it.
+        await deps.audit.record({ ...base, outcome: 'failure', reasons: ['ERR_PASSKEY_DECLINED'] });
+        return { ok: false, settled: true, code: 'ERR_PASSKEY_DECLINED', message: 'No device-bound passkey was used.' };
+      }
       const raw = input.kind === 'form' ? input.fields.credential : undefined;
       const parsed = deps.ceremonies.parseAssertion(raw);
       if (!parsed.ok) return refuse(parsed);

@@ -76,4 +76,9 @@ export interface SignInMethod extends MethodDescriptor {
    * button and autofill on the login page); its form posts to this method as usual. Optional.
    */
   offer?(ctx: MethodContext): Promise<PageOffer>;
+  /**
+   * False when nobody could use this method now (no device-bound passkey is registered at all), so the
+   * flow does not offer it to people not yet identified. Optional: absent means in use.
+   */
+  inUse?(): Promise<boolean>;
 }

@@ -99,7 +99,7 @@ describe(`passkey ceremonies [${backendName()}]`, () => {
         (o) => {
           const a = authenticator.assert(o);
           const signature = Buffer.from(a.response.signature, 'base64url');
-          signature[signature.length - 1] ^= 0x01;
+          signature.writeUInt8(signature.readUInt8(signature.length - 1) ^ 0x01, signature.length - 1);
           return { ...a, response: { ...a.response, signature: signature.toString('base64url') } };
         },
       ],
