@@ -65,7 +65,7 @@ describeIfAvailable('signing in with a real browser', chromiumAvailable(), () =>
 
     await username.fill('tess');
     await password.fill('correct horse battery staple');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 
     await page.getByRole('heading', { level: 1, name: 'Enter your verification code' }).waitFor();
     const otp = page.getByLabel('Verification code', { exact: true });
@@ -97,7 +97,7 @@ describeIfAvailable('signing in with a real browser', chromiumAvailable(), () =>
     await page.getByLabel('Password', { exact: true }).fill('not the password at all');
     const [wrong] = await Promise.all([
       page.waitForResponse((r) => r.request().method() === 'POST'),
-      page.getByRole('button', { name: 'Sign in' }).click(),
+      page.getByRole('button', { name: 'Sign in', exact: true }).click(),
     ]);
     expect(wrong.status()).toBe(401);
 
@@ -111,7 +111,7 @@ describeIfAvailable('signing in with a real browser', chromiumAvailable(), () =>
     await page.getByLabel('Password', { exact: true }).fill('correct horse battery staple');
     await Promise.all([
       page.waitForURL((url) => url.toString().startsWith(callback.redirectUri)),
-      page.getByRole('button', { name: 'Sign in' }).click(),
+      page.getByRole('button', { name: 'Sign in', exact: true }).click(),
     ]);
     const tokens = await rp.finish(callback.landed.at(-1)!, started);
     expect(tokens.claims()!.email).toBe('wendy@example.com');
