@@ -5,6 +5,7 @@ import { registerAdminCommands } from './admin.js';
 import { registerClientCommands } from './clients.js';
 import { fail, EXIT_USAGE, type GlobalOptions } from './common.js';
 import { registerDeviceCommands } from './devices.js';
+import { registerPasskeyCommands } from './passkeys.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerUserCommands } from './users.js';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerAdminCommands(program, globals);
   registerDeviceCommands(program, globals);
   registerPolicyCommands(program, globals);
+  registerPasskeyCommands(program, globals);
   return program;
 }
 

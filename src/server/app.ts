@@ -16,6 +16,8 @@ import { staticFiles } from '../http/static-files.js';
 import { deviceCheckTlsMaterial, loadTlsMaterial, type TlsMaterial } from './tls.js';
 import { ensureAccountClient } from '../account-page/client.js';
 import { accountRouter } from '../account-page/router.js';
+import { passkeyLinkRouter } from '../account-page/passkey-link.js';
+import { perIpRateLimit } from '../http/rate-limit.js';
 import { openAccess } from '../interactions/open.js';
 import {
   publishPolicyFile,
@@ -190,7 +192,16 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     log,
   };
   koa.use(deviceApiRouter(deviceHttp).routes());
-  const deviceCheckKoa = deviceCheckApp(deviceHttp, [deviceCertificate.deviceCheckRouter()]);
+  const passkeyLinks = passkeyLinkRouter({
+    tickets: passkeys.tickets,
+    check: (der) => services.deviceTrust.check(der),
+    presented,
+    audit: services.audit,
+    issuer: config.issuer,
+    ttlSeconds: config.passkeys.link_ttl_seconds,
+    limit: perIpRateLimit(services.rateLimits, 'passkey-link', config.device_trust.rate_limits.renew_per_ip),
+  });
+  const deviceCheckKoa = deviceCheckApp(deviceHttp, [deviceCertificate.deviceCheckRouter(), passkeyLinks]);
   // Everything else is oidc-provider's: discovery, /auth, /token, /me, /jwks, /session/end, ...
   koa.use(async (ctx) => {
     ctx.set('Content-Security-Policy', "frame-ancestors 'none'; base-uri 'none'; object-src 'none'");

@@ -17,6 +17,8 @@ import type { Services } from './services.js';
 
 export interface PasskeyParts {
   repository: PasskeyRepository;
+  /** Where challenges and registration links are kept (single-use, hashed). */
+  tickets: TicketStore;
   /** `passkey` and `device_bound_passkey`, in that order. */
   methods: SignInMethod[];
   standings: PasskeyStandings;
@@ -50,6 +52,7 @@ export async function openPasskeys(services: Services, staticDir: string): Promi
   };
   return {
     repository,
+    tickets,
     methods: [passkeyMethod(deps, 'passkey'), passkeyMethod(deps, 'device_bound_passkey')],
     standings: passkeyStandings({ passkeys: repository, users: services.users, deviceStanding }),
     account: (sessionProofs, csrf) =>
