@@ -363,7 +363,6 @@ const REGISTRATION_MESSAGES: Record<string, string> = {
 function passkeyName(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   const name = value.trim();
-  // eslint-disable-next-line no-control-regex
   return name.length >= 1 && name.length <= 64 && !/[\u0000-\u001f\u007f]/.test(name) ? name : undefined;
 }
 
