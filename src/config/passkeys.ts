@@ -1,6 +1,7 @@
 // The passkey settings of the configuration schema (config/default.yaml documents each one), and the
 // relying-party identity derived from them and the issuer: what every WebAuthn ceremony must agree on.
 import { z } from 'zod';
+import type { RelyingPartyIdentity } from '../passkeys/ceremonies.js';
 
 /** A registrable domain name as WebAuthn's RP ID: lower-case labels, no scheme, port or path. */
 const RP_ID = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -34,13 +35,6 @@ export const passkeysSchema = z.strictObject({
 });
 
 export type PasskeySettings = z.infer<typeof passkeysSchema>;
-
-/** Who the WebAuthn ceremonies are for: the RP ID and the origins a response may come from. */
-export interface RelyingPartyIdentity {
-  rpId: string;
-  rpName: string;
-  origins: string[];
-}
 
 /** The RP ID (default: the issuer's host name) and origins (default: the issuer's origin). */
 export function relyingPartyIdentity(config: { issuer: string; passkeys: PasskeySettings }): RelyingPartyIdentity {

@@ -20,7 +20,6 @@ import {
   parseAuthenticatorData,
   type ParsedAuthenticatorData,
 } from '@simplewebauthn/server/helpers';
-import type { RelyingPartyIdentity } from '../config/passkeys.js';
 import type { Attachment, StoredPasskey } from './credential.js';
 
 /** COSE algorithms offered and accepted: EdDSA, ES256, RS256 (WebAuthn's recommended set). */
@@ -30,6 +29,13 @@ const CEREMONY_TIMEOUT_MS = 120_000;
 /** Largest response we parse (a packed attestation with a certificate chain fits easily). */
 const MAX_RESPONSE_CHARS = 64 * 1024;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/** Who the WebAuthn ceremonies are for: the RP ID and the origins a response may come from. */
+export interface RelyingPartyIdentity {
+  rpId: string;
+  rpName: string;
+  origins: string[];
+}
 
 export type CeremonyFailure = { ok: false; code: string; reason: string };
 
