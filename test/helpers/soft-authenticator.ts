@@ -25,6 +25,11 @@ export interface SoftAuthenticatorOptions {
   aaguid?: string;
   /** Start the signature counter here (0: an authenticator that never counts). */
   counter?: number;
+  /**
+   * Full ("packed") attestation: the attestation key signs authenticatorData ‖ SHA-256(clientDataJSON)
+   * and its certificate (DER) goes in x5c. Absent: attestation "none".
+   */
+  attestation?: { key: KeyObject; certificateDer: Uint8Array };
 }
 
 const FLAG_UP = 0x01;
@@ -109,17 +114,34 @@ export class SoftAuthenticator {
       this.credentialId,
       Buffer.from(cose),
     ]);
-    const attestationObject = isoCBOR.encode(
-      new Map<string, unknown>([
-        ['fmt', 'none'],
-        ['attStmt', new Map()],
-        ['authData', new Uint8Array(authData)],
-      ]) as never,
-    );
     const clientDataJSON = this.clientData(
       overrides.type ?? 'webauthn.create',
       overrides.challenge ?? options.challenge,
       overrides.origin ?? this.options.origin,
+    );
+    const attestation = this.options.attestation;
+    const attStmt = attestation
+      ? new Map<string, unknown>([
+          ['alg', -7],
+          [
+            'sig',
+            new Uint8Array(
+              sign(
+                'sha256',
+                Buffer.concat([authData, createHash('sha256').update(clientDataJSON).digest()]),
+                attestation.key,
+              ),
+            ),
+          ],
+          ['x5c', [new Uint8Array(attestation.certificateDer)]],
+        ])
+      : new Map();
+    const attestationObject = isoCBOR.encode(
+      new Map<string, unknown>([
+        ['fmt', attestation ? 'packed' : 'none'],
+        ['attStmt', attStmt],
+        ['authData', new Uint8Array(authData)],
+      ]) as never,
     );
     return {
       id: this.id,
