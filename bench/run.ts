@@ -21,6 +21,7 @@ import {
 import type { Scenario } from './lib/scenario.js';
 import type { Target, TargetName } from './lib/target.js';
 import { clientCredentials } from './scenarios/client-credentials.js';
+import { codeFlowPasskey } from './scenarios/code-flow-passkey.js';
 import { codeFlowPassword } from './scenarios/code-flow-password.js';
 import { codeFlowSession } from './scenarios/code-flow-session.js';
 import { deviceEnroll } from './scenarios/device-enroll.js';
@@ -34,6 +35,7 @@ import { metricsScrapeBenchmark } from './micro/metrics-scrape.js';
 
 const SCENARIOS: readonly Scenario[] = [
   codeFlowPassword,
+  codeFlowPasskey,
   codeFlowSession,
   clientCredentials,
   deviceEnroll,

@@ -6,6 +6,7 @@ import * as deviceTrust from './002_device_trust.js';
 import * as clusterState from './003_cluster_state.js';
 import * as sessionProofs from './004_session_proofs.js';
 import * as scep from './005_scep.js';
+import * as passkeys from './006_passkeys.js';
 import * as federation from './007_federation.js';
 
 export interface Migration {
@@ -19,6 +20,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['003_cluster_state', clusterState],
   ['004_session_proofs', sessionProofs],
   ['005_scep', scep],
-  // 006 is the passkeys' (merged separately).
+  ['006_passkeys', passkeys],
   ['007_federation', federation],
 ];

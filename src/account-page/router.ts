@@ -20,7 +20,9 @@ import type { DeviceCertificateRecord } from '../store/device-trust.js';
 import type { DeviceListing, Origin } from '../trust/service/index.js';
 import { accountPage, reauthenticatePage, totpSetupPage, type AccountDevice } from '../views/account.js';
 import { errorPage } from '../views/pages.js';
+import { ACR_MFA } from '../oidc/acr.js';
 import { describeActivity } from './activity.js';
+import type { AccountPasskeys, AccountSessionAccess } from './passkeys.js';
 import {
   clearSession,
   readSession,
@@ -53,6 +55,8 @@ export interface AccountDeps {
   issuer: string;
   /** How recent a sign-in must be for changes that matter (security.reauthentication_seconds). */
   reauthenticationSeconds: number;
+  /** The passkeys section and routes (passkeys.ts). */
+  passkeys?: AccountPasskeys;
   log: Logger;
 }
 
@@ -89,6 +93,20 @@ export function accountRouter(deps: AccountDeps): Router {
     }
     return current;
   }
+
+  // The passkey routes ask who is signed in (and the browser session that proved it), and send the browser
+  // through a sign-in with a second factor when theirs is not fresh enough.
+  const access: AccountSessionAccess = {
+    async current(ctx) {
+      const unverified = readSession(ctx);
+      const user = unverified ? await deps.users.findById(unverified.sub) : undefined;
+      const session = user ? readSession(ctx, user) : undefined;
+      return session && user ? { user, sessionUid: session.sessionUid } : undefined;
+    },
+    signIn: (ctx, returnTo, fresh) =>
+      startSignIn(ctx, deps.issuer, { returnTo, fresh, acrValues: fresh ? ACR_MFA : undefined }),
+  };
+  deps.passkeys?.routes(router, access);
 
   router.get('/', async (ctx) => {
     const current = await signedIn(ctx);
@@ -199,6 +217,9 @@ async function showAccount(ctx: Context, deps: AccountDeps, user: User, notice?:
     deps.clients.list(),
   ]);
   const names = new Map(clients.map((client) => [client.clientId, client.name]));
+  const csrf = deps.csrf.issue(`account:${user.id}`);
+  // The passkey routes come back here with ?notice=<what was done>.
+  const queryNotice = typeof ctx.query.notice === 'string' ? ctx.query.notice : undefined;
   setPageCsp(ctx);
   ctx.type = 'html';
   ctx.body = accountPage({
@@ -206,8 +227,9 @@ async function showAccount(ctx: Context, deps: AccountDeps, user: User, notice?:
     groups,
     devices: devices.map((device) => accountDevice(device, certificates)),
     activity: describeActivity(events, (id) => names.get(id) ?? id).slice(0, 10),
-    csrf: deps.csrf.issue(`account:${user.id}`),
+    csrf,
     notice,
+    sections: deps.passkeys ? [await deps.passkeys.section(user, csrf, queryNotice)] : [],
   });
 }
 

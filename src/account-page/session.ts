@@ -63,11 +63,15 @@ export function recentlyAuthenticated(session: AccountSession, seconds: number):
  * Starts an authorization request for the account client, remembering state, PKCE verifier and where to
  * return; `fresh` asks for a new authentication even with a live session (prompt=login, max_age=0).
  */
-export function startSignIn(ctx: Context, issuer: string, options: { fresh?: boolean; returnTo?: string } = {}): void {
+export function startSignIn(
+  ctx: Context,
+  issuer: string,
+  options: { fresh?: boolean; returnTo?: string; acrValues?: string } = {},
+): void {
   const state = randomBytes(16).toString('base64url');
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
-  const returnTo = options.returnTo?.startsWith('/account') ? options.returnTo : '/account';
+  const returnTo = isAccountPath(options.returnTo) ? options.returnTo : '/account';
   ctx.cookies.set(FLOW_COOKIE, Buffer.from(JSON.stringify({ state, verifier, returnTo })).toString('base64url'), {
     ...cookieOptions,
     maxAge: 600_000,
@@ -81,15 +85,25 @@ export function startSignIn(ctx: Context, issuer: string, options: { fresh?: boo
     code_challenge: challenge,
     code_challenge_method: 'S256',
     ...(options.fresh ? { prompt: 'login', max_age: '0' } : {}),
+    ...(options.acrValues ? { acr_values: options.acrValues } : {}),
   });
   ctx.redirect(`/auth?${params.toString()}`);
+}
+
+/** Only our own pages may be returned to after a sign-in (no open redirect). */
+function isAccountPath(path: unknown): path is string {
+  return (
+    typeof path === 'string' &&
+    !path.includes('..') &&
+    /^\/account(\/[A-Za-z0-9/_.-]*)?(\?[A-Za-z0-9=&%_.-]*)?$/.test(path)
+  );
 }
 
 /** The pending sign-in of this browser (state, PKCE verifier, where to return), consumed. */
 export function takeFlow(ctx: Context): { state: string; verifier: string; returnTo: string } | undefined {
   const flow = readJsonCookie<{ state: string; verifier: string; returnTo?: string }>(ctx, FLOW_COOKIE);
   ctx.cookies.set(FLOW_COOKIE, null, cookieOptions);
-  return flow ? { ...flow, returnTo: flow.returnTo ?? '/account' } : undefined;
+  return flow ? { ...flow, returnTo: isAccountPath(flow.returnTo) ? flow.returnTo : '/account' } : undefined;
 }
 
 /**

@@ -95,6 +95,29 @@ export async function requestRenewal(
   return postJson(new URL('/device/renew', deviceCheckUrl), body, dispatcher);
 }
 
+/** What POST /device/passkey-link answers: a one-time registration link for this device. */
+export interface PasskeyLinkResponse {
+  url: string;
+  /** ISO timestamp. */
+  expiresAt: string;
+}
+
+/** POST /device/passkey-link on the device-check listener, authenticated by the device certificate (mTLS). */
+export async function requestPasskeyLink(deviceCheckUrl: string, tls: MutualTlsOptions): Promise<PasskeyLinkResponse> {
+  const dispatcher = new Agent({
+    connect: { ...connectOptions(tls), cert: tls.certificateChainPem, key: tls.privateKeyPem },
+  });
+  return postJson(new URL('/device/passkey-link', deviceCheckUrl), {}, dispatcher, passkeyLinkResponse);
+}
+
+function passkeyLinkResponse(payload: unknown): PasskeyLinkResponse {
+  const value = (payload ?? {}) as Partial<PasskeyLinkResponse>;
+  if (typeof value.url !== 'string' || !value.url.startsWith('https://') || typeof value.expiresAt !== 'string') {
+    throw new AgentRequestError('unavailable', 'ERR_AGENT_RESPONSE', 'the server sent an unexpected response');
+  }
+  return value as PasskeyLinkResponse;
+}
+
 function connectOptions(tls: TlsOptions): { ca?: string[]; rejectUnauthorized: true } {
   // Node replaces its default roots when `ca` is set, so an extra CA is added to them, not swapped in.
   return tls.serverCaPem
@@ -102,7 +125,12 @@ function connectOptions(tls: TlsOptions): { ca?: string[]; rejectUnauthorized: t
     : { rejectUnauthorized: true };
 }
 
-async function postJson(url: URL, body: unknown, dispatcher: Agent): Promise<CertificateResponse> {
+async function postJson<T = CertificateResponse>(
+  url: URL,
+  body: unknown,
+  dispatcher: Agent,
+  parse: (payload: unknown) => T = certificateResponse as (payload: unknown) => T,
+): Promise<T> {
   try {
     const response = await fetch(url, {
       method: 'POST',
@@ -129,7 +157,7 @@ async function postJson(url: URL, body: unknown, dispatcher: Agent): Promise<Cer
     });
     const payload: unknown = await response.json().catch(() => null);
     if (!response.ok) throw failure(response.status, payload);
-    return certificateResponse(payload);
+    return parse(payload);
   } finally {
     await dispatcher.close();
   }

@@ -9,7 +9,13 @@ import { joinPem } from '../trust/pem.js';
 import { DEFAULT_RENEWAL_FRACTION, renewalStatus, renewalWindow } from '../trust/renewal.js';
 import { x509 } from '../trust/x509.js';
 import { writeChromePolicy, removeChromePolicy } from './chrome-policy.js';
-import { AgentRequestError, type CertificateResponse, requestEnrollment, requestRenewal } from './client.js';
+import {
+  AgentRequestError,
+  type CertificateResponse,
+  requestEnrollment,
+  requestPasskeyLink,
+  requestRenewal,
+} from './client.js';
 import { AGENT_EXIT, type AgentExitCode } from './exit-codes.js';
 import { newDeviceKey } from './keys.js';
 import { installIntoNss, type NssOptions, NSS_NICKNAME, removeLatchkeyFromNss } from './nss.js';
@@ -34,7 +40,11 @@ export interface AgentEnvironment {
   /** Posture source (default: read from the OS). */
   posture?: () => Promise<DevicePosture>;
   /** Server calls (default: the real HTTP client); tests substitute them. */
-  server?: { requestEnrollment: typeof requestEnrollment; requestRenewal: typeof requestRenewal };
+  server?: {
+    requestEnrollment: typeof requestEnrollment;
+    requestRenewal: typeof requestRenewal;
+    requestPasskeyLink?: typeof requestPasskeyLink;
+  };
 }
 
 /** What a command did: the exit code and the lines to print, in order. */
@@ -305,6 +315,29 @@ async function uninstall(env: AgentEnvironment, lines: string[]): Promise<void> 
 }
 
 /** Runs a command body; maps server refusals and local LatchkeyErrors to exit codes and lines. */
+/**
+ * `latchkey-agent passkey-link`: asks the device-check listener (mutual TLS with this device's
+ * certificate) for a one-time link that registers a passkey bound to this device. The link proves the
+ * device only: the person still signs in to their account page (password and second factor) to use it.
+ */
+export async function passkeyLink(env: AgentEnvironment): Promise<AgentReport> {
+  const lines: string[] = [];
+  return guarded(lines, async () => {
+    const state = await enrolledState(env);
+    const link = await (env.server?.requestPasskeyLink ?? requestPasskeyLink)(state.deviceCheckUrl, {
+      certificateChainPem: joinPem([state.certificatePem, ...state.chainPem]),
+      privateKeyPem: state.privateKeyPem,
+      serverCaPem: state.serverCaPem,
+    });
+    lines.push(
+      `Open this link in a browser on this device before ${link.expiresAt} (it works once):`,
+      link.url,
+      'You will sign in with your password and second factor, then create the passkey; it will be bound to this device.',
+    );
+    return AGENT_EXIT.ok;
+  });
+}
+
 async function guarded(lines: string[], body: () => Promise<AgentExitCode>): Promise<AgentReport> {
   try {
     return { exitCode: await body(), lines };

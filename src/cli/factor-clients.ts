@@ -44,7 +44,7 @@ interface SettingOptions {
   entraJwksFile?: string;
 }
 
-interface AddFactorOptions extends SettingOptions {
+export interface AddFactorOptions extends SettingOptions {
   name?: string;
   clientId?: string;
   oktaDomain?: string;

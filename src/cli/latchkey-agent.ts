@@ -12,6 +12,7 @@ import {
   type AgentReport,
   enroll,
   exportP12,
+  passkeyLink,
   policy,
   remove,
   renew,
@@ -82,6 +83,11 @@ export function buildAgentProgram(): Command {
       const password = await readSecret('PKCS#12 password: ', Boolean(options.passwordStdin));
       finish(await exportP12({ out: options.out, password }, env()));
     });
+
+  program
+    .command('passkey-link')
+    .description('print a one-time link that registers a passkey bound to this device (open it in a browser here)')
+    .action(async () => finish(await passkeyLink(env())));
 
   program
     .command('policy')

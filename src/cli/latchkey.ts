@@ -6,6 +6,7 @@ import { registerApiTokenCommands } from './api-tokens.js';
 import { registerClientCommands } from './clients.js';
 import { fail, EXIT_USAGE, type GlobalOptions } from './common.js';
 import { registerDeviceCommands } from './devices.js';
+import { registerPasskeyCommands } from './passkeys.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerScepCommands } from './scep.js';
 import { registerUserCommands } from './users.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerPolicyCommands(program, globals);
   registerScepCommands(program, globals);
   registerApiTokenCommands(program, globals);
+  registerPasskeyCommands(program, globals);
   return program;
 }
 

@@ -3,6 +3,7 @@
 // interactions/predict.ts): DENY with what the person reads and why, NEEDS with what is asked next, or ALLOW
 // with the steps on the way. The client, user and groups named must exist (with a "did you mean").
 import { isIP } from 'node:net';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { describePolicyIssue } from '../server/policy-issues.js';
 import type { Services } from '../server/services.js';
@@ -128,11 +129,20 @@ async function whatIf(s: Services, options: WhatIfOptions): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const o = whatIfOverrides(options, now);
   // Loaded here: the country database, the access code and the methods are only for this command.
-  const [{ openAccess }, { SignInEvaluator }, { signInMethods }, { predictSignIn }] = await Promise.all([
+  const [
+    { openAccess },
+    { SignInEvaluator },
+    { signInMethods },
+    { predictSignIn },
+    { openPasskeys },
+    { PACKAGE_ROOT },
+  ] = await Promise.all([
     import('../interactions/open.js'),
     import('../interactions/evaluate.js'),
     import('../server/sign-in-methods.js'),
     import('../interactions/predict.js'),
+    import('../server/passkeys.js'),
+    import('../config/load.js'),
   ]);
   await requireClient(s, options.client, o.clientType);
   const user = options.user ? await requireUser(s, options.user) : undefined;
@@ -142,7 +152,9 @@ async function whatIf(s: Services, options: WhatIfOptions): Promise<string> {
     for (const issue of initial.issues) process.stderr.write(describePolicyIssue(issue) + '\n');
     throw new LatchkeyError('ERR_POLICY_FILE_INVALID', `the policy file ${initial.source} is invalid`);
   }
-  const evaluator = new SignInEvaluator(access, signInMethods(s).methods);
+  // The same methods as the server, passkeys included (their ceremonies never run here).
+  const passkeys = await openPasskeys(s, path.join(PACKAGE_ROOT, 'src', 'views', 'static'));
+  const evaluator = new SignInEvaluator(access, signInMethods(s, undefined, passkeys.methods).methods);
   const adjust = (facts: Facts): Facts => ({
     ...facts,
     client: { id: options.client, type: o.clientType ?? facts.client.type },

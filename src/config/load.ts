@@ -9,6 +9,7 @@ import type { ZodError } from 'zod';
 import { masterKeyProblem } from '../crypto/master-key.js';
 import { ConfigError } from '../errors.js';
 import { closestMatch } from '../policies/suggest.js';
+import { relyingPartyIdentity, relyingPartyProblem } from './passkeys.js';
 import { configSchema, type LatchkeyConfig } from './schema.js';
 
 /** The directory holding package.json, whether running from src/ (tsx) or dist/src/ (the build). */
@@ -234,6 +235,8 @@ function crossCheck(config: LatchkeyConfig, env: NodeJS.ProcessEnv, origins: Map
         `to another port (default 8444)`,
     );
   }
+  const relyingParty = relyingPartyProblem(relyingPartyIdentity(config));
+  if (relyingParty) problems.push(relyingParty);
   const masterKey = masterKeyProblem(env, config.security.require_master_key);
   if (masterKey) problems.push(masterKey);
   problems.push(...metricsProblems(config));

@@ -9,6 +9,7 @@ import { scepSchema } from './scep.js';
 /** What the preferred_username claim may carry (claims.preferred_username). */
 export const PREFERRED_USERNAME_SOURCES = ['email', 'username'] as const;
 export type PreferredUsernameSource = (typeof PREFERRED_USERNAME_SOURCES)[number];
+import { passkeysSchema } from './passkeys.js';
 
 const seconds = z.number().int().positive();
 const nullableString = z.string().min(1).nullable();
@@ -58,6 +59,7 @@ export const configSchema = z.strictObject({
   device_check: deviceCheckSchema,
   device_trust: deviceTrustSchema,
   scep: scepSchema,
+  passkeys: passkeysSchema,
   database: z.strictObject({
     url: z
       .string()

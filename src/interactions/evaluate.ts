@@ -87,6 +87,8 @@ export class SignInEvaluator {
     );
     const now = Math.floor(Date.now() / 1000);
     const decision = this.access.decide(facts, now);
+    const unused = await Promise.all(this.methods.map(async (m) => (m.inUse ? !(await m.inUse()) : false)));
+    const registry = this.methods.filter((_, i) => !unused[i]);
     const step = nextStep({
       decision,
       clientKind: facts.client.type,
@@ -94,7 +96,7 @@ export class SignInEvaluator {
       proofs: progress.proofs,
       settled: progress.settled,
       acrValues: requestedAcrValues(progress.acrValues, progress.claims),
-      registry: this.methods,
+      registry,
       now,
     });
     return { facts, decision, step };

@@ -124,8 +124,8 @@ export class FederatedSignIn implements FederationHooks {
   }
 
   async admit(ctx: KoaContextWithOIDC, clientId: string, clientName: string): Promise<string | undefined> {
-    const sent = ctx.cookies.get(BROWSER_COOKIE);
-    if (!sent) {
+    const key = browserKey(ctx.cookies.get(BROWSER_COOKIE));
+    if (!key) {
       // SameSite=None: Entra's requests are cross-site POSTs, which would not carry a Lax cookie.
       ctx.cookies.set(BROWSER_COOKIE, newBrowserId(), {
         httpOnly: true,
@@ -135,8 +135,8 @@ export class FederatedSignIn implements FederationHooks {
         signed: false,
         overwrite: true,
       });
+      return undefined;
     }
-    const key = browserKey(sent, ctx.ip, ctx.get('user-agent') || undefined);
     const verdict = await this.deps.loopGuard.admit(key, clientId, clientName);
     if (verdict.ok) return undefined;
     this.deps.log.warn({ clientId, ip: ctx.ip, count: verdict.count }, 'loop guard refused an authorization request');

@@ -4,6 +4,7 @@
 // a requirement that cannot be met is a failure, a method that ran and proved nothing is not offered again,
 // so nothing ever loops.
 import {
+  DEVICE_PROVING_METHODS,
   freshMethods,
   isMfaMet,
   unmetClauses,
@@ -67,7 +68,8 @@ export type StepReason =
   | { kind: 'requirement'; source: 'sign_in' | 'policy' | 'acr_values'; clause: RequirementClause };
 
 export type FlowStep =
-  | { kind: 'method'; method: MethodName; because: StepReason }
+  /** `alternatives`: other methods that could be used instead at this step (offered on the same page). */
+  | { kind: 'method'; method: MethodName; because: StepReason; alternatives?: MethodName[] }
   | { kind: 'finish'; accountId: string; acr: string; amr: string[]; proofs: Proof[] }
   | { kind: 'fail'; error: FlowError; description: string };
 
@@ -84,13 +86,14 @@ const COMPOSITE_TEXT: Partial<Record<RequirementName, MethodText>> = {
 
 /**
  * The methods that may sign a user in on their own. Our own and third-party applications: a password or a
- * passkey. A federated factor (another IdP that already knows the user): only device-bound proofs, never a
- * password. Policies add to these with `sign_in_with`.
+ * passkey (device-bound or synced). A federated factor (another IdP that already knows the user): only
+ * device-bound proofs (a device certificate, a device-bound passkey), never a password or a synced
+ * passkey, whatever `sign_in_with` adds. Policies add to these with `sign_in_with`.
  */
 export function firstFactors(clientKind: ClientType, signInWith: readonly MethodName[]): MethodName[] {
-  const defaults: MethodName[] = clientKind === 'factor' ? ['device_certificate', 'passkey'] : ['password', 'passkey'];
-  const added = clientKind === 'factor' ? signInWith.filter((method) => method !== 'password') : signInWith;
-  return [...new Set([...defaults, ...added])];
+  if (clientKind === 'factor') return [...DEVICE_PROVING_METHODS];
+  // Any passkey can identify here, device-bound ones included: naming those again would ask twice.
+  return [...new Set<MethodName>(['password', 'passkey', ...signInWith.filter((m) => m !== 'device_bound_passkey')])];
 }
 
 /** Decides the next step of a sign-in. */
@@ -107,15 +110,22 @@ export function nextStep(input: FlowInput): FlowStep {
   // A decision that proving a device could change is not final yet: check the device before anything else.
   if (deviceCheckFirst) return { kind: 'method', method: 'device_certificate', because: { kind: 'device_check' } };
   if (decision.outcome === 'deny') {
+    const passkey = devicePasskeyCouldProve(input);
+    if (passkey) return { kind: 'method', method: passkey, because: { kind: 'device_check' } };
     return fail('access_denied', decision.denialMessage ?? decision.reason, deviceReasons(input));
   }
   const primary = firstFactors(input.clientKind, decision.signInWith);
   if (!user) {
-    const identify = primary
+    const [identify, ...others] = primary
       .map((name) => usable.find((method) => method.name === name && method.identifies))
-      .find(Boolean);
+      .filter((method): method is MethodDescriptor => method !== undefined);
     return identify
-      ? { kind: 'method', method: identify.name, because: { kind: 'identify' } }
+      ? {
+          kind: 'method',
+          method: identify.name,
+          because: { kind: 'identify' },
+          ...(others.length ? { alternatives: others.map((m) => m.name) } : {}),
+        }
       : fail('access_denied', 'No sign-in method is available for this application.', deviceReasons(input));
   }
   const fresh = freshMethods(methodTimes(input.proofs), decision.maxAgeSeconds, input.now);
@@ -137,6 +147,21 @@ export function nextStep(input: FlowInput): FlowStep {
     return failClause(input, clause, error);
   }
   return finish(input, user, fresh);
+}
+
+/**
+ * A deny that rests only on the device (no device proven, the device check found none) is not final while
+ * a device-bound passkey could still prove one: offer it (to a user who has one, or to anyone while no
+ * user is known). Declining it settles it, and the deny stands.
+ */
+function devicePasskeyCouldProve(input: FlowInput): MethodName | undefined {
+  const { decision, user } = input;
+  const forWantOfDevice =
+    decision.deniedForUnmanagedDevice || (input.clientKind === 'factor' && decision.basis === 'default');
+  if (!forWantOfDevice || provenDevice(input.proofs)) return undefined;
+  const method = usableMethods(input).find((m) => m.name === 'device_bound_passkey');
+  if (!method || (user && !user.enrolled.includes(method.name))) return undefined;
+  return method.name;
 }
 
 /** Registered methods not yet settled in this sign-in. */

@@ -1,7 +1,10 @@
 // Stops redirect loops. A relying party that keeps sending the same browser back (a federating IdP whose
-// policy never accepts our answer, a cookie the browser refuses) would otherwise bounce between it and us
-// for ever. Authorization requests are counted per browser and client in a short window; past the limit
-// the request ends at the relying party with an OAuth error instead of another sign-in.
+// policy never accepts our answer, a session it cannot keep) would otherwise bounce between it and us for
+// ever. Authorization requests are counted per browser and client in a short window; past the limit the
+// request ends at the relying party with an OAuth error instead of another sign-in. A browser is known by
+// a cookie of its own. Its first request (before it has one) is not counted: addresses and user agents
+// are shared by whole offices, and a browser that keeps no cookies cannot loop here (every sign-in page
+// needs one, and ends on an "expired" page without it).
 import { createHash, randomBytes } from 'node:crypto';
 import type { RateLimitStore } from '../store/rate-limits.js';
 
@@ -18,14 +21,10 @@ export function newBrowserId(): string {
   return randomBytes(18).toString('base64url');
 }
 
-/**
- * Whose requests are counted together: the browser cookie when the browser keeps it, else its address and
- * user agent (a browser that refuses cookies loops too, and must still be stopped).
- */
-export function browserKey(browserId: string | undefined, ip: string, userAgent: string | undefined): string {
-  const source =
-    browserId && /^[A-Za-z0-9_-]{16,64}$/.test(browserId) ? `cookie:${browserId}` : `ip:${ip}|ua:${userAgent ?? ''}`;
-  return createHash('sha256').update(source).digest('base64url');
+/** The counter key of a browser id from its cookie; undefined for a missing or malformed one. */
+export function browserKey(browserId: string | undefined): string | undefined {
+  if (!browserId || !/^[A-Za-z0-9_-]{16,64}$/.test(browserId)) return undefined;
+  return createHash('sha256').update(browserId).digest('base64url');
 }
 
 export type LoopVerdict = { ok: true } | { ok: false; count: number; description: string };

@@ -6,10 +6,15 @@
 import type { EpochSeconds } from '../policies/index.js';
 import type { SessionProofRepository } from '../store/session-proofs.js';
 import type { DeviceStanding } from '../trust/service/index.js';
-import { proofsExpireAt, provenDevice, type Proof } from './proofs.js';
+import { proofsExpireAt, provenDevice, type Proof, type ProvenDevice } from './proofs.js';
 
 export interface DeviceStandings {
   standing(deviceId: string, serial: string): Promise<DeviceStanding>;
+}
+
+/** Whether a passkey proven at sign-in still stands, and the device it proves now (device-bound ones). */
+export interface PasskeyStandings {
+  standing(passkeyId: string): Promise<{ ok: true; device?: ProvenDevice } | { ok: false; reason: string }>;
 }
 
 export interface SessionProofs {
@@ -23,6 +28,7 @@ export class SessionProofService {
     private readonly store: SessionProofRepository,
     private readonly devices: DeviceStandings,
     private readonly sessionTtlSeconds: number,
+    private readonly passkeys?: PasskeyStandings,
   ) {}
 
   /** Records what session `sessionUid` of `accountId` proved (replacing what it proved before). */
@@ -51,6 +57,18 @@ export class SessionProofService {
     for (const proof of proofs) {
       if (proof.expiresAt !== undefined && proof.expiresAt <= at) {
         lapsed.push(`the ${proof.method.replace(/_/g, ' ')} proven at sign-in has expired`);
+        continue;
+      }
+      const passkeyId = proof.detail?.passkey;
+      if (this.passkeys && typeof passkeyId === 'string') {
+        // A deleted, revoked or expired passkey no longer counts; nor does a device-bound one whose device
+        // stopped standing (revoked, owner disabled, distribution off).
+        const standing = await this.passkeys.standing(passkeyId);
+        if (!standing.ok || (proof.device && !standing.device)) {
+          lapsed.push(standing.ok ? 'the device of the passkey proven at sign-in no longer stands' : standing.reason);
+          continue;
+        }
+        kept.push(proof.device && standing.device ? { ...proof, device: standing.device } : proof);
         continue;
       }
       const device = proof.device;

@@ -10,6 +10,7 @@ import type { InteractionDeps } from './deps.js';
 import { finish } from './finish.js';
 import { auditFacts, type Loaded } from './loading.js';
 import type { MethodContext, MethodInput, RetryableFailure, SignInMethod } from './methods/types.js';
+import type { MethodName } from '../policies/index.js';
 import { provenDevice, withProof } from './proofs.js';
 import { emptyState, type InteractionState } from './state.js';
 
@@ -39,7 +40,18 @@ export async function attempt(
   if (!method.identifies && !state.userId) return proceed(ctx, deps, loaded, state);
   const user = await activeUser(deps, state.userId);
   const result = await method.verify(methodContext(ctx, deps, loaded, method, user, state), input);
-  if (!result.ok && !result.settled) return show(ctx, deps, loaded, state, method, user, result);
+  if (!result.ok && !result.settled) {
+    return show(
+      ctx,
+      deps,
+      loaded,
+      state,
+      method,
+      user,
+      result,
+      await alternativesNow(ctx, deps, loaded, state, method),
+    );
+  }
   if (!result.ok) {
     const settled = { ...state, settled: { ...state.settled, [method.name]: result.message } };
     await deps.states.save(loaded.uid, settled);
@@ -77,7 +89,9 @@ export async function proceed(
     settled: state.settled,
     acrValues: loaded.details.params.acr_values,
   });
-  if (step.kind === 'method') return show(ctx, deps, loaded, state, deps.evaluator.method(step.method)!, user);
+  if (step.kind === 'method') {
+    return show(ctx, deps, loaded, state, deps.evaluator.method(step.method)!, user, undefined, step.alternatives);
+  }
   await deps.access.record(decision, facts, { userAgent: facts.userAgent });
   const device = provenDevice(step.kind === 'finish' ? step.proofs : []);
   await deps.audit.record({
@@ -109,8 +123,14 @@ async function show(
   method: SignInMethod,
   user: User | undefined,
   failure?: RetryableFailure,
+  alternatives: readonly MethodName[] = [],
 ): Promise<void> {
-  const started = await method.start(methodContext(ctx, deps, loaded, method, user, state), failure);
+  const offers = [];
+  for (const name of alternatives) {
+    const other = deps.evaluator.method(name);
+    if (other?.offer) offers.push(await other.offer(methodContext(ctx, deps, loaded, other, user, state)));
+  }
+  const started = await method.start({ ...methodContext(ctx, deps, loaded, method, user, state), offers }, failure);
   if (started.kind === 'redirect') {
     const starts = state.starts[method.name] ?? 0;
     if (starts >= MAX_STARTS) {
@@ -155,6 +175,24 @@ function methodContext(
     },
     loginHint: isStorableId(hint) && hint.length <= 320 ? hint : undefined,
   };
+}
+
+/** The methods that could be used instead of `method` now (to offer them again beside a failed attempt). */
+async function alternativesNow(
+  ctx: Context,
+  deps: InteractionDeps,
+  loaded: Loaded,
+  state: InteractionState,
+  method: SignInMethod,
+): Promise<MethodName[]> {
+  const { step } = await deps.evaluator.evaluate(ctx, {
+    clientId: loaded.clientId,
+    user: await activeUser(deps, state.userId),
+    proofs: state.proofs,
+    settled: state.settled,
+    acrValues: loaded.details.params.acr_values,
+  });
+  return step.kind === 'method' && step.method === method.name ? (step.alternatives ?? []) : [];
 }
 
 async function activeUser(deps: InteractionDeps, userId: string | undefined): Promise<User | undefined> {

@@ -38,6 +38,7 @@ const METHOD_CATEGORY: Readonly<Record<MethodName, FactorCategory>> = {
   totp: 'possession',
   device_certificate: 'possession',
   passkey: 'possession',
+  device_bound_passkey: 'possession',
 };
 
 export type AcrValue = (typeof ACR_VALUES)[number] | keyof typeof CATEGORY_VALUES;
@@ -92,7 +93,7 @@ export function acrRequirement(requested: readonly AcrValue[]): Requirement {
   if (requested.length === 0 || requested.includes(ACR_PASSWORD)) return [];
   const names = requested.flatMap((value): RequirementName[] => {
     if (value === ACR_MFA) return ['mfa'];
-    if (value === ACR_DEVICE) return ['device_certificate', 'passkey'];
+    if (value === ACR_DEVICE) return ['device_certificate', 'device_bound_passkey'];
     const categories = CATEGORY_VALUES[value]!;
     return (Object.keys(METHOD_CATEGORY) as MethodName[]).filter((m) => categories.includes(METHOD_CATEGORY[m]));
   });

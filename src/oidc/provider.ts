@@ -4,6 +4,7 @@ import { Provider, errors, interactionPolicy, type Configuration, type KoaContex
 import type { JWK } from 'jose';
 import type { Logger } from '../log.js';
 import { protocolAdapter, StoreTemporarilyUnavailable } from './adapter.js';
+import { isStoreOutage } from '../store/outage.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { OidcStore } from '../store/oidc-adapter.js';
 import type { UserRepository, User } from '../store/users.js';
@@ -140,7 +141,8 @@ function interactionPolicyWith(sessionSatisfied: SessionCheck | undefined, feder
 
 /** Creates the configured Provider (not yet listening). */
 export function createProvider(deps: ProviderDeps): Provider {
-  const { config, store, users, sessionGuard, federation } = deps;
+  const { config, store, users, sessionGuard } = deps;
+  const federation = deps.federation && outageAware(deps.federation);
   const tokens = config.tokens;
   // The latest time the tokens issued in a request may live (a device certificate's expiry), set by
   // findAccount and read by the (synchronous) ttl functions of the same request.
@@ -330,5 +332,25 @@ function acceptExternalHints(provider: Provider, hooks: FederationHooks): void {
     if (check.error === 'access_denied') throw new errors.AccessDenied(check.description);
     if (check.error === 'temporarily_unavailable') throw new errors.TemporarilyUnavailable(check.description);
     throw new errors.InvalidRequest(check.description);
+  };
+}
+
+/** `hooks` with store outages turned into temporarily_unavailable (503), as the stores' adapters do. */
+function outageAware(hooks: FederationHooks): FederationHooks {
+  const guard =
+    <A extends unknown[], R>(work: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await work(...args);
+      } catch (error) {
+        throw isStoreOutage(error) ? new StoreTemporarilyUnavailable(error) : error;
+      }
+    };
+  return {
+    externalHint: guard(hooks.externalHint.bind(hooks)),
+    requiresHint: guard(hooks.requiresHint.bind(hooks)),
+    subject: guard(hooks.subject.bind(hooks)),
+    clientClaims: guard(hooks.clientClaims.bind(hooks)),
+    admit: guard(hooks.admit.bind(hooks)),
   };
 }

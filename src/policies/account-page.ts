@@ -9,7 +9,14 @@ import {
   resolveRequirement,
   unmetClauses,
 } from './requirements.js';
-import type { Decision, EpochSeconds, Facts, PolicySet, Requirement } from './types.js';
+import {
+  DEVICE_PROVING_METHODS,
+  type Decision,
+  type EpochSeconds,
+  type Facts,
+  type PolicySet,
+  type Requirement,
+} from './types.js';
 
 /** Client id of the built-in account page (/account). */
 export const ACCOUNT_CLIENT_ID = 'latchkey-account';
@@ -48,7 +55,9 @@ export function decide(policySet: PolicySet, facts: Facts, now: EpochSeconds): D
   return applyAccountPageRule(evaluatePolicies(policySet, facts, now), facts);
 }
 
-/** Drop clauses only a device certificate could meet: an unmanaged device cannot present one. */
+/** Drop clauses only a device proof could meet: an unmanaged device has no certificate and no device-bound passkey. */
 function withoutDeviceOnlyClauses(requirement: Requirement): Requirement {
-  return requirement.filter((clause) => !clause.every((name) => name === 'device_certificate'));
+  return requirement.filter(
+    (clause) => !clause.every((name) => (DEVICE_PROVING_METHODS as readonly string[]).includes(name)),
+  );
 }

@@ -37,7 +37,7 @@ export function combineRequirements(requirements: readonly Requirement[]): Requi
  * neither gets plain `mfa`, which the orchestration denies when it cannot be met.
  */
 export function resolveHighestMfa(enrolledMethods: readonly MethodName[] | undefined): Requirement {
-  if (enrolledMethods?.includes('passkey')) return [['passkey']];
+  if (enrolledMethods?.includes('passkey') || enrolledMethods?.includes('device_bound_passkey')) return [['passkey']];
   if (enrolledMethods?.includes('totp')) return [['password'], ['totp']];
   return [['mfa']];
 }
@@ -59,7 +59,9 @@ export function resolveRequirement(
 
 /** The methods a requirement can be met with (`mfa` and `highest_mfa` can use any method). */
 export function methodsOfRequirement(requirement: Requirement): MethodName[] {
-  const names = new Set(requirement.flat());
+  const names = new Set<RequirementName>(requirement.flat());
+  // A device-bound passkey is a passkey: sign-in frequency on `passkey` limits it too.
+  if (names.has('passkey')) names.add('device_bound_passkey');
   if (names.has('mfa') || names.has('highest_mfa') || requirement.length === 0) return [...AUTH_METHODS];
   return AUTH_METHODS.filter((method) => names.has(method));
 }
@@ -81,16 +83,23 @@ export function freshMethods(
 }
 
 /**
- * Multi-factor in the RFC 8176 sense: two distinct factor kinds. A user-verified passkey is multi-factor
- * by itself; otherwise a password (knowledge) plus TOTP or a device certificate (possession).
+ * Multi-factor in the RFC 8176 sense: two distinct factor kinds. A user-verified passkey (device-bound or
+ * not) is multi-factor by itself; otherwise a password (knowledge) plus TOTP or a device certificate
+ * (possession).
  */
 export function isMfaMet(fresh: ReadonlySet<MethodName>): boolean {
-  return fresh.has('passkey') || (fresh.has('password') && (fresh.has('totp') || fresh.has('device_certificate')));
+  return isPasskeyMet(fresh) || (fresh.has('password') && (fresh.has('totp') || fresh.has('device_certificate')));
+}
+
+/** Any user-verified passkey: a device-bound one is a passkey too. */
+function isPasskeyMet(fresh: ReadonlySet<MethodName>): boolean {
+  return fresh.has('passkey') || fresh.has('device_bound_passkey');
 }
 
 /** True when one requirement name is met by the fresh methods (`highest_mfa` must be resolved first). */
 export function isRequirementNameMet(name: RequirementName, fresh: ReadonlySet<MethodName>): boolean {
   if (name === 'mfa' || name === 'highest_mfa') return isMfaMet(fresh);
+  if (name === 'passkey') return isPasskeyMet(fresh);
   return fresh.has(name);
 }
 

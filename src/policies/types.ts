@@ -5,12 +5,19 @@
 export const CLIENT_TYPES = ['first_party', 'third_party', 'factor'] as const;
 export type ClientType = (typeof CLIENT_TYPES)[number];
 
-/** Authentication methods a sign-in can satisfy; each has a step in src/interactions/. */
-export const AUTH_METHODS = ['password', 'totp', 'passkey', 'device_certificate'] as const;
+/**
+ * Authentication methods a sign-in can satisfy; each has a step in src/interactions/. A
+ * `device_bound_passkey` is a passkey that is not synced and was registered on a device Latchkey knows:
+ * only such passkeys prove it, and proving it also meets `passkey`.
+ */
+export const AUTH_METHODS = ['password', 'totp', 'passkey', 'device_certificate', 'device_bound_passkey'] as const;
 export type MethodName = (typeof AUTH_METHODS)[number];
 
 /** Methods that can identify a user and so may sign them in without a password (`sign_in_with`). */
-export const FIRST_FACTOR_METHODS = ['password', 'passkey', 'device_certificate'] as const;
+export const FIRST_FACTOR_METHODS = ['password', 'passkey', 'device_certificate', 'device_bound_passkey'] as const;
+
+/** Methods whose proof establishes which device is in use (and so can meet device conditions). */
+export const DEVICE_PROVING_METHODS: readonly MethodName[] = ['device_certificate', 'device_bound_passkey'];
 export type FirstFactorMethod = (typeof FIRST_FACTOR_METHODS)[number];
 
 /**

@@ -17,6 +17,8 @@ import { staticFiles } from '../http/static-files.js';
 import { deviceCheckTlsMaterial, loadTlsMaterial, type TlsMaterial } from './tls.js';
 import { ensureAccountClient } from '../account-page/client.js';
 import { accountRouter } from '../account-page/router.js';
+import { passkeyLinkRouter } from '../account-page/passkey-link.js';
+import { perIpRateLimit } from '../http/rate-limit.js';
 import { openAccess } from '../interactions/open.js';
 import {
   publishPolicyFile,
@@ -38,6 +40,7 @@ import type { Logger } from '../log.js';
 import { ProviderHost } from '../oidc/host.js';
 import { createProvider } from '../oidc/provider.js';
 import { ClusterSync } from './cluster-sync.js';
+import { openPasskeys } from './passkeys.js';
 import { openServices, type Services } from './services.js';
 import { signInMethods } from './sign-in-methods.js';
 import { listenMetrics } from './metrics-listener.js';
@@ -104,13 +107,16 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   const opened = await openAccess(services, { publishLocalFile: true });
   const { access, policies } = opened;
   await ensureAccountClient(services.clients, config.issuer);
+  const staticDir = path.join(PACKAGE_ROOT, 'src', 'views', 'static');
+  const passkeys = await openPasskeys(services, staticDir);
   const sessionProofs = new SessionProofService(
     services.sessionProofs,
     services.deviceTrust,
     config.tokens.session_ttl_seconds,
+    passkeys.standings,
   );
   const presented = clientCertificateReader(config.device_check.client_certificate_header, log);
-  const { methods, deviceCertificate } = signInMethods(services, presented);
+  const { methods, deviceCertificate } = signInMethods(services, presented, passkeys.methods);
   const metrics = appMetrics({
     settings: config.metrics,
     db: services.db,
@@ -190,13 +196,14 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   // Before the Host check: Prometheus scrapes by IP address (the bearer token is the protection).
   koa.use(metrics.mainListener);
   koa.use(hostCheck(allowedHosts(config.issuer, config.server.host_aliases), log, (p) => HEALTH_PATHS.has(p)));
-  const staticDir = path.join(PACKAGE_ROOT, 'src', 'views', 'static');
   koa.use(
     staticFiles({
       'latchkey.css': path.join(staticDir, 'latchkey.css'),
       'form-post.js': path.join(staticDir, 'form-post.js'),
+      ...passkeys.staticFiles,
     }),
   );
+  const accountCsrf = new CsrfTokens(cookieKeys);
   const account = accountRouter({
     oidc: oidcHost,
     users: services.users,
@@ -205,10 +212,11 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     box: services.box,
     tickets: new TicketStore(services.oidcStore.adapterFor('LatchkeyTicket')),
     audit: services.audit,
-    csrf: new CsrfTokens(cookieKeys),
+    csrf: accountCsrf,
     issuer: config.issuer,
     reauthenticationSeconds: config.security.reauthentication_seconds,
     log,
+    passkeys: passkeys.account(sessionProofs, accountCsrf),
   });
   koa.use(account.routes());
   koa.use(interactions.routes());
@@ -237,7 +245,16 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     proxy: config.server.trusted_proxies.length > 0,
     before: [forwardedHeaders(config.server.trusted_proxies, log)],
   });
-  const deviceCheckKoa = deviceCheckApp(deviceHttp, [deviceCertificate.deviceCheckRouter()]);
+  const passkeyLinks = passkeyLinkRouter({
+    tickets: passkeys.tickets,
+    check: (der) => services.deviceTrust.check(der),
+    presented,
+    audit: services.audit,
+    issuer: config.issuer,
+    ttlSeconds: config.passkeys.link_ttl_seconds,
+    limit: perIpRateLimit(services.rateLimits, 'passkey-link', config.device_trust.rate_limits.renew_per_ip),
+  });
+  const deviceCheckKoa = deviceCheckApp(deviceHttp, [deviceCertificate.deviceCheckRouter(), passkeyLinks]);
   // Everything else is oidc-provider's: discovery, /auth, /token, /me, /jwks, /session/end, ...
   koa.use(async (ctx) => {
     ctx.set('Content-Security-Policy', "frame-ancestors 'none'; base-uri 'none'; object-src 'none'");

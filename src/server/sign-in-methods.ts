@@ -18,7 +18,8 @@ export interface SignInMethods {
 
 /**
  * The sign-in methods, in the order they are offered when several could meet a requirement, each given the
- * ports it needs. `presented` reads a device-check request's client certificate (default: as configured).
+ * ports it needs. `presented` reads a device-check request's client certificate (default: as configured);
+ * `passkeys` are the passkey methods (server/passkeys.ts builds them).
  */
 export function signInMethods(
   services: Services,
@@ -26,6 +27,7 @@ export function signInMethods(
     services.config.device_check.client_certificate_header,
     services.log,
   ),
+  passkeys: readonly SignInMethod[] = [],
 ): SignInMethods {
   const { config, log } = services;
   const throttle = new SignInThrottle(services.rateLimits, config.security.rate_limits);
@@ -49,6 +51,7 @@ export function signInMethods(
     passwordMethod({ users: services.users, throttle, audit: services.audit }),
     totpMethod({ users: services.users, box: services.box, throttle, audit: services.audit }),
     deviceCertificate,
+    ...passkeys,
   ];
   return { methods, deviceCertificate };
 }

@@ -30,6 +30,8 @@ export interface AccountView {
   csrf: string;
   /** A line confirming what was just done, or asking to sign in again. */
   notice?: string;
+  /** Sections other capabilities add (passkeys), after the authenticator app and the devices. */
+  sections?: readonly SafeHtml[];
 }
 
 const when = (ms: number | null) =>
@@ -75,7 +77,7 @@ function devicesSection(devices: AccountDevice[], csrf: string): SafeHtml {
   </ul>`;
 }
 
-export function accountPage({ user, groups, devices, activity, csrf, notice }: AccountView): string {
+export function accountPage({ user, groups, devices, activity, csrf, notice, sections = [] }: AccountView): string {
   return page({
     title: 'Your account',
     wide: true,
@@ -99,7 +101,7 @@ export function accountPage({ user, groups, devices, activity, csrf, notice }: A
       </p>
       <p><a class="button secondary" href="/account/totp">${user.totpSecretSealed ? 'Replace it' : 'Set one up'}</a></p>
       <h2>Devices</h2>
-      ${devicesSection(devices, csrf)}
+      ${devicesSection(devices, csrf)} ${[...sections]}
       <h2>Recent activity</h2>
       ${
         activity.length

@@ -18,11 +18,22 @@ function hidden(csrf: string): SafeHtml {
   return html`<input type="hidden" name="csrf" value="${csrf}" />`;
 }
 
-/** Username and password. */
+/**
+ * Another sign-in method's contribution to a page (the passkey's button and autofill on the login page):
+ * its markup, whether it needs scripts, and whether it offers itself in the username field's autofill.
+ */
+export interface PageOffer {
+  html: SafeHtml;
+  scripts: boolean;
+  autofill: boolean;
+}
+
+/** Username and password, with the offers of other methods that can sign the person in instead. */
 export function loginPage(
   form: FormContext,
-  options: { username?: string; error?: string; notice?: string } = {},
+  options: { username?: string; error?: string; notice?: string; offers?: readonly PageOffer[] } = {},
 ): string {
+  const offers = options.offers ?? [];
   return page({
     title: 'Sign in',
     body: html`<h1>Sign in</h1>
@@ -36,7 +47,7 @@ export function loginPage(
           id="username"
           name="username"
           type="text"
-          autocomplete="username"
+          autocomplete="${offers.some((offer) => offer.autofill) ? 'username webauthn' : 'username'}"
           autocapitalize="none"
           spellcheck="false"
           required
@@ -56,6 +67,12 @@ export function loginPage(
         />
         <button type="submit">Sign in</button>
       </form>
+      ${
+        offers.length
+          ? html`<p class="muted or">or</p>
+              ${offers.map((offer) => offer.html)}`
+          : html``
+      }
       ${abortForm(form)}`,
   });
 }

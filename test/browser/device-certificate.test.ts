@@ -96,7 +96,7 @@ describeIfAvailable('signing in from an enrolled device in a real browser', avai
         await page.screenshot({ path: path.join(RESULTS_DIR, 'browser-device-password.png') });
         await page.getByLabel('Username or email', { exact: true }).fill('dana');
         await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       }
       await page.waitForURL((url) => url.toString().startsWith(callback.redirectUri), { timeout: 20_000 });
       await page.screenshot({

@@ -2,60 +2,23 @@
 // back to the relying party. Checks what only a browser shows: labels tied to inputs, the CSP letting the
 // pages work (violations are console errors), the form-action redirect to the RP, and how the pages look.
 import { mkdirSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { currentTotp } from '../../src/credentials/totp.js';
 import { csrFor, ecKeys } from '../unit/trust/fixtures.js';
 import { describeIfAvailable } from '../helpers/ci.js';
-import { chromiumAvailable, launchChromium, newTestContext } from '../helpers/chromium.js';
+import {
+  chromiumAvailable,
+  launchChromium,
+  newTestContext,
+  startCallbackServer,
+  watchForErrors,
+} from '../helpers/chromium.js';
 import { relyingParty, type RelyingParty } from '../helpers/rp.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const RESULTS_DIR = path.resolve('test-results');
-
-/** The relying party's callback: a plain HTTP loopback server that records where the browser landed. */
-async function startCallbackServer(): Promise<{ redirectUri: string; landed: URL[]; close(): Promise<void> }> {
-  const landed: URL[] = [];
-  const server = http.createServer((req, res) => {
-    const { port } = server.address() as AddressInfo;
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
-    // Chromium also asks for /favicon.ico: only the callback counts.
-    if (url.pathname !== '/callback') return void res.writeHead(404).end();
-    landed.push(url);
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end('<!doctype html><html lang="en"><title>RP</title><p>signed in</p></html>');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    redirectUri: `http://127.0.0.1:${port}/callback`,
-    landed,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
-/**
- * Collects console errors and uncaught exceptions on the IdP's pages (CSP violations arrive as console
- * errors). Chromium fetches /favicon.ico on its own and Latchkey serves none: that 404 is not a page's doing.
- */
-function watchForErrors(page: Page, issuer: string): string[] {
-  const errors: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() !== 'error' || !page.url().startsWith(issuer)) return;
-    const resource = message.location().url;
-    if (resource === `${issuer}/favicon.ico`) return;
-    errors.push(`${page.url()}: ${message.text()}${resource ? ` [${resource}]` : ''}`);
-  });
-  page.on('pageerror', (error) => errors.push(`${page.url()}: ${error.message}`));
-  page.on('requestfailed', (request) => {
-    if (request.url().startsWith(issuer))
-      errors.push(`request failed ${request.url()}: ${request.failure()?.errorText ?? ''}`);
-  });
-  return errors;
-}
 
 describeIfAvailable('signing in with a real browser', chromiumAvailable(), () => {
   let server: TestServer;
@@ -103,7 +66,7 @@ describeIfAvailable('signing in with a real browser', chromiumAvailable(), () =>
 
     await username.fill('tess');
     await password.fill('correct horse battery staple');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 
     await page.getByRole('heading', { level: 1, name: 'Enter your verification code' }).waitFor();
     const otp = page.getByLabel('Verification code', { exact: true });
@@ -135,7 +98,7 @@ describeIfAvailable('signing in with a real browser', chromiumAvailable(), () =>
     await page.getByLabel('Password', { exact: true }).fill('not the password at all');
     const [wrong] = await Promise.all([
       page.waitForResponse((r) => r.request().method() === 'POST'),
-      page.getByRole('button', { name: 'Sign in' }).click(),
+      page.getByRole('button', { name: 'Sign in', exact: true }).click(),
     ]);
     expect(wrong.status()).toBe(401);
 
@@ -149,7 +112,7 @@ describeIfAvailable('signing in with a real browser', chromiumAvailable(), () =>
     await page.getByLabel('Password', { exact: true }).fill('correct horse battery staple');
     await Promise.all([
       page.waitForURL((url) => url.toString().startsWith(callback.redirectUri)),
-      page.getByRole('button', { name: 'Sign in' }).click(),
+      page.getByRole('button', { name: 'Sign in', exact: true }).click(),
     ]);
     const tokens = await rp.finish(callback.landed.at(-1)!, started);
     expect(tokens.claims()!.email).toBe('wendy@example.com');
@@ -172,7 +135,7 @@ describeIfAvailable('signing in with a real browser', chromiumAvailable(), () =>
     await page.goto(`${server.issuer}/account`);
     await page.getByLabel('Username or email', { exact: true }).fill('wendy');
     await page.getByLabel('Password', { exact: true }).fill('correct horse battery staple');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
     for (const [name, viewport] of [
       ['wide', { width: 1280, height: 900 }],

@@ -4,7 +4,9 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's Chromium; LATCHKEY_CHROMIUM points elsewhere (another distribution's path, or a missing one to try the skip). */
 export const CHROMIUM_PATH = process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium';
@@ -74,4 +76,45 @@ export function launchChromium(options: { home?: string } = {}): Promise<Browser
  */
 export function newTestContext(browser: Browser): Promise<BrowserContext> {
   return browser.newContext({ ignoreHTTPSErrors: true, locale: 'en-US', viewport: { width: 1280, height: 800 } });
+}
+
+/** The relying party's callback: a plain HTTP loopback server that records where the browser landed. */
+export async function startCallbackServer(): Promise<{ redirectUri: string; landed: URL[]; close(): Promise<void> }> {
+  const landed: URL[] = [];
+  const server = http.createServer((req, res) => {
+    const { port } = server.address() as AddressInfo;
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    // Chromium also asks for /favicon.ico: only the callback counts.
+    if (url.pathname !== '/callback') return void res.writeHead(404).end();
+    landed.push(url);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!doctype html><html lang="en"><title>RP</title><p>signed in</p></html>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    redirectUri: `http://127.0.0.1:${port}/callback`,
+    landed,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * Collects console errors and uncaught exceptions on the IdP's pages (CSP violations arrive as console
+ * errors). Chromium fetches /favicon.ico on its own and Latchkey serves none: that 404 is not a page's doing.
+ */
+export function watchForErrors(page: Page, issuer: string): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() !== 'error' || !page.url().startsWith(issuer)) return;
+    const resource = message.location().url;
+    if (resource === `${issuer}/favicon.ico`) return;
+    errors.push(`${page.url()}: ${message.text()}${resource ? ` [${resource}]` : ''}`);
+  });
+  page.on('pageerror', (error) => errors.push(`${page.url()}: ${error.message}`));
+  page.on('requestfailed', (request) => {
+    if (request.url().startsWith(issuer))
+      errors.push(`request failed ${request.url()}: ${request.failure()?.errorText ?? ''}`);
+  });
+  return errors;
 }

@@ -9,6 +9,8 @@ import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
 import { hashPassword } from '../../src/credentials/passwords.js';
 import { newTotpSecret, TOTP_SECRET_PURPOSE } from '../../src/credentials/totp.js';
 import { clientMetadataFrom, type ClientAddOptions } from '../../src/cli/clients.js';
+import { newFactorClient } from '../../src/cli/factor-clients.js';
+import type { FactorSettings } from '../../src/federation/settings.js';
 import { createLogger } from '../../src/log.js';
 import type { User } from '../../src/store/users.js';
 import { prepareBackend, type Backend } from './backend.js';
@@ -30,9 +32,19 @@ export interface TestServer {
     username: string,
     options?: { password?: string; email?: string; totp?: boolean },
   ): Promise<{ user: User; password: string; totpSecret?: string }>;
+  /** A relying party; `kind: 'factor'` makes a generic factor client (another IdP) with default settings. */
   addClient(
     options: Partial<ClientAddOptions> & { name?: string },
   ): Promise<{ clientId: string; clientSecret: string | null }>;
+  /**
+   * A factor client of `idp` exactly as `latchkey clients add-factor` makes it (the same option names),
+   * with `settings` replacing what the options set.
+   */
+  addFactorClient(
+    idp: 'okta' | 'entra' | 'generic',
+    options: Parameters<typeof newFactorClient>[1],
+    settings?: Partial<FactorSettings>,
+  ): Promise<{ clientId: string; clientSecret: string | null; settings: FactorSettings }>;
   close(): Promise<void>;
 }
 
@@ -69,6 +81,9 @@ export async function startServer(
         database: { url: backend.databaseUrl },
         redis: { url: backend.redisUrl, key_prefix: backend.redisPrefix },
         log: { level: process.env.LATCHKEY_TEST_LOG_LEVEL ?? 'silent' },
+        // Test files sign one browser in to one client many times a minute; the loop guard's own tests
+        // set the limit they test.
+        security: { loop_guard: { max_requests: 1000 } },
       },
       overrides,
     ),
@@ -80,6 +95,12 @@ export async function startServer(
   const boundFetch = ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) =>
     undiciFetch(input, { ...init, dispatcher })) as unknown as typeof globalThis.fetch;
   const s = app.services;
+  const addFactorClient: TestServer['addFactorClient'] = async (idp, options, settings = {}) => {
+    const made = newFactorClient(idp, options);
+    const factor = { ...made.settings, ...settings };
+    await s.clients.add({ name: made.name, kind: 'factor', metadata: made.metadata, secret: made.secret, factor });
+    return { clientId: made.metadata.client_id, clientSecret: made.secret, settings: factor };
+  };
   return {
     app,
     config,
@@ -104,6 +125,11 @@ export async function startServer(
       return { user: (await s.users.findById(user.id))!, password, totpSecret };
     },
     async addClient(options) {
+      if (options.kind === 'factor') {
+        const { name, redirectUri, clientId, authMethod } = options;
+        const added = await addFactorClient('generic', { name, redirectUri, clientId, authMethod });
+        return { clientId: added.clientId, clientSecret: added.clientSecret };
+      }
       const { metadata, kind, secret } = clientMetadataFrom({
         name: options.name ?? 'Test RP',
         kind: 'first_party',
@@ -113,6 +139,7 @@ export async function startServer(
       await s.clients.add({ name: options.name ?? 'Test RP', kind, metadata, secret });
       return { clientId: metadata.client_id, clientSecret: secret };
     },
+    addFactorClient,
     async close() {
       await dispatcher.close();
       await app.close();

@@ -35,9 +35,10 @@ export function passwordMethod(deps: PasswordMethodDeps): SignInMethod {
           : undefined;
       return {
         kind: 'page',
-        html: loginPage(ctx.form, { username, error: failure?.message, notice }),
+        html: loginPage(ctx.form, { username, error: failure?.message, notice, offers: ctx.offers }),
         status: failure?.status,
         retryAfter: failure?.retryAfter,
+        scripts: ctx.offers?.some((offer) => offer.scripts),
       };
     },
 

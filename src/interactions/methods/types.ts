@@ -4,7 +4,7 @@
 // method needs no change to the flow or the router.
 import type { ClientKind } from '../../store/clients.js';
 import type { User } from '../../store/users.js';
-import type { FormContext } from '../../views/pages.js';
+import type { FormContext, PageOffer } from '../../views/pages.js';
 import type { MethodDescriptor } from '../flow.js';
 import type { Proof } from '../proofs.js';
 
@@ -28,6 +28,8 @@ export interface MethodContext {
   form: FormContext;
   /** A username to pre-fill (the relying party's login_hint, or what was typed). */
   loginHint?: string;
+  /** What other methods that could be used instead put on this method's page (see SignInMethod.offer). */
+  offers?: readonly PageOffer[];
 }
 
 /** What a method is given to verify: a form post on our page, or a browser returning from a hand-off. */
@@ -70,4 +72,14 @@ export interface SignInMethod extends MethodDescriptor {
   start(ctx: MethodContext, failure?: RetryableFailure): Promise<MethodStart>;
   /** Parses, verifies and decides one attempt; writes its audit record. */
   verify(ctx: MethodContext, input: MethodInput): Promise<Verification>;
+  /**
+   * What this method puts on another method's page when either could be used at this step (the passkey's
+   * button and autofill on the login page); its form posts to this method as usual. Optional.
+   */
+  offer?(ctx: MethodContext): Promise<PageOffer>;
+  /**
+   * False when nobody could use this method now (no device-bound passkey is registered at all), so the
+   * flow does not offer it to people not yet identified. Optional: absent means in use.
+   */
+  inUse?(): Promise<boolean>;
 }

@@ -14,11 +14,11 @@ import { renew, type RenewalInput } from './renewal.js';
 import { renewNow } from './renew-now.js';
 import type { EnrollmentRequest } from './requests.js';
 import { revokeCertificate, revokeDevice, setDistribution } from './revocation.js';
-import { deviceStanding, type DeviceStanding } from './standing.js';
+import { deviceRecordStanding, deviceStanding, type DeviceRecordStanding, type DeviceStanding } from './standing.js';
 
 export type { CaSummary, ImportCaInput } from './ca-admin.js';
 export type { CheckedDevice, DeviceCheckResult } from './check.js';
-export type { DeviceStanding } from './standing.js';
+export type { DeviceRecordStanding, DeviceStanding } from './standing.js';
 export type { DeviceTrustConfig, DeviceTrustDeps, Origin } from './context.js';
 export { DISTRIBUTION_SETTING } from './context.js';
 export type { DeviceCheckStatus } from './decisions.js';
@@ -134,6 +134,11 @@ export class DeviceTrustService {
   /** Whether device `deviceId`, proven with certificate `serial`, still stands now (see standing.ts). */
   standing(deviceId: string, serial: string): Promise<DeviceStanding> {
     return deviceStanding(this.#ctx, deviceId, serial);
+  }
+
+  /** Whether device `deviceId` stands without a certificate (proven by a device-bound passkey; see standing.ts). */
+  recordStanding(deviceId: string): Promise<DeviceRecordStanding> {
+    return deviceRecordStanding(this.#ctx, deviceId);
   }
 
   distributionEnabled(): Promise<boolean> {

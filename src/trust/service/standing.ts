@@ -40,3 +40,33 @@ export async function deviceStanding(ctx: TrustContext, deviceId: string, serial
     },
   };
 }
+
+export type DeviceRecordStanding = { ok: true; device: CheckedDevice } | { ok: false; code: string; reason: string };
+
+/**
+ * Whether device `deviceId` stands without a certificate in hand (a device-bound passkey registered on it
+ * proved it): on record and active, its owner enabled, distribution on.
+ */
+export async function deviceRecordStanding(ctx: TrustContext, deviceId: string): Promise<DeviceRecordStanding> {
+  const device = await ctx.store.device(deviceId);
+  if (!device || device.status !== 'active') {
+    return { ok: false, code: 'ERR_DEVICE_REVOKED', reason: 'the device was removed or revoked' };
+  }
+  if (!(await distributionOn(ctx))) return { ok: false, code: DISTRIBUTION_OFF.code, reason: DISTRIBUTION_OFF.message };
+  const owner = await ctx.users.findById(device.userId);
+  if (!owner || owner.disabled) {
+    return { ok: false, code: 'ERR_USER_DISABLED', reason: 'the owner of this device is disabled' };
+  }
+  return {
+    ok: true,
+    device: {
+      id: device.id,
+      userId: device.userId,
+      platform: device.platform,
+      osVersion: device.osVersion,
+      managed: device.managed,
+      integrity: device.integrity,
+      compliant: trustOf(device) === 'trusted',
+    },
+  };
+}

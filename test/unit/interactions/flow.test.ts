@@ -26,6 +26,7 @@ const AMR: Record<MethodName, string[]> = {
   totp: ['otp'],
   device_certificate: ['pop', 'swk'],
   passkey: ['hwk', 'user'],
+  device_bound_passkey: ['swk', 'user', 'mfa'],
 };
 
 /** A proof of `method` for user u1 at `at` (a device certificate proves a trusted device). */
@@ -168,7 +169,7 @@ describe('nextStep', () => {
     expect(ask).toEqual({
       kind: 'method',
       method: 'device_certificate',
-      because: { kind: 'requirement', source: 'acr_values', clause: ['device_certificate'] },
+      because: { kind: 'requirement', source: 'acr_values', clause: ['device_certificate', 'device_bound_passkey'] },
     });
     const done = nextStep(
       input(ALLOW, {

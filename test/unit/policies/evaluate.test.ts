@@ -455,7 +455,13 @@ policies:
   - { name: b, state: enabled, outcome: allow, require: mfa, sign_in_frequency: 30m }
 `);
     const decision = evaluatePolicies(two, facts(), NOW);
-    expect(decision.maxAgeSeconds).toEqual({ password: 1800, totp: 1800, passkey: 1800, device_certificate: 1800 });
+    expect(decision.maxAgeSeconds).toEqual({
+      password: 1800,
+      totp: 1800,
+      passkey: 1800,
+      device_certificate: 1800,
+      device_bound_passkey: 1800,
+    });
   });
 
   it('limits every method when the policy requires nothing', () => {
@@ -467,6 +473,7 @@ policies:
       totp: 3600,
       passkey: 3600,
       device_certificate: 3600,
+      device_bound_passkey: 3600,
     });
   });
 });
