@@ -98,6 +98,12 @@ export class SignInEvaluator {
       acrValues: requestedAcrValues(progress.acrValues, progress.claims),
       registry,
       now,
+      factor: progress.factor && {
+        expected: progress.factor.expected,
+        reportsUnmanaged: progress.factor.settings.unmanaged === 'device_context',
+        sessionSeconds: progress.factor.settings.sessionSeconds,
+        clientName: progress.factor.clientName,
+      },
     });
     return { facts, decision, step };
   }

@@ -62,13 +62,16 @@ export class FederatedSignIn implements FederationHooks {
 
   /** The factor side of a sign-in of `clientId` with these authorization parameters, or undefined. */
   async signIn(clientId: string, params: Readonly<Record<string, unknown>>): Promise<FactorSignIn | undefined> {
-    const factor = await this.factorOf(clientId);
-    if (!factor) return undefined;
-    return {
-      settings: factor.settings,
-      clientName: factor.name,
-      expected: await this.expected(factor.settings, params),
-    };
+    return this.signInOf(await this.deps.clients.find(clientId), params);
+  }
+
+  /** signIn() for a client already read. */
+  async signInOf(
+    client: StoredClient | undefined,
+    params: Readonly<Record<string, unknown>>,
+  ): Promise<FactorSignIn | undefined> {
+    if (client?.kind !== 'factor' || !client.factor) return undefined;
+    return { settings: client.factor, clientName: client.name, expected: await this.expected(client.factor, params) };
   }
 
   async externalHint(hint: string, clientId: string): Promise<ExternalHintCheck | undefined> {

@@ -4,6 +4,7 @@
 // a requirement that cannot be met is a failure, a method that ran and proved nothing is not offered again,
 // so nothing ever loops.
 import {
+  AUTH_METHODS,
   DEVICE_PROVING_METHODS,
   freshMethods,
   isMfaMet,
@@ -49,10 +50,23 @@ export interface FlowInput {
   proofs: readonly Proof[];
   /** Methods that ran in this sign-in and proved nothing (a device check found no trusted device): why. */
   settled: Readonly<Partial<Record<MethodName, string>>>;
-  /** Classes the relying party asked for with acr_values (known ones, in its order). */
+  /** Classes the relying party asked for with acr_values or the claims parameter (known ones, in its order). */
   acrValues: readonly AcrValue[];
   registry: readonly MethodDescriptor[];
   now: number;
+  /** For a factor client (another IdP sending its user to prove the device): how it is set up. */
+  factor?: FactorFlow;
+}
+
+/** What the flow needs of a factor client's set-up and request. */
+export interface FactorFlow {
+  /** Whom the other IdP says the sign-in is for (its login_hint, Entra's hint); null id: nobody here. */
+  expected?: { id: string | null; named: string };
+  /** True: a sign-in that proves no device still finishes, its device_context saying `managed: false`. */
+  reportsUnmanaged: boolean;
+  /** How long a device proven for this client is relied on (it bounds the policies' sign-in frequency). */
+  sessionSeconds: number;
+  clientName: string;
 }
 
 export type FlowError = 'access_denied' | 'unmet_authentication_requirements';
@@ -70,7 +84,8 @@ export type StepReason =
 export type FlowStep =
   /** `alternatives`: other methods that could be used instead at this step (offered on the same page). */
   | { kind: 'method'; method: MethodName; because: StepReason; alternatives?: MethodName[] }
-  | { kind: 'finish'; accountId: string; acr: string; amr: string[]; proofs: Proof[] }
+  /** `acr` is absent when nothing was proven (a factor client told of an unmanaged device). */
+  | { kind: 'finish'; accountId: string; acr?: string; amr: string[]; proofs: Proof[] }
   | { kind: 'fail'; error: FlowError; description: string };
 
 const COMPOSITE_TEXT: Partial<Record<RequirementName, MethodText>> = {
@@ -114,6 +129,14 @@ export function nextStep(input: FlowInput): FlowStep {
     if (passkey) return { kind: 'method', method: passkey, because: { kind: 'device_check' } };
     return fail('access_denied', decision.denialMessage ?? decision.reason, deviceReasons(input));
   }
+  const { factor } = input;
+  const expected = factor?.expected;
+  if (expected?.id === null) {
+    return fail(
+      'access_denied',
+      `${factor!.clientName} asked to check the device of ${expected.named}, who has no Latchkey account.`,
+    );
+  }
   const primary = firstFactors(input.clientKind, decision.signInWith);
   if (!user) {
     const [identify, ...others] = primary
@@ -126,9 +149,21 @@ export function nextStep(input: FlowInput): FlowStep {
           because: { kind: 'identify' },
           ...(others.length ? { alternatives: others.map((m) => m.name) } : {}),
         }
-      : fail('access_denied', 'No sign-in method is available for this application.', deviceReasons(input));
+      : fail(
+          'access_denied',
+          factor
+            ? `${factor.clientName} needs a device enrolled with Latchkey, and this sign-in proved none.`
+            : 'No sign-in method is available for this application.',
+          deviceReasons(input),
+        );
   }
-  const fresh = freshMethods(methodTimes(input.proofs), decision.maxAgeSeconds, input.now);
+  if (expected && expected.id !== user.id) {
+    return fail(
+      'access_denied',
+      `The device proven here is enrolled to another account than ${expected.named}'s, whom ${factor!.clientName} asked about.`,
+    );
+  }
+  const fresh = freshMethods(methodTimes(input.proofs), maxAges(decision, factor), input.now);
   const pending: Array<[RequirementClause, FlowError, Pending]> = [
     ...unmetClauses(baselineRequirement(input, primary), fresh, user.enrolled).map(denied('sign_in')),
     ...decision.unmet.map(denied('policy')),
@@ -144,6 +179,11 @@ export function nextStep(input: FlowInput): FlowStep {
         unmetClauses([clause], new Set([...fresh, m.name]), user.enrolled).length === 0,
     );
     if (method) return { kind: 'method', method: method.name, because: { kind: 'requirement', source, clause } };
+    if (source === 'sign_in' && factor && expected) {
+      // A factor client told of unmanaged devices gets an answer without a device (the hint names the user).
+      if (factor.reportsUnmanaged) continue;
+      return failNamedDevice(input, factor, expected.named, clause);
+    }
     return failClause(input, clause, error);
   }
   return finish(input, user, fresh);
@@ -162,6 +202,14 @@ function devicePasskeyCouldProve(input: FlowInput): MethodName | undefined {
   const method = usableMethods(input).find((m) => m.name === 'device_bound_passkey');
   if (!method || (user && !user.enrolled.includes(method.name))) return undefined;
   return method.name;
+}
+
+/** How old each method's proof may be: the policies' sign-in frequency, bounded by a factor client's session lifetime. */
+function maxAges(decision: Decision, factor: FactorFlow | undefined): Decision['maxAgeSeconds'] {
+  if (!factor) return decision.maxAgeSeconds;
+  const bounded: Partial<Record<MethodName, number>> = { ...decision.maxAgeSeconds };
+  for (const method of AUTH_METHODS) bounded[method] = Math.min(bounded[method] ?? Infinity, factor.sessionSeconds);
+  return bounded;
 }
 
 /** Registered methods not yet settled in this sign-in. */
@@ -183,6 +231,10 @@ function baselineRequirement(input: FlowInput, primary: readonly MethodName[]): 
 
 function finish(input: FlowInput, user: UserCapabilities, fresh: ReadonlySet<MethodName>): FlowStep {
   const proofs = input.proofs.filter((proof) => fresh.has(proof.method));
+  // Nothing proven (a factor client's unmanaged device, named by its hint): no class is claimed.
+  if (proofs.length === 0 && input.acrValues.length === 0) {
+    return { kind: 'finish', accountId: user.id, amr: [], proofs };
+  }
   const multiFactor = isMfaMet(fresh);
   const acr = acrFor(
     { multiFactor, deviceProven: provenDevice(proofs) !== undefined, methods: fresh },
@@ -201,6 +253,22 @@ function failClause(input: FlowInput, clause: RequirementClause, error: FlowErro
   const ran = clause.map((name) => input.settled[name as MethodName]).filter((reason): reason is string => !!reason);
   const advice = ran.length ? ran.join(' ') : (texts[0]?.hint ?? '');
   return fail(error, `This sign-in requires ${what}, which your account cannot provide here. ${advice}`.trim());
+}
+
+/** A factor sign-in for the user the other IdP named found no device of theirs. */
+function failNamedDevice(input: FlowInput, factor: FactorFlow, named: string, clause: RequirementClause): FlowStep {
+  const ran = clause.map((name) => input.settled[name as MethodName]).filter((reason): reason is string => !!reason);
+  if (ran.length === 0) {
+    return fail(
+      'access_denied',
+      `${factor.clientName} asked to check the device of ${named}, who has no device enrolled with Latchkey.`,
+    );
+  }
+  return fail(
+    'access_denied',
+    `${factor.clientName} needs a device of ${named}'s enrolled with Latchkey, and this sign-in proved none.`,
+    ran.join(' '),
+  );
 }
 
 function textOf(input: FlowInput, name: RequirementName): MethodText {

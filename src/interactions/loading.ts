@@ -7,6 +7,7 @@ import { ForbiddenError } from '../errors.js';
 import type { ClientKind } from '../store/clients.js';
 import { errorPage } from '../views/pages.js';
 import type { InteractionDeps } from './deps.js';
+import type { FactorSignIn } from './federation.js';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -17,6 +18,8 @@ export interface Loaded {
   clientName: string;
   clientKind: ClientKind;
   redirectOrigin: string | undefined;
+  /** For a factor client: what it is set up to do and whom its request names. */
+  factor?: FactorSignIn;
 }
 
 const SESSION_GONE =
@@ -52,6 +55,7 @@ export async function load(ctx: Context, deps: InteractionDeps): Promise<Loaded 
   const client = await deps.clients.find(clientId);
   loaded.clientName = client?.name ?? clientId;
   loaded.clientKind = client?.kind ?? 'third_party';
+  loaded.factor = await deps.federation.signInOf(client, details.params);
   return loaded;
 }
 

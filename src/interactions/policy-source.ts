@@ -9,11 +9,15 @@ import type { Logger } from '../log.js';
 import { formatPolicyFileIssue, parsePolicyFile, type PolicyFileIssue, type PolicySet } from '../policies/index.js';
 import type { PublishedPolicySet } from '../store/cluster.js';
 
-/** Used when no policy file exists: sign-in alone for our own and third-party apps, deny factor clients. */
+/**
+ * Used when no policy file exists: sign-in alone for every client. A factor client (another IdP) is
+ * allowed only once a trusted device is proven: every factor sign-in needs one (interactions/flow.ts),
+ * whatever the policies say, so an administrator needs no policy to get a factor working.
+ */
 export const BUILT_IN_POLICIES = `default:
   first_party: allow
   third_party: allow
-  factor: deny
+  factor: allow
 policies: []
 `;
 export const BUILT_IN_SOURCE = '(built-in policies)';

@@ -48,7 +48,7 @@ interface Ending {
 }
 
 export type Prediction =
-  | (Ending & { outcome: 'allow'; acr: string })
+  | (Ending & { outcome: 'allow'; acr?: string })
   | (Ending & {
       outcome: 'deny';
       error: FlowError;

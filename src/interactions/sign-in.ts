@@ -13,6 +13,8 @@ import type { MethodContext, MethodInput, RetryableFailure, SignInMethod } from 
 import type { MethodName } from '../policies/index.js';
 import { provenDevice, withProof } from './proofs.js';
 import { emptyState, type InteractionState } from './state.js';
+import type { SignInProgress } from './evaluate.js';
+import { entraAmr } from '../federation/entra-answer.js';
 
 /** Login-prompt reasons that mean "the session's user is known, but more proof is needed now". */
 export const SESSION_STEP_UP_REASONS = new Set(['policy_not_satisfied']);
@@ -59,6 +61,12 @@ export async function attempt(
   }
   const { proof } = result;
   let next: InteractionState = state;
+  if (proof.userId && state.userId && proof.userId !== state.userId && loaded.factor) {
+    // A factor sign-in is for the user the other IdP named: another person's device proves nothing here.
+    const settled = { ...state, settled: { ...state.settled, [method.name]: OTHER_USERS_DEVICE } };
+    await deps.states.save(loaded.uid, settled);
+    return proceed(ctx, deps, loaded, settled);
+  }
   if (proof.userId && state.userId && proof.userId !== state.userId) {
     // Someone else signed in on this page (another username): start over for them; a device proven for
     // the previous user is not theirs.
@@ -82,13 +90,7 @@ export async function proceed(
   state: InteractionState,
 ): Promise<void> {
   const user = await activeUser(deps, state.userId);
-  const { facts, decision, step } = await deps.evaluator.evaluate(ctx, {
-    clientId: loaded.clientId,
-    user,
-    proofs: state.proofs,
-    settled: state.settled,
-    acrValues: loaded.details.params.acr_values,
-  });
+  const { facts, decision, step } = await deps.evaluator.evaluate(ctx, progressOf(loaded, state, user));
   if (step.kind === 'method') {
     return show(ctx, deps, loaded, state, deps.evaluator.method(step.method)!, user, undefined, step.alternatives);
   }
@@ -100,7 +102,7 @@ export async function proceed(
     userId: user?.id,
     username: user?.username,
     deviceId: device?.id,
-    reasons: step.kind === 'finish' ? [`acr ${step.acr}`, `amr ${step.amr.join(',')}`] : [step.description],
+    reasons: step.kind === 'finish' ? [`acr ${step.acr ?? '(none)'}`, `amr ${step.amr.join(',')}`] : [step.description],
     // The sign-in's last word: a policy "allow" the person could not meet still ends here as a failure.
     detail: step.kind === 'finish' ? { acr: step.acr } : { error: step.error, policyOutcome: decision.outcome },
     ...auditFacts(ctx, loaded),
@@ -108,8 +110,10 @@ export async function proceed(
   ctx.state.signInRecorded = true;
   if (step.kind === 'fail')
     return finish(ctx, deps, loaded, { error: step.error, error_description: step.description });
+  // Entra takes exactly one amr value, one it asked for.
+  const amr = loaded.factor?.settings.entra ? entraAmr(step.proofs, loaded.details.params.claims) : step.amr;
   await finish(ctx, deps, loaded, {
-    login: { accountId: step.accountId, acr: step.acr, amr: step.amr, remember: true },
+    login: { accountId: step.accountId, acr: step.acr, amr, remember: true },
     [PROVEN_RESULT_KEY]: { proofs: step.proofs },
   });
 }
@@ -185,14 +189,21 @@ async function alternativesNow(
   state: InteractionState,
   method: SignInMethod,
 ): Promise<MethodName[]> {
-  const { step } = await deps.evaluator.evaluate(ctx, {
+  const { step } = await deps.evaluator.evaluate(ctx, progressOf(loaded, state, await activeUser(deps, state.userId)));
+  return step.kind === 'method' && step.method === method.name ? (step.alternatives ?? []) : [];
+}
+
+/** Where the sign-in of `loaded` stands, as the evaluator takes it. */
+function progressOf(loaded: Loaded, state: InteractionState, user: User | undefined): SignInProgress {
+  return {
     clientId: loaded.clientId,
-    user: await activeUser(deps, state.userId),
+    user,
     proofs: state.proofs,
     settled: state.settled,
     acrValues: loaded.details.params.acr_values,
-  });
-  return step.kind === 'method' && step.method === method.name ? (step.alternatives ?? []) : [];
+    claims: loaded.details.params.claims,
+    factor: loaded.factor,
+  };
 }
 
 async function activeUser(deps: InteractionDeps, userId: string | undefined): Promise<User | undefined> {
@@ -208,7 +219,15 @@ async function seededState(deps: InteractionDeps, loaded: Loaded): Promise<Inter
   const state = await deps.states.load(loaded.uid);
   if (state.userId) return state;
   const { prompt, session } = loaded.details;
+  // A factor sign-in whose IdP named the user is theirs from the start (their device is what is checked);
+  // the session helps only when it is the same person's.
+  const named = loaded.factor?.expected?.id ?? undefined;
   const onlyStepUp = prompt.reasons.length > 0 && prompt.reasons.every((reason) => SESSION_STEP_UP_REASONS.has(reason));
+  if (named && (!onlyStepUp || session?.accountId !== named)) {
+    const seeded: InteractionState = { ...state, userId: named };
+    await deps.states.save(loaded.uid, seeded);
+    return seeded;
+  }
   if (!onlyStepUp || !session?.accountId) return state;
   const now = Math.floor(Date.now() / 1000);
   const { proofs } = await deps.sessionProofs.current(session.uid, session.accountId, now);

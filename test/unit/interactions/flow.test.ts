@@ -46,6 +46,7 @@ interface Case {
   proofs?: Proof[];
   settled?: FlowInput['settled'];
   acrValues?: FlowInput['acrValues'];
+  factor?: FlowInput['factor'];
 }
 
 function input(policyYaml: string, c: Case = {}): FlowInput {
@@ -70,6 +71,7 @@ function input(policyYaml: string, c: Case = {}): FlowInput {
     acrValues: c.acrValues ?? [],
     registry: REGISTRY,
     now: NOW,
+    factor: c.factor,
   };
 }
 
@@ -245,5 +247,95 @@ policies:
       ),
     );
     expect(step).toMatchObject({ kind: 'fail', error: 'access_denied' });
+  });
+});
+
+describe('nextStep for a factor client (another IdP checking the device)', () => {
+  const NO_CERT = { device_certificate: 'No device certificate was presented.' };
+  const OKTA = { reportsUnmanaged: false, sessionSeconds: 12 * 3600, clientName: 'Okta' };
+  const factorInput = (c: Case) => input(ALLOW, { clientKind: 'factor', ...c });
+
+  it('finishes on the device alone for the user the IdP named', () => {
+    const step = nextStep(
+      factorInput({
+        user: DEVICE_USER,
+        proofs: [proof('device_certificate')],
+        factor: { ...OKTA, expected: { id: 'u1', named: 'u1@example.com' } },
+      }),
+    );
+    expect(step).toMatchObject({ kind: 'finish', accountId: 'u1', acr: 'urn:latchkey:acr:device' });
+  });
+
+  it('refuses a device of another person than the one the IdP named, saying whom it asked about', () => {
+    const step = nextStep(
+      factorInput({
+        user: DEVICE_USER,
+        proofs: [proof('device_certificate')],
+        factor: { ...OKTA, expected: { id: 'u2', named: 'bob@example.com' } },
+      }),
+    );
+    expect(step).toMatchObject({ kind: 'fail', error: 'access_denied' });
+    if (step.kind === 'fail') expect(step.description).toContain("bob@example.com's, whom Okta asked about");
+  });
+
+  it('refuses at once a hint naming nobody here', () => {
+    const step = nextStep(factorInput({ factor: { ...OKTA, expected: { id: null, named: 'eve@example.com' } } }));
+    expect(step).toMatchObject({ kind: 'fail', error: 'access_denied' });
+    if (step.kind === 'fail') expect(step.description).toContain('eve@example.com, who has no Latchkey account');
+  });
+
+  it('denies without a device, naming the IdP and why the check found none', () => {
+    const unnamed = nextStep(factorInput({ settled: NO_CERT, factor: OKTA }));
+    expect(unnamed).toMatchObject({ kind: 'fail', error: 'access_denied' });
+    if (unnamed.kind === 'fail') {
+      expect(unnamed.description).toBe(
+        'Okta needs a device enrolled with Latchkey, and this sign-in proved none. No device certificate was presented.',
+      );
+    }
+    const named = nextStep(
+      factorInput({ user: DEVICE_USER, settled: NO_CERT, factor: { ...OKTA, expected: { id: 'u1', named: 'u1' } } }),
+    );
+    expect(named).toMatchObject({ kind: 'fail', error: 'access_denied' });
+  });
+
+  it('answers a device_context client without a device for the named user, claiming no acr', () => {
+    const reports = { ...OKTA, reportsUnmanaged: true, expected: { id: 'u1', named: 'u1' } };
+    expect(nextStep(factorInput({ user: DEVICE_USER, settled: NO_CERT, factor: reports }))).toEqual({
+      kind: 'finish',
+      accountId: 'u1',
+      amr: [],
+      proofs: [],
+    });
+    // Still tries the device first, and without a name it cannot say whom it is about.
+    expect(nextStep(factorInput({ user: DEVICE_USER, factor: reports }))).toMatchObject({
+      kind: 'method',
+      method: 'device_certificate',
+    });
+    expect(nextStep(factorInput({ settled: NO_CERT, factor: { ...reports, expected: undefined } }))).toMatchObject({
+      kind: 'fail',
+      error: 'access_denied',
+    });
+  });
+
+  it("relies on a proven device for the client's session lifetime, then checks it again", () => {
+    const factor = { ...OKTA, sessionSeconds: 3600, expected: { id: 'u1', named: 'u1' } };
+    const recent = [proof('device_certificate', NOW - 3000)];
+    expect(nextStep(factorInput({ user: DEVICE_USER, proofs: recent, factor }))).toMatchObject({ kind: 'finish' });
+    const old = [proof('device_certificate', NOW - 4000)];
+    expect(nextStep(factorInput({ user: DEVICE_USER, proofs: old, factor }))).toMatchObject({
+      kind: 'method',
+      method: 'device_certificate',
+    });
+  });
+
+  it('issues the factor category Entra asks for, and refuses one no device can meet', () => {
+    const device = [proof('device_certificate')];
+    expect(
+      nextStep(factorInput({ user: DEVICE_USER, proofs: device, acrValues: ['possessionorinherence'] })),
+    ).toMatchObject({ kind: 'finish', acr: 'possessionorinherence' });
+    expect(nextStep(factorInput({ user: DEVICE_USER, proofs: device, acrValues: ['inherence'] }))).toMatchObject({
+      kind: 'fail',
+      error: 'unmet_authentication_requirements',
+    });
   });
 });
