@@ -157,9 +157,15 @@ export function createProvider(deps: ProviderDeps): Provider {
     jwks: deps.jwks as Configuration['jwks'],
     cookies: {
       keys: deps.cookieKeys,
-      long: { httpOnly: true, sameSite: 'lax', secure: true },
+      // SameSite=None for the session cookie: Microsoft Entra POSTs its authorization requests from its
+      // own site, and oidc-provider accepts POST only so (enableHttpPostMethods). The interaction cookies
+      // stay Lax; pages are never framed (frame-ancestors 'none').
+      long: { httpOnly: true, sameSite: 'none', secure: true },
       short: { httpOnly: true, sameSite: 'lax', secure: true },
     },
+    // POST at the authorization endpoint (Entra's external authentication methods send their long
+    // requests so) and at end_session.
+    enableHttpPostMethods: true,
     scopes: SCOPES,
     claims: {
       acr: null,

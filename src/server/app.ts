@@ -14,6 +14,7 @@ import { allowedHosts, hostCheck } from '../http/host-check.js';
 import { forwardedHeaders } from '../http/proxy.js';
 import { securityHeaders } from '../http/security-headers.js';
 import { staticFiles } from '../http/static-files.js';
+import { authorizationEndpointProbe } from '../http/endpoint-probe.js';
 import { deviceCheckTlsMaterial, loadTlsMaterial, type TlsMaterial } from './tls.js';
 import { ensureAccountClient } from '../account-page/client.js';
 import { accountRouter } from '../account-page/router.js';
@@ -255,6 +256,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     limit: perIpRateLimit(services.rateLimits, 'passkey-link', config.device_trust.rate_limits.renew_per_ip),
   });
   const deviceCheckKoa = deviceCheckApp(deviceHttp, [deviceCertificate.deviceCheckRouter(), passkeyLinks]);
+  koa.use(authorizationEndpointProbe());
   // Everything else is oidc-provider's: discovery, /auth, /token, /me, /jwks, /session/end, ...
   koa.use(async (ctx) => {
     ctx.set('Content-Security-Policy', "frame-ancestors 'none'; base-uri 'none'; object-src 'none'");
