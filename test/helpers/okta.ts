@@ -23,15 +23,16 @@ export class EmulatedOkta {
   readonly authorizationRequests: string[] = [];
   readonly callbacks: URL[] = [];
 
+  /** Okta's callback for the org at `domain` (a browser test serves it on a *.localhost host of its own). */
+  readonly callbackUri: string;
+
   constructor(
     private readonly server: TestServer,
     readonly clientId: string,
     private readonly clientSecret: string,
     readonly domain = 'acme.okta.com',
-  ) {}
-
-  get callbackUri(): string {
-    return `https://${this.domain}/oauth2/v1/authorize/callback`;
+  ) {
+    this.callbackUri = `https://${domain}/oauth2/v1/authorize/callback`;
   }
 
   /** The authorization request Okta redirects the user with (Okta sends login_hint only sometimes). */
