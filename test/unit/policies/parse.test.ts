@@ -38,7 +38,7 @@ describe('parsePolicyFile: a valid file', () => {
       'okta-factor-trusted-devices',
       'admin-console-passkey',
     ]);
-    expect(result.policySet.defaults).toEqual({ first_party: 'allow', third_party: 'allow', factor: 'deny' });
+    expect(result.policySet.defaults).toEqual({ first_party: 'allow', third_party: 'allow', factor: 'allow' });
   });
 
   it('normalises requirements into any-of groups that must all be met', () => {
