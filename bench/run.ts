@@ -29,6 +29,7 @@ import { deviceRenew } from './scenarios/device-renew.js';
 import { deviceCertificateFlow, deviceCheckHandlerMs } from './scenarios/device-certificate-flow.js';
 import { certificateIssuanceBenchmark } from './micro/certificate-issuance.js';
 import { scepEnroll } from './scenarios/scep-enroll.js';
+import { oktaFactorFlow } from './scenarios/okta-factor-flow.js';
 import { policyEvaluateBenchmark } from './micro/policy-evaluate.js';
 import { cliStartBenchmark, formatCliStart } from './micro/cli-start.js';
 import { metricsScrapeBenchmark } from './micro/metrics-scrape.js';
@@ -41,6 +42,7 @@ const SCENARIOS: readonly Scenario[] = [
   deviceEnroll,
   deviceRenew,
   scepEnroll,
+  oktaFactorFlow,
   // Last: it publishes a policy that sends every sign-in through the device check.
   deviceCertificateFlow,
 ];

@@ -97,9 +97,15 @@ export class EmulatedOkta {
     return tokens as { id_token: string; access_token: string };
   }
 
+  /** The IdP's keys, read once from discovery's jwks_uri (Okta caches them too). */
+  private keySet: ReturnType<typeof createLocalJWKSet> | undefined;
+
   private async keys() {
-    const discovery = await this.json(`${this.server.issuer}/.well-known/openid-configuration`);
-    return createLocalJWKSet((await this.json(String(discovery.jwks_uri))) as unknown as JSONWebKeySet);
+    if (!this.keySet) {
+      const discovery = await this.json(`${this.server.issuer}/.well-known/openid-configuration`);
+      this.keySet = createLocalJWKSet((await this.json(String(discovery.jwks_uri))) as unknown as JSONWebKeySet);
+    }
+    return this.keySet;
   }
 
   private async json(url: string, init: RequestInit = {}): Promise<Record<string, unknown>> {
