@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { CHROME_POLICY_FILE, DEFAULT_CHROME_POLICY_DIR } from '../../src/agent/chrome-policy.js';
 import { loadAgentState } from '../../src/agent/state.js';
 import { currentTotp } from '../../src/credentials/totp.js';

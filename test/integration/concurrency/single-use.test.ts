@@ -83,11 +83,6 @@ describe(`single-use artifacts under parallel requests [${backendName()}]`, () =
         token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI }),
       ),
     );
-    console.log(
-      JSON.stringify(
-        answers.map((a) => [a.status, a.body.error, (a.body as { error_description?: string }).error_description]),
-      ),
-    );
     const won = answers.filter((a) => a.status === 200);
     expect(won).toHaveLength(1);
     expect(answers.filter((a) => a.status === 400 && a.body.error === 'invalid_grant')).toHaveLength(PARALLEL - 1);
