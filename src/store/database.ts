@@ -34,7 +34,6 @@ export interface DatabaseOptions {
 }
 
 /**
-/**
  * Opens the database named by the options; SQLite uses data_dir/latchkey.sqlite in WAL mode. PostgreSQL
  * gets a timeout on every step, so a stalled server fails a request in seconds instead of hanging it:
  * statement_timeout ends slow statements on the server, query_timeout catches a server that stopped
@@ -134,11 +133,12 @@ export async function checkDatabase(db: Database): Promise<void> {
 /** `PostgreSQL database "latchkey" at db.example:5432` or `the SQLite database`, for messages. */
 function describeDatabase(db: Database): { what: string; name: string; user: string } {
   if (isSqlite(db)) return { what: 'the SQLite database', name: '', user: '' };
-  // knex keeps the connection URL parsed into host, port, user and database.
-  const c = (db.client.config.connection ?? {}) as { host?: string; port?: number; user?: string; database?: string };
-  const user = c.user ?? '';
-  const name = c.database ?? user;
-  return { what: `PostgreSQL database "${name}" at ${c.host ?? 'localhost'}:${c.port ?? 5432}`, name, user };
+  // openDatabase gives pg the URL as connectionString (beside its timeouts): read the names from it.
+  const { connectionString } = (db.client.config.connection ?? {}) as { connectionString?: string };
+  const url = connectionString && URL.canParse(connectionString) ? new URL(connectionString) : undefined;
+  const user = decodeURIComponent(url?.username ?? '');
+  const name = decodeURIComponent(url?.pathname.replace(/^\//, '') ?? '') || user;
+  return { what: `PostgreSQL database "${name}" at ${url?.hostname || 'localhost'}:${url?.port || 5432}`, name, user };
 }
 
 const FIX_URL = 'database.url or LATCHKEY_DATABASE_URL';

@@ -6,7 +6,8 @@ import { describe, expect, it } from '@jest/globals';
 import { checkDatabase, openDatabase, type Database } from '../../../src/store/database.js';
 import { UnavailableError } from '../../../src/errors.js';
 
-const CONNECTION = { host: 'db.example', port: 5432, user: 'latchkey', database: 'latchkey' };
+/** The connection knex keeps for openDatabase's PostgreSQL (the URL, beside the timeouts). */
+const CONNECTION = { connectionString: 'postgres://latchkey@db.example:5432/latchkey', statement_timeout: 5000 };
 
 function failingDatabase(error: Error & { code?: string }): Database {
   return {
