@@ -3,6 +3,7 @@
 // other; what it is set up to do is kept beside it (federation/settings.ts); the set-up lines for the
 // other IdP are printed, the secret once.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { InvalidInputError } from '../errors.js';
 import {
@@ -94,9 +95,16 @@ export function applySettingOptions(settings: FactorSettings, options: SettingOp
     next.entra!.jwksFile = null;
   }
   if (options.entraJwksFile !== undefined) {
-    checkKeysFile(options.entraJwksFile);
-    next.entra!.jwksFile = options.entraJwksFile;
+    checkKeysFile(options.entraJwksFile, '--entra-jwks-file');
+    // Absolute: every node reads it, from wherever it was started.
+    next.entra!.jwksFile = path.resolve(options.entraJwksFile);
     next.entra!.jwksUri = null;
+  }
+  if (next.entra && next.unmanaged !== 'deny') {
+    throw new InvalidInputError(
+      'ERR_USAGE_UNMANAGED',
+      '--unmanaged device-context is for Okta and generic IdPs: Entra reads no device_context, so it would accept a sign-in without a device',
+    );
   }
   return next;
 }
@@ -131,16 +139,31 @@ function checkKeysUrl(text: string): string {
   return url.href;
 }
 
-function checkKeysFile(file: string): void {
+/** Reads a JWKS file given as `option`; refuses one that cannot be read or is not a key set. */
+function checkKeysFile(file: string, option: string): unknown {
   let keys: unknown;
   try {
     keys = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new InvalidInputError('ERR_USAGE_ENTRA_JWKS', `--entra-jwks-file ${file}: ${(error as Error).message}`);
+    throw new InvalidInputError('ERR_USAGE_JWKS', `${option} ${file}: ${(error as Error).message}`);
   }
   if (!Array.isArray((keys as { keys?: unknown }).keys)) {
-    throw new InvalidInputError('ERR_USAGE_ENTRA_JWKS', `--entra-jwks-file ${file} is not a JWKS ({"keys": [...]})`);
+    throw new InvalidInputError('ERR_USAGE_JWKS', `${option} ${file} is not a JWKS ({"keys": [...]})`);
   }
+  return keys;
+}
+
+/** A redirect URI of another IdP: https (http only on this machine, for trying things out). */
+function checkRedirectUri(text: string): string {
+  const url = URL.canParse(text) ? new URL(text) : undefined;
+  const local = url && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && local)) || url.hash) {
+    throw new InvalidInputError(
+      'ERR_USAGE_REDIRECT_URI',
+      `--redirect-uri must be the other IdP's https callback URL (no fragment), not "${text}"`,
+    );
+  }
+  return text;
 }
 
 function parseIdp(text: string): FactorIdp {
@@ -180,7 +203,7 @@ export function newFactorClient(idpText: string, options: AddFactorOptions) {
   } else if (idp === 'entra') {
     if (!options.tenantId) throw new InvalidInputError('ERR_USAGE_TENANT_ID', 'entra needs --tenant-id TENANT_ID');
     const cloud = (options.cloud ?? 'global') as EntraCloud;
-    const authority = ENTRA_CLOUDS[cloud];
+    const authority = Object.hasOwn(ENTRA_CLOUDS, cloud) ? ENTRA_CLOUDS[cloud] : undefined;
     if (!authority) {
       throw new InvalidInputError(
         'ERR_USAGE_CLOUD',
@@ -208,11 +231,14 @@ export function newFactorClient(idpText: string, options: AddFactorOptions) {
         "generic needs --redirect-uri (the other IdP's callback URL)",
       );
     }
-    redirectUris = options.redirectUri;
+    redirectUris = options.redirectUri.map(checkRedirectUri);
     name = options.name ?? 'Federated identity provider';
   }
   settings = applySettingOptions(settings, options);
   const authMethod = idp === 'entra' ? 'none' : parseAuthMethod(options.authMethod);
+  if (authMethod !== 'private_key_jwt' && (options.jwksUri !== undefined || options.jwksFile !== undefined)) {
+    throw new InvalidInputError('ERR_USAGE_JWKS', '--jwks-uri and --jwks-file are for --auth-method private_key_jwt');
+  }
   if (idp === 'entra' && options.authMethod !== undefined) {
     throw new InvalidInputError(
       'ERR_USAGE_AUTH_METHOD',
@@ -227,7 +253,7 @@ export function newFactorClient(idpText: string, options: AddFactorOptions) {
     authMethod: authMethod === 'none' ? 'client_secret_post' : authMethod,
     jwks: {
       uri: options.jwksUri,
-      keys: options.jwksFile ? (JSON.parse(readFileSync(options.jwksFile, 'utf8')) as unknown) : undefined,
+      keys: options.jwksFile ? checkKeysFile(options.jwksFile, '--jwks-file') : undefined,
     },
   });
   const secret =

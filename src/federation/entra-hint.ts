@@ -2,7 +2,7 @@
 // id_token Entra signed (not one Latchkey issued), so oidc-provider's own check of the parameter must not
 // see it: Latchkey verifies it here, against the configured tenant. Entra issues the hint already expired
 // (it must not be usable as a token), so `exp` is not checked; `iat` bounds its age instead.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import {
   compactVerify,
   createLocalJWKSet,
@@ -43,17 +43,6 @@ export class EntraHintError extends Error {
 }
 
 type KeyResolver = ReturnType<typeof createLocalJWKSet>;
-
-/** The issuer a token claims, without verifying it (to tell an Entra hint from one of ours); undefined if not a JWT. */
-export function unverifiedIssuer(token: unknown): string | undefined {
-  if (typeof token !== 'string') return undefined;
-  try {
-    const { iss } = decodeJwt(token);
-    return typeof iss === 'string' ? iss : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** A hint's claims without verification: only for a hint verified when its request arrived. */
 export function decodeVerifiedHint(token: string): EntraHint {
@@ -145,21 +134,25 @@ export class EntraHintVerifier {
   }
 }
 
-/** A JWKS file, read when first needed; an unreadable file fails each hint (not the whole server). */
+/**
+ * A JWKS file, read when first needed and again whenever it changes (an operator replacing it after the
+ * tenant rotated its keys); an unreadable file fails each hint (not the whole server).
+ */
 function localKeys(file: string): KeyResolver {
-  let keys: KeyResolver | undefined;
+  let loaded: { keys: KeyResolver; mtimeMs: number } | undefined;
   return ((...args: Parameters<KeyResolver>) => {
-    if (!keys) {
-      try {
-        keys = createLocalJWKSet(JSON.parse(readFileSync(file, 'utf8')) as JSONWebKeySet);
-      } catch (error) {
-        throw new EntraHintError(
-          'unavailable',
-          `the tenant key file ${file} cannot be read: ${(error as Error).message}`,
-        );
+    try {
+      const { mtimeMs } = statSync(file);
+      if (!loaded || loaded.mtimeMs !== mtimeMs) {
+        loaded = { keys: createLocalJWKSet(JSON.parse(readFileSync(file, 'utf8')) as JSONWebKeySet), mtimeMs };
       }
+    } catch (error) {
+      throw new EntraHintError(
+        'unavailable',
+        `the tenant key file ${file} cannot be read: ${(error as Error).message}`,
+      );
     }
-    return keys(...args);
+    return loaded.keys(...args);
   }) as KeyResolver;
 }
 

@@ -17,6 +17,7 @@ import type { Logger } from '../log.js';
 import type { ExternalHintCheck, FederationHooks } from '../oidc/provider.js';
 import type { StoredClient } from '../store/clients.js';
 import type { User, UserRepository } from '../store/users.js';
+import { isStorableId } from '../store/oidc-adapter.js';
 import { BROWSER_COOKIE, browserKey, newBrowserId, type LoopGuard } from './loop-guard.js';
 import { provenDevice, type Proof } from './proofs.js';
 import type { SessionProofService } from './session-proofs.js';
@@ -27,6 +28,8 @@ export interface ExpectedUser {
   id: string | null;
   /** How the hint named them (the login_hint, or the Entra hint's claim), to say so in a refusal. */
   named: string;
+  /** A hint that cannot name anyone: why (the sign-in is refused with it). */
+  refusal?: string;
 }
 
 /** What a factor sign-in brings to the flow. */
@@ -127,6 +130,11 @@ export class FederatedSignIn implements FederationHooks {
   }
 
   async admit(ctx: KoaContextWithOIDC, clientId: string, clientName: string): Promise<string | undefined> {
+    // Only page loads count: an image, a script or a fetch another site embeds to fill the count arrives
+    // with Sec-Fetch-Dest image, script or empty (every current browser sends it; clients that send none,
+    // such as server-side HTTP libraries, are counted).
+    const dest = ctx.get('sec-fetch-dest');
+    if (dest && dest !== 'document') return undefined;
     const key = browserKey(ctx.cookies.get(BROWSER_COOKIE));
     if (!key) {
       // SameSite=None: Entra's requests are cross-site POSTs, which would not carry a Lax cookie.
@@ -144,6 +152,19 @@ export class FederatedSignIn implements FederationHooks {
     if (verdict.ok) return undefined;
     this.deps.log.warn({ clientId, ip: ctx.ip, count: verdict.count }, 'loop guard refused an authorization request');
     return verdict.description;
+  }
+
+  /**
+   * Why a finished factor sign-in of `user` cannot be answered: the client matches users on a value of
+   * theirs they do not have (preferred_username from an attribute never set). Undefined: it can.
+   */
+  async unanswerable(factor: FactorSignIn, user: User): Promise<string | undefined> {
+    const field = factor.settings.preferredUsername;
+    if (userFieldValue(await fieldSource(this.deps.users, user, field), field) !== undefined) return undefined;
+    return (
+      `${factor.clientName} finds its users by their ${field.replace('attribute:', '')}, and ${user.username} has ` +
+      'none in Latchkey: ask your administrator to set it (latchkey users set-attribute).'
+    );
   }
 
   /** The device behind the claims: what the sign-in just proved, else what the session proved, as it stands now. */
@@ -169,7 +190,15 @@ export class FederatedSignIn implements FederationHooks {
       return { id: user?.id ?? null, named: hintClaim(hint, settings.entra.matchClaim) ?? hint.sub };
     }
     const login = params.login_hint;
-    if (typeof login !== 'string' || login.length === 0 || login.length > 320) return undefined;
+    if (login === undefined || login === '') return undefined;
+    // A hint that cannot name anyone is refused, not ignored: ignoring it would skip the check it asks for.
+    if (typeof login !== 'string' || login.length > 320 || !isStorableId(login)) {
+      return {
+        id: null,
+        named: 'login_hint',
+        refusal: 'The login_hint sent cannot name a Latchkey user (over 320 characters, or control characters).',
+      };
+    }
     const byLogin = await this.deps.users.findByLogin(login);
     const user = byLogin ?? (await findUserByField(this.deps.users, settings.preferredUsername, login));
     const source = user && (await fieldSource(this.deps.users, user, settings.preferredUsername));

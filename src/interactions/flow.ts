@@ -60,8 +60,11 @@ export interface FlowInput {
 
 /** What the flow needs of a factor client's set-up and request. */
 export interface FactorFlow {
-  /** Whom the other IdP says the sign-in is for (its login_hint, Entra's hint); null id: nobody here. */
-  expected?: { id: string | null; named: string };
+  /**
+   * Whom the other IdP says the sign-in is for (its login_hint, Entra's hint); null id: nobody here, or a
+   * hint that cannot name anyone (`refusal` then says why).
+   */
+  expected?: { id: string | null; named: string; refusal?: string };
   /** True: a sign-in that proves no device still finishes, its device_context saying `managed: false`. */
   reportsUnmanaged: boolean;
   /** How long a device proven for this client is relied on (it bounds the policies' sign-in frequency). */
@@ -134,7 +137,8 @@ export function nextStep(input: FlowInput): FlowStep {
   if (expected?.id === null) {
     return fail(
       'access_denied',
-      `${factor!.clientName} asked to check the device of ${expected.named}, who has no Latchkey account.`,
+      expected.refusal ??
+        `${factor!.clientName} asked to check the device of ${expected.named}, who has no Latchkey account.`,
     );
   }
   const primary = firstFactors(input.clientKind, decision.signInWith);
@@ -171,8 +175,11 @@ export function nextStep(input: FlowInput): FlowStep {
       (clause): [RequirementClause, FlowError, Pending] => [clause, 'unmet_authentication_requirements', 'acr_values'],
     ),
   ];
+  // A factor client is only ever asked for a device-bound proof: no password or code page, whatever a
+  // policy or the request asks for (a requirement only those could meet fails instead).
+  const askable = factor ? usable.filter((m) => DEVICE_PROVING_METHODS.includes(m.name)) : usable;
   for (const [clause, error, source] of pending) {
-    const method = usable.find(
+    const method = askable.find(
       (m) =>
         !fresh.has(m.name) &&
         user.enrolled.includes(m.name) &&
@@ -184,6 +191,7 @@ export function nextStep(input: FlowInput): FlowStep {
       if (factor.reportsUnmanaged) continue;
       return failNamedDevice(input, factor, expected.named, clause);
     }
+    if (factor && source !== 'sign_in') return failFactorRequirement(input, factor, clause, error);
     return failClause(input, clause, error);
   }
   return finish(input, user, fresh);
@@ -268,6 +276,21 @@ function failNamedDevice(input: FlowInput, factor: FactorFlow, named: string, cl
     'access_denied',
     `${factor.clientName} needs a device of ${named}'s enrolled with Latchkey, and this sign-in proved none.`,
     ran.join(' '),
+  );
+}
+
+/** A policy or the request asks a factor sign-in for more than a device-bound proof can give. */
+function failFactorRequirement(
+  input: FlowInput,
+  factor: FactorFlow,
+  clause: RequirementClause,
+  error: FlowError,
+): FlowStep {
+  const what = clause.map((name) => textOf(input, name).requirement).join(' or ');
+  const asker = error === 'access_denied' ? 'A policy' : factor.clientName;
+  return fail(
+    error,
+    `${asker} asks for ${what}, which a device check for ${factor.clientName} cannot provide: it proves the device only.`,
   );
 }
 

@@ -24,6 +24,7 @@ export function sessionCheck(
       if (!user || user.disabled) return false;
       const now = Math.floor(Date.now() / 1000);
       const { proofs } = await sessionProofs.current(session.uid, user.id, now);
+      const factor = await federation.signIn(client.clientId, params ?? {});
       const { step } = await evaluator.evaluate(ctx, {
         clientId: client.clientId,
         user,
@@ -31,9 +32,12 @@ export function sessionCheck(
         settled: {},
         acrValues: params?.acr_values,
         claims: params?.claims,
-        factor: await federation.signIn(client.clientId, params ?? {}),
+        factor,
       });
-      return step.kind === 'finish';
+      if (step.kind !== 'finish') return false;
+      // A factor client that could not be answered for this user (no value to match them on) asks again:
+      // the interaction then says why, at its redirect_uri.
+      return !factor || (await federation.unanswerable(factor, user)) === undefined;
     } catch (error) {
       // Fail closed: the interaction that follows reports the problem to the relying party.
       log.warn({ err: error }, 'session policy check failed');

@@ -11,7 +11,8 @@ import { finish } from './finish.js';
 import { auditFacts, type Loaded } from './loading.js';
 import type { MethodContext, MethodInput, RetryableFailure, SignInMethod } from './methods/types.js';
 import type { MethodName } from '../policies/index.js';
-import { provenDevice, withProof } from './proofs.js';
+import type { FactorSignIn } from './federation.js';
+import { provenDevice, withProof, type Proof } from './proofs.js';
 import { emptyState, type InteractionState } from './state.js';
 import type { SignInProgress } from './evaluate.js';
 import { entraAmr } from '../federation/entra-answer.js';
@@ -110,6 +111,8 @@ export async function proceed(
   ctx.state.signInRecorded = true;
   if (step.kind === 'fail')
     return finish(ctx, deps, loaded, { error: step.error, error_description: step.description });
+  const refusal = loaded.factor && (await factorRefusal(deps, loaded, loaded.factor, step.accountId, step.proofs));
+  if (refusal) return finish(ctx, deps, loaded, refusal);
   // Entra takes exactly one amr value, one it asked for.
   const amr = loaded.factor?.settings.entra ? entraAmr(step.proofs, loaded.details.params.claims) : step.amr;
   await finish(ctx, deps, loaded, {
@@ -193,6 +196,37 @@ async function alternativesNow(
   return step.kind === 'method' && step.method === method.name ? (step.alternatives ?? []) : [];
 }
 
+/**
+ * Why a factor sign-in the flow finished cannot be answered: an answer without a device must not take the
+ * place of another person's session in this browser (a site could plant one with a login_hint); the
+ * client must get the preferred_username it matches users on; Entra one amr value it asked for.
+ */
+async function factorRefusal(
+  deps: InteractionDeps,
+  loaded: Loaded,
+  factor: FactorSignIn,
+  accountId: string,
+  proofs: readonly Proof[],
+): Promise<{ error: string; error_description: string } | undefined> {
+  const sessionOwner = loaded.details.session?.accountId;
+  if (proofs.length === 0 && sessionOwner && sessionOwner !== accountId) {
+    return {
+      error: 'access_denied',
+      error_description: 'This browser is signed in to Latchkey as someone else, and no device was proven.',
+    };
+  }
+  const user = await deps.users.findById(accountId);
+  const unanswerable = user && (await deps.federation.unanswerable(factor, user));
+  if (unanswerable) return { error: 'access_denied', error_description: unanswerable };
+  if (factor.settings.entra && entraAmr(proofs, loaded.details.params.claims).length === 0) {
+    return {
+      error: 'unmet_authentication_requirements',
+      error_description: 'None of the amr values Entra asked for describes the device proven here.',
+    };
+  }
+  return undefined;
+}
+
 /** Where the sign-in of `loaded` stands, as the evaluator takes it. */
 function progressOf(loaded: Loaded, state: InteractionState, user: User | undefined): SignInProgress {
   return {
@@ -228,6 +262,8 @@ async function seededState(deps: InteractionDeps, loaded: Loaded): Promise<Inter
     await deps.states.save(loaded.uid, seeded);
     return seeded;
   }
+  // Nobody named: the device says who this is, not whoever the browser's session belongs to.
+  if (loaded.factor && !named) return state;
   if (!onlyStepUp || !session?.accountId) return state;
   const now = Math.floor(Date.now() / 1000);
   const { proofs } = await deps.sessionProofs.current(session.uid, session.accountId, now);

@@ -108,6 +108,16 @@ describe(`a generic federating IdP [${backendName()}]`, () => {
       expect(expectCallback(await browserOn(alice).go((await idp.start()).url)).searchParams.get('code')).toBeTruthy();
     });
 
+    it("does not count what another site embeds (an image, a fetch): only the browser's page loads", async () => {
+      const browser = browserOn(alice);
+      await browser.go((await idp.start()).url); // its cookie
+      for (let i = 0; i < LOOP_LIMIT + 2; i += 1) {
+        await browser.request((await idp.start()).url, { headers: { 'sec-fetch-dest': 'image' } });
+      }
+      const page = await browser.go((await idp.start()).url, { headers: { 'sec-fetch-dest': 'document' } });
+      expect(expectCallback(page).searchParams.get('code')).toBeTruthy();
+    });
+
     it('counts parallel requests of one browser exactly: the limit admits that many, no more', async () => {
       const browser = browserOn(alice);
       await browser.go((await idp.start()).url); // its cookie
@@ -213,6 +223,52 @@ describe(`a generic federating IdP [${backendName()}]`, () => {
         'latchkey clients add-factor',
       ],
       [['users', 'set-attribute', 'alice', '1bad', 'x'], 'attribute names start with a letter'],
+      [
+        ['clients', 'add-factor', 'okta', '--okta-domain', 'a.okta.com', '--jwks-uri', 'https://x.example/jwks'],
+        '--jwks-uri and --jwks-file are for --auth-method private_key_jwt',
+      ],
+      [
+        [
+          'clients',
+          'add-factor',
+          'generic',
+          '--redirect-uri',
+          'https://i.example/cb',
+          '--auth-method',
+          'private_key_jwt',
+          '--jwks-file',
+          '/nonexistent.json',
+        ],
+        '--jwks-file /nonexistent.json: ENOENT',
+      ],
+      [
+        ['clients', 'add-factor', 'generic', '--redirect-uri', 'http://idp.example.com/cb'],
+        "--redirect-uri must be the other IdP's https callback URL",
+      ],
+      [
+        [
+          'clients',
+          'add-factor',
+          'entra',
+          '--tenant-id',
+          '72f988bf-86f1-41af-91ab-2d7cd011db47',
+          '--unmanaged',
+          'device-context',
+        ],
+        'Entra reads no device_context',
+      ],
+      [
+        [
+          'clients',
+          'add-factor',
+          'entra',
+          '--tenant-id',
+          '72f988bf-86f1-41af-91ab-2d7cd011db47',
+          '--cloud',
+          'constructor',
+        ],
+        '--cloud must be one of global, usgov, china',
+      ],
     ])('refuses %j with a precise message and stores nothing', async (args, message) => {
       const before = (await server.app.services.clients.list()).length;
       const result = await adminCli(server)(args);

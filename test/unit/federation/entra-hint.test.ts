@@ -1,11 +1,11 @@
 // Entra's id_token_hint: verified against the configured tenant's keys, issuer and audience; its age
 // bounded by iat, since Entra issues it already expired.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
-import { EntraHintError, EntraHintVerifier, unverifiedIssuer } from '../../../src/federation/entra-hint.js';
+import { EntraHintError, EntraHintVerifier } from '../../../src/federation/entra-hint.js';
 import type { EntraSettings } from '../../../src/federation/settings.js';
 
 const TENANT = '11111111-2222-3333-4444-555555555555';
@@ -100,9 +100,20 @@ describe('Entra id_token_hint', () => {
     expect((error as Error).message).toContain('/nonexistent/keys.json');
   });
 
-  it('tells a foreign hint from one of ours by its issuer, without verifying it', async () => {
-    expect(unverifiedIssuer(await hint())).toBe(ISSUER);
-    expect(unverifiedIssuer('garbage')).toBeUndefined();
-    expect(unverifiedIssuer(undefined)).toBeUndefined();
+  it('reads a key file again once it changes (the tenant rotated its keys)', async () => {
+    const rotated = await generateKeyPair('RS256', { extractable: true });
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'entra-rotate-')), 'keys.json');
+    writeFileSync(file, JSON.stringify({ keys: [] }));
+    const reading = new EntraHintVerifier();
+    const settings = { ...entra, jwksFile: file };
+    const token = await hint({}, { key: rotated.privateKey, kid: 'k9' });
+    await expect(reading.verify(token, settings, ['latchkey-client'], NOW)).rejects.toThrow('does not publish');
+    const jwk = { ...(await exportJWK(rotated.publicKey)), kid: 'k9', alg: 'RS256' };
+    writeFileSync(file, JSON.stringify({ keys: [jwk] }));
+    const later = new Date(Date.now() + 5000);
+    utimesSync(file, later, later);
+    await expect(reading.verify(token, settings, ['latchkey-client'], NOW)).resolves.toMatchObject({
+      sub: 'pairwise-sub',
+    });
   });
 });

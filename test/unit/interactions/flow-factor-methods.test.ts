@@ -1,8 +1,7 @@
-// Review of issue 11 (failing until fixed): a factor client is offered only device-bound proofs, "whatever
-// a policy says" (docs/policies.md, docs/okta.md) and whatever the request asks for with acr_values or the
-// claims parameter. Today a requirement that a device cannot meet (a policy's `mfa`, acr_values
-// urn:latchkey:acr:mfa, Entra's `knowledge`, a category TOTP meets) makes nextStep offer a password or a
-// TOTP page to the factor client instead of ending the sign-in with an OAuth error.
+// A factor client is offered only device-bound proofs, whatever a policy says and whatever the request
+// asks for with acr_values or the claims parameter: a requirement a device cannot meet (a policy's mfa,
+// acr urn:latchkey:acr:mfa, Entra's knowledge, a category TOTP would meet) ends the sign-in with an OAuth
+// error instead of a password or TOTP page.
 import { describe, expect, it } from '@jest/globals';
 import { nextStep, type FlowInput, type FlowStep, type MethodDescriptor } from '../../../src/interactions/flow.js';
 import type { Proof } from '../../../src/interactions/proofs.js';

@@ -1,11 +1,9 @@
-// Review of issue 11 (failing until fixed): federation behaviours the existing tests do not cover.
-// - a login_hint over 320 characters is silently ignored, so the check that it names the proven user is skipped;
-// - another user's password session in the browser makes the device owner's factor sign-in fail without a
-//   device check (the device is what identifies the user when no login_hint is sent);
-// - a client whose preferred_username comes from an attribute the user lacks gets an id_token without
-//   preferred_username (Okta cannot match the user, sends them back: a loop until the loop guard);
-// - Entra asking for amr values none of which the proof has gets `amr: []` (Entra needs exactly one);
-// - `--entra-jwks-file` is stored as typed: a relative path is read against the server's directory.
+// Federation edge cases an independent review found: a login_hint too long to check is refused, not
+// ignored; another user's password session in the browser does not stop the device owner (the device
+// identifies the user when no login_hint names one); a client that matches users on an attribute the user
+// lacks is refused rather than answered without preferred_username; Entra asking for amr values none of
+// which fits gets unmet_authentication_requirements, not amr []; a login_hint with a NUL is refused; a
+// device_context answer never replaces another person's session; --entra-jwks-file is stored absolute.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,7 +16,7 @@ import { relyingParty, REDIRECT_URI } from '../../helpers/rp.js';
 import { PASSWORD, startServer, type TestServer } from '../../helpers/server.js';
 import { adminCli, enrolledDevice, mutualTlsFetch, type DeviceCredentials } from '../device-trust/helpers.js';
 
-describe(`review of issue 11: federation gaps [${backendName()}]`, () => {
+describe(`federation edge cases [${backendName()}]`, () => {
   let server: TestServer;
   let entra: EmulatedEntra;
   let okta: EmulatedOkta;
@@ -70,7 +68,6 @@ describe(`review of issue 11: federation gaps [${backendName()}]`, () => {
     const landing = await browserOn(alice).go(request.url);
     if (landing.kind !== 'callback') throw new Error('expected a callback');
     const outcome = await okta.callback(landing.url, request);
-    // Today: signed-in as alice, although the hint names bob.
     expect(outcome.kind).toBe('error');
   });
 
@@ -84,7 +81,6 @@ describe(`review of issue 11: federation gaps [${backendName()}]`, () => {
     const landing = await followForms(browser, await browser.go(request.url));
     if (landing.kind !== 'callback') throw new Error(`expected a callback, got ${landing.page.html.slice(0, 300)}`);
     const outcome = await okta.callback(landing.url, request);
-    // Today: access_denied "requires a trusted device ... which your account cannot provide", no device check.
     expect(outcome).toMatchObject({ kind: 'signed-in', claims: { sub: aliceId } });
     expect(browser.visited.some((url) => url.includes('/device/sign-in?ref='))).toBe(true);
   });
@@ -99,7 +95,6 @@ describe(`review of issue 11: federation gaps [${backendName()}]`, () => {
     const landing = await browserOn(alice).go(request.url);
     if (landing.kind !== 'callback') throw new Error('expected a callback');
     const outcome = await idp.callback(landing.url, request);
-    // Today: signed-in, with no preferred_username claim at all.
     expect(outcome).toMatchObject({ kind: 'error', error: 'access_denied' });
   });
 
@@ -123,10 +118,55 @@ describe(`review of issue 11: federation gaps [${backendName()}]`, () => {
     });
     if (landing.kind !== 'page') throw new Error('expected a form_post page');
     const { fields } = formPostOf(landing.page.html);
-    // Today: an id_token whose amr is [].
     expect(fields.id_token).toBeUndefined();
     expect(fields).toMatchObject({ error: 'unmet_authentication_requirements', state: request.state });
   });
+
+  it('refuses a login_hint with a NUL at the redirect_uri, on every backend', async () => {
+    const request = okta.authorizationRequest({ login_hint: 'alice\u0000' });
+    const landing = await browserOn(alice).go(request.url);
+    if (landing.kind !== 'callback') throw new Error('expected a callback');
+    expect(await okta.callback(landing.url, request)).toMatchObject({ kind: 'error', error: 'access_denied' });
+  });
+
+  it("never lets a device_context answer replace another person's session in the browser", async () => {
+    const posture = await server.addFactorClient('okta', {
+      oktaDomain: 'posture.okta.com',
+      unmanaged: 'device-context',
+    });
+    const reporting = new EmulatedOkta(server, posture.clientId, posture.clientSecret!, 'posture.okta.com');
+    const browser = browserOn(alice);
+    const first = okta.authorizationRequest();
+    const signedIn = await browser.go(first.url);
+    if (signedIn.kind !== 'callback') throw new Error('expected a callback');
+    expect(await okta.callback(signedIn.url, first)).toMatchObject({ kind: 'signed-in', claims: { sub: aliceId } });
+    // Another site sends a browser to the reporting client naming bob: a fresh browser gets bob's answer
+    // (managed: false), alice's browser (its profile without the certificate) is refused instead.
+    const fresh = reporting.authorizationRequest({ login_hint: 'bob@example.com' });
+    const freshLanding = await new HttpUser(server.fetch, server.issuer).go(fresh.url);
+    if (freshLanding.kind !== 'callback') throw new Error('expected a callback');
+    expect(await reporting.callback(freshLanding.url, fresh)).toMatchObject({
+      kind: 'signed-in',
+      claims: { device_context: { managed: false } },
+    });
+    const planted = reporting.authorizationRequest({ login_hint: 'bob@example.com' });
+    const sameProfile = browserOnSameCookies(browser);
+    const hijack = await followForms(sameProfile, await sameProfile.go(planted.url));
+    if (hijack.kind !== 'callback') throw new Error('expected a callback');
+    expect(await reporting.callback(hijack.url, planted)).toMatchObject({ kind: 'error', error: 'access_denied' });
+    // Alice's session still answers Okta.
+    const again = okta.authorizationRequest();
+    const landing = await browser.go(again.url);
+    if (landing.kind !== 'callback') throw new Error('expected a callback');
+    expect(await okta.callback(landing.url, again)).toMatchObject({ kind: 'signed-in', claims: { sub: aliceId } });
+  });
+
+  /** A browser without the device's certificate that shares `browser`'s cookies (the same profile). */
+  function browserOnSameCookies(browser: HttpUser): HttpUser {
+    const other = browserOn(null);
+    for (const [name, value] of browser.cookies) other.cookies.set(name, value);
+    return other;
+  }
 
   it('stores --entra-jwks-file as an absolute path', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'review-cli-'));
@@ -148,7 +188,6 @@ describe(`review of issue 11: federation gaps [${backendName()}]`, () => {
     expect(added.status).toBe(0);
     const { client_id } = JSON.parse(added.stdout) as { client_id: string };
     const stored = (await server.app.services.clients.require(client_id)).factor!.entra!.jwksFile;
-    // Today: "keys.json", read by the server against its own working directory.
     expect(stored).toBe(path.join(dir, 'keys.json'));
   });
 });
