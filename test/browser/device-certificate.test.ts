@@ -4,8 +4,6 @@
 // a picker (headless Chromium would hang on one). The same profile without the certificate is refused at
 // the relying party with a reason.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
@@ -13,7 +11,12 @@ import type { Browser } from 'playwright-core';
 import { CHROME_POLICY_FILE, DEFAULT_CHROME_POLICY_DIR } from '../../src/agent/chrome-policy.js';
 import { loadAgentState } from '../../src/agent/state.js';
 import { describeIfAvailable } from '../helpers/ci.js';
-import { chromiumAvailable, launchChromium, newTestContext } from '../helpers/chromium.js';
+import {
+  chromiumWithPoliciesAvailable,
+  launchChromium,
+  newTestContext,
+  startCallbackServer,
+} from '../helpers/chromium.js';
 import { relyingParty, type RelyingParty } from '../helpers/rp.js';
 import { PASSWORD, startServer, type TestServer } from '../helpers/server.js';
 import { adminCli, agentHome, enrollArgs, type AgentHome } from '../integration/device-trust/helpers.js';
@@ -22,34 +25,7 @@ const RESULTS_DIR = path.resolve('test-results');
 /** A name of our own in Chromium's policy directory, removed afterwards: other runs may share the machine. */
 const POLICY_FILE = path.join(DEFAULT_CHROME_POLICY_DIR, `latchkey-test-${randomUUID()}.json`);
 
-function availability() {
-  const chromium = chromiumAvailable();
-  if (!chromium.ok) return chromium;
-  if (process.getuid?.() !== 0)
-    return { ok: false as const, reason: `writing ${DEFAULT_CHROME_POLICY_DIR} needs root` };
-  return { ok: true as const };
-}
-
-async function startCallbackServer(): Promise<{ redirectUri: string; landed: URL[]; close(): Promise<void> }> {
-  const landed: URL[] = [];
-  const server = http.createServer((req, res) => {
-    const { port } = server.address() as AddressInfo;
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
-    if (url.pathname !== '/callback') return void res.writeHead(404).end();
-    landed.push(url);
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end('<!doctype html><html lang="en"><title>RP</title><p>back at the application</p></html>');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    redirectUri: `http://127.0.0.1:${port}/callback`,
-    landed,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
-describeIfAvailable('signing in from an enrolled device in a real browser', availability(), () => {
+describeIfAvailable('signing in from an enrolled device in a real browser', chromiumWithPoliciesAvailable(), () => {
   let server: TestServer;
   let callback: Awaited<ReturnType<typeof startCallbackServer>>;
   let rp: RelyingParty;

@@ -15,7 +15,13 @@ import { CHROME_POLICY_FILE, DEFAULT_CHROME_POLICY_DIR } from '../../src/agent/c
 import { loadAgentState } from '../../src/agent/state.js';
 import { currentTotp } from '../../src/credentials/totp.js';
 import { describeIfAvailable } from '../helpers/ci.js';
-import { chromiumAvailable, launchChromium, newTestContext, watchForErrors } from '../helpers/chromium.js';
+import {
+  chromiumWithPoliciesAvailable,
+  launchChromium,
+  newTestContext,
+  virtualAuthenticator,
+  watchForErrors,
+} from '../helpers/chromium.js';
 import { EmulatedOkta, type OktaOutcome, type OktaRequest } from '../helpers/okta.js';
 import { PASSWORD, startServer, type TestServer } from '../helpers/server.js';
 import { adminCli, agentHome, enrollArgs, type AgentHome } from '../integration/device-trust/helpers.js';
@@ -28,17 +34,9 @@ policies:
   - { name: account-checks-device, state: enabled, targets: { clients: [latchkey-account] }, conditions: { device: [unmanaged] }, outcome: deny }
 `;
 
-function availability() {
-  const chromium = chromiumAvailable();
-  if (!chromium.ok) return chromium;
-  if (process.getuid?.() !== 0)
-    return { ok: false as const, reason: `writing ${DEFAULT_CHROME_POLICY_DIR} needs root` };
-  return { ok: true as const };
-}
-
 type Credential = { credentialId: string; privateKey: string; userHandle?: string; rpId?: string; signCount: number };
 
-describeIfAvailable('Okta factor in a real browser', availability(), () => {
+describeIfAvailable('Okta factor in a real browser', chromiumWithPoliciesAvailable(), () => {
   let server: TestServer;
   let okta: EmulatedOkta;
   let laptop: AgentHome;
@@ -148,18 +146,7 @@ describeIfAvailable('Okta factor in a real browser', availability(), () => {
     const browser = await launchChromium({ home: laptop.home });
     try {
       const page = await (await newTestContext(browser)).newPage();
-      const cdp = await page.context().newCDPSession(page);
-      await cdp.send('WebAuthn.enable');
-      const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: {
-          protocol: 'ctap2',
-          transport: 'internal',
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-          automaticPresenceSimulation: true,
-        },
-      });
+      const { cdp, authenticatorId } = await virtualAuthenticator(page);
       await page.goto(`${server.issuer}/account`);
       await page.getByLabel('Username or email', { exact: true }).fill('dana');
       await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
@@ -194,18 +181,7 @@ describeIfAvailable('Okta factor in a real browser', availability(), () => {
     const browser = await launchChromium();
     try {
       const page = await (await newTestContext(browser)).newPage();
-      const cdp = await page.context().newCDPSession(page);
-      await cdp.send('WebAuthn.enable');
-      const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: {
-          protocol: 'ctap2',
-          transport: 'internal',
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-          automaticPresenceSimulation: true,
-        },
-      });
+      const { cdp, authenticatorId } = await virtualAuthenticator(page);
       const counter = Number((await server.app.services.db('passkeys').first('counter')).counter);
       await cdp.send('WebAuthn.addCredential', {
         authenticatorId,

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
-import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { currentTotp } from '../../src/credentials/totp.js';
 import { describeIfAvailable } from '../helpers/ci.js';
 import {
@@ -14,37 +14,13 @@ import {
   launchChromium,
   newTestContext,
   startCallbackServer,
+  virtualAuthenticator,
   watchForErrors,
 } from '../helpers/chromium.js';
 import { relyingParty, type RelyingParty } from '../helpers/rp.js';
 import { PASSWORD, startServer, type TestServer } from '../helpers/server.js';
 
 const RESULTS_DIR = path.resolve('test-results');
-
-interface VirtualAuthenticator {
-  cdp: CDPSession;
-  authenticatorId: string;
-}
-
-/**
- * Adds a CDP virtual authenticator to `page`; `verifies` false makes one without user verification, and
- * `present` false one that waits (no automatic user presence) until told otherwise.
- */
-async function virtualAuthenticator(page: Page, verifies = true, present = true): Promise<VirtualAuthenticator> {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: verifies,
-      isUserVerified: verifies,
-      automaticPresenceSimulation: present,
-    },
-  });
-  return { cdp, authenticatorId };
-}
 
 describeIfAvailable('passkeys in a real browser', chromiumAvailable(), () => {
   let server: TestServer;

@@ -6,7 +6,8 @@ import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
+import { DEFAULT_CHROME_POLICY_DIR } from '../../src/agent/chrome-policy.js';
 
 /** Debian's Chromium; LATCHKEY_CHROMIUM points elsewhere (another distribution's path, or a missing one to try the skip). */
 export const CHROMIUM_PATH = process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium';
@@ -44,6 +45,42 @@ export function chromiumAvailable(): ChromiumAvailability {
     ok: false,
     reason: `${CHROMIUM_PATH} is missing and ${ENSURE_SCRIPT} could not install it (needs root and apt-get: apt-get install chromium libnss3-tools)`,
   };
+}
+
+/**
+ * Chromium, plus the right to install a managed policy where Debian's Chromium reads them (the agent's
+ * AutoSelectCertificateForUrls, so the device certificate is chosen without a picker): that needs root.
+ */
+export function chromiumWithPoliciesAvailable(): ChromiumAvailability {
+  const chromium = chromiumAvailable();
+  if (!chromium.ok) return chromium;
+  if (process.getuid?.() !== 0) return { ok: false, reason: `writing ${DEFAULT_CHROME_POLICY_DIR} needs root` };
+  return { ok: true };
+}
+
+export interface VirtualAuthenticator {
+  cdp: CDPSession;
+  authenticatorId: string;
+}
+
+/**
+ * Adds a CDP virtual authenticator to `page` (ctap2, internal transport, resident keys); `verifies` false
+ * makes one without user verification, and `present` false one that waits (no automatic user presence).
+ */
+export async function virtualAuthenticator(page: Page, verifies = true, present = true): Promise<VirtualAuthenticator> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: verifies,
+      isUserVerified: verifies,
+      automaticPresenceSimulation: present,
+    },
+  });
+  return { cdp, authenticatorId };
 }
 
 /**

@@ -13,6 +13,7 @@ import { joinPem } from '../../../src/trust/pem.js';
 import { CA_KEY_PURPOSE } from '../../../src/trust/service/active-ca.js';
 import { newDeviceKey } from '../../../src/agent/keys.js';
 import type { Database } from '../../../src/store/database.js';
+import { HttpUser } from '../../helpers/http-user.js';
 import type { TestServer } from '../../helpers/server.js';
 
 const LATCHKEY_BIN = path.resolve('bin/latchkey.js');
@@ -120,6 +121,28 @@ export function mutualTlsFetch(
   const bound = ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) =>
     undiciFetch(input, { ...init, dispatcher: agent })) as unknown as typeof globalThis.fetch;
   return { fetch: bound, close: () => agent.close() };
+}
+
+/**
+ * Browsers on devices: each is an HttpUser whose requests to the device-check listener present that
+ * device's certificate over mutual TLS (or none, for a browser on no enrolled device). Close them all at
+ * the end of the file.
+ */
+export function deviceBrowsers(server: TestServer): {
+  on(credentials: Pick<DeviceCredentials, 'certificatePem' | 'chainPem' | 'privateKeyPem'> | null): HttpUser;
+  close(): Promise<void>;
+} {
+  const agents: Array<{ close(): Promise<void> }> = [];
+  return {
+    on(credentials) {
+      const tls = mutualTlsFetch(server, credentials);
+      agents.push(tls);
+      return new HttpUser(server.fetch, server.issuer).onDevice(tls.fetch);
+    },
+    async close() {
+      await Promise.all(agents.map((agent) => agent.close()));
+    },
+  };
 }
 
 export interface TableCounts {

@@ -14,7 +14,7 @@ import { HttpUser, type Landing } from '../../helpers/http-user.js';
 import { EmulatedOkta } from '../../helpers/okta.js';
 import { relyingParty, REDIRECT_URI } from '../../helpers/rp.js';
 import { PASSWORD, startServer, type TestServer } from '../../helpers/server.js';
-import { adminCli, enrolledDevice, mutualTlsFetch, type DeviceCredentials } from '../device-trust/helpers.js';
+import { adminCli, deviceBrowsers, enrolledDevice, type DeviceCredentials } from '../device-trust/helpers.js';
 
 describe(`federation edge cases [${backendName()}]`, () => {
   let server: TestServer;
@@ -22,11 +22,13 @@ describe(`federation edge cases [${backendName()}]`, () => {
   let okta: EmulatedOkta;
   let alice: DeviceCredentials;
   let aliceId: string;
-  const closers: Array<{ close(): Promise<void> }> = [];
+  let browsers: ReturnType<typeof deviceBrowsers>;
+  const browserOn = (credentials: DeviceCredentials | null) => browsers.on(credentials);
 
   beforeAll(async () => {
     [server, entra] = await Promise.all([startServer(), EmulatedEntra.start()]);
     await server.app.services.deviceTrust.initCa({ actor: 'test' });
+    browsers = deviceBrowsers(server);
     aliceId = (await server.addUser('alice')).user.id;
     await server.addUser('bob');
     const factor = await server.addFactorClient('okta', { oktaDomain: 'acme.okta.com' });
@@ -34,16 +36,10 @@ describe(`federation edge cases [${backendName()}]`, () => {
     alice = await enrolledDevice(server, 'alice');
   });
   afterAll(async () => {
-    await Promise.all(closers.map((closer) => closer.close()));
+    await browsers?.close();
     await entra?.close();
     await server?.close();
   });
-
-  function browserOn(credentials: DeviceCredentials | null): HttpUser {
-    const tls = mutualTlsFetch(server, credentials);
-    closers.push(tls);
-    return new HttpUser(server.fetch, server.issuer).onDevice(tls.fetch);
-  }
 
   /** Follows oidc-provider's auto-submitting form posts (the logout of another account) as a browser would. */
   async function followForms(browser: HttpUser, landing: Landing): Promise<Landing> {

@@ -15,18 +15,20 @@ import {
 } from '../../helpers/entra.js';
 import { HttpUser } from '../../helpers/http-user.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
-import { enrolledDevice, mutualTlsFetch, type DeviceCredentials } from '../device-trust/helpers.js';
+import { deviceBrowsers, enrolledDevice, type DeviceCredentials } from '../device-trust/helpers.js';
 
 describe(`Microsoft Entra external authentication method [${backendName()}]`, () => {
   let server: TestServer;
   let entra: EmulatedEntra;
   let clientId: string;
   let alice: DeviceCredentials;
-  const closers: Array<{ close(): Promise<void> }> = [];
+  let browsers: ReturnType<typeof deviceBrowsers>;
+  const browserOn = (credentials: DeviceCredentials | null) => browsers.on(credentials);
 
   beforeAll(async () => {
     [server, entra] = await Promise.all([startServer(), EmulatedEntra.start()]);
     await server.app.services.deviceTrust.initCa({ actor: 'test' });
+    browsers = deviceBrowsers(server);
     await server.addUser('alice');
     await server.addUser('bob');
     clientId = (
@@ -39,16 +41,10 @@ describe(`Microsoft Entra external authentication method [${backendName()}]`, ()
     alice = await enrolledDevice(server, 'alice');
   });
   afterAll(async () => {
-    await Promise.all(closers.map((closer) => closer.close()));
+    await browsers?.close();
     await entra?.close();
     await server?.close();
   });
-
-  function browserOn(credentials: DeviceCredentials | null): HttpUser {
-    const tls = mutualTlsFetch(server, credentials);
-    closers.push(tls);
-    return new HttpUser(server.fetch, server.issuer).onDevice(tls.fetch);
-  }
 
   /** The browser POSTs Entra's request and is answered with a form_post page back to Entra. */
   async function post(browser: HttpUser, request: EntraRequest): Promise<FormPost> {

@@ -8,34 +8,30 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { backendName } from '../../helpers/backend.js';
-import { expectCallback, HttpUser } from '../../helpers/http-user.js';
+import { expectCallback } from '../../helpers/http-user.js';
 import { discover, relyingParty, REDIRECT_URI } from '../../helpers/rp.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
-import { adminCli, enrolledDevice, mutualTlsFetch, type DeviceCredentials } from '../device-trust/helpers.js';
+import { adminCli, deviceBrowsers, enrolledDevice, type DeviceCredentials } from '../device-trust/helpers.js';
 
 const LOOP_LIMIT = 4;
 
 describe(`a generic federating IdP [${backendName()}]`, () => {
   let server: TestServer;
   let alice: DeviceCredentials;
-  const closers: Array<{ close(): Promise<void> }> = [];
+  let browsers: ReturnType<typeof deviceBrowsers>;
+  const browserOn = (credentials: DeviceCredentials | null) => browsers.on(credentials);
 
   beforeAll(async () => {
     server = await startServer({ security: { loop_guard: { max_requests: LOOP_LIMIT, window_seconds: 60 } } });
     await server.app.services.deviceTrust.initCa({ actor: 'test' });
+    browsers = deviceBrowsers(server);
     await server.addUser('alice');
     alice = await enrolledDevice(server, 'alice');
   });
   afterAll(async () => {
-    await Promise.all(closers.map((closer) => closer.close()));
+    await browsers?.close();
     await server?.close();
   });
-
-  function browserOn(credentials: DeviceCredentials | null): HttpUser {
-    const tls = mutualTlsFetch(server, credentials);
-    closers.push(tls);
-    return new HttpUser(server.fetch, server.issuer).onDevice(tls.fetch);
-  }
 
   it('signs in through openid-client with client_secret_basic, PKCE and the device alone', async () => {
     const factor = await server.addFactorClient('generic', {

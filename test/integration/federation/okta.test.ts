@@ -10,7 +10,7 @@ import { backendName } from '../../helpers/backend.js';
 import { expectCallback, HttpUser } from '../../helpers/http-user.js';
 import { EmulatedOkta, type OktaOutcome, type OktaRequest } from '../../helpers/okta.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
-import { adminCli, enrolledDevice, mutualTlsFetch, type DeviceCredentials } from '../device-trust/helpers.js';
+import { adminCli, deviceBrowsers, enrolledDevice, type DeviceCredentials } from '../device-trust/helpers.js';
 
 describe(`Okta factor [${backendName()}]`, () => {
   let server: TestServer;
@@ -18,7 +18,8 @@ describe(`Okta factor [${backendName()}]`, () => {
   let posture: EmulatedOkta;
   let alice: DeviceCredentials;
   let aliceId: string;
-  const closers: Array<{ close(): Promise<void> }> = [];
+  let browsers: ReturnType<typeof deviceBrowsers>;
+  const browserOn = (credentials: DeviceCredentials | null) => browsers.on(credentials);
 
   beforeAll(async () => {
     server = await startServer({
@@ -26,6 +27,7 @@ describe(`Okta factor [${backendName()}]`, () => {
       federation: { compliance: { require_integrity: true, minimum_os_versions: { linux: '6.1' } } },
     });
     await server.app.services.deviceTrust.initCa({ actor: 'test' });
+    browsers = deviceBrowsers(server);
     aliceId = (await server.addUser('alice')).user.id;
     await server.addUser('bob');
     await server.addUser('carol');
@@ -43,18 +45,11 @@ describe(`Okta factor [${backendName()}]`, () => {
     });
   });
   afterAll(async () => {
-    await Promise.all(closers.map((closer) => closer.close()));
+    await browsers?.close();
     await server?.close();
   });
 
   /** A browser on a device holding `credentials` (or on no enrolled device). */
-  function browserOn(credentials: DeviceCredentials | null): HttpUser {
-    const browser = new HttpUser(server.fetch, server.issuer);
-    const tls = mutualTlsFetch(server, credentials);
-    closers.push(tls);
-    return browser.onDevice(tls.fetch);
-  }
-
   /** The user goes from Okta to Latchkey and back: what Okta makes of its callback. */
   async function viaOkta(
     browser: HttpUser,
