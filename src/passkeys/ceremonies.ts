@@ -184,10 +184,26 @@ export class PasskeyCeremonies {
         backupEligible: info.credentialDeviceType === 'multiDevice',
         backedUp: info.credentialBackedUp,
         attestationFormat: info.fmt,
-        // SimpleWebAuthn accepts a chain it has no roots for: only FIDO metadata for this model anchors it.
-        attestationVerified: info.fmt !== 'none' && this.settings.hasMetadata(info.aaguid),
+        attestationVerified: this.attestationAnchored(info),
       },
     };
+  }
+
+  /**
+   * True only when the attestation carried a certificate chain (x5c) and FIDO metadata lists this model:
+   * SimpleWebAuthn then checked the chain against the metadata's roots. It accepts a chain it has no roots
+   * for, and a self attestation (signed by the credential's own key, no x5c) is never checked against
+   * metadata at all: anyone can make one with any AAGUID, so neither proves the model.
+   */
+  private attestationAnchored(info: {
+    fmt: string;
+    aaguid: string;
+    attestationObject: Uint8Array<ArrayBuffer>;
+  }): boolean {
+    if (info.fmt === 'none' || !this.settings.hasMetadata(info.aaguid)) return false;
+    const statement = decodeAttestationObject(info.attestationObject).get('attStmt');
+    const chain = statement.get('x5c');
+    return Array.isArray(chain) && chain.length > 0;
   }
 
   /** Parses and checks an assertion; the caller redeems its challenge and looks up its credential. */

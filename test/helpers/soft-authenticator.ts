@@ -27,9 +27,10 @@ export interface SoftAuthenticatorOptions {
   counter?: number;
   /**
    * Full ("packed") attestation: the attestation key signs authenticatorData ‖ SHA-256(clientDataJSON)
-   * and its certificate (DER) goes in x5c. Absent: attestation "none".
+   * and its certificate (DER) goes in x5c. 'self': packed self attestation, signed by the credential's
+   * own key with no x5c (proves nothing about the model). Absent: attestation "none".
    */
-  attestation?: { key: KeyObject; certificateDer: Uint8Array };
+  attestation?: { key: KeyObject; certificateDer: Uint8Array } | 'self';
 }
 
 const FLAG_UP = 0x01;
@@ -120,22 +121,27 @@ export class SoftAuthenticator {
       overrides.origin ?? this.options.origin,
     );
     const attestation = this.options.attestation;
-    const attStmt = attestation
-      ? new Map<string, unknown>([
-          ['alg', -7],
-          [
-            'sig',
-            new Uint8Array(
-              sign(
-                'sha256',
-                Buffer.concat([authData, createHash('sha256').update(clientDataJSON).digest()]),
-                attestation.key,
-              ),
-            ),
-          ],
-          ['x5c', [new Uint8Array(attestation.certificateDer)]],
-        ])
-      : new Map();
+    const signed = () =>
+      new Uint8Array(
+        sign(
+          'sha256',
+          Buffer.concat([authData, createHash('sha256').update(clientDataJSON).digest()]),
+          attestation === 'self' ? this.key : attestation!.key,
+        ),
+      );
+    const attStmt =
+      attestation === undefined
+        ? new Map()
+        : attestation === 'self'
+          ? new Map<string, unknown>([
+              ['alg', -7],
+              ['sig', signed()],
+            ])
+          : new Map<string, unknown>([
+              ['alg', -7],
+              ['sig', signed()],
+              ['x5c', [new Uint8Array(attestation.certificateDer)]],
+            ]);
     const attestationObject = isoCBOR.encode(
       new Map<string, unknown>([
         ['fmt', attestation ? 'packed' : 'none'],

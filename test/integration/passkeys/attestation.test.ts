@@ -103,7 +103,7 @@ describe(`passkey attestation against FIDO metadata [${backendName()}]`, () => {
     await server?.close();
   });
 
-  function authenticator(aaguid: string, attestation?: Awaited<ReturnType<typeof attestationKey>>) {
+  function authenticator(aaguid: string, attestation?: Awaited<ReturnType<typeof attestationKey>> | 'self') {
     return new SoftAuthenticator({
       origin: server.issuer,
       rpId: new URL(server.issuer).hostname,
@@ -151,6 +151,20 @@ describe(`passkey attestation against FIDO metadata [${backendName()}]`, () => {
       ['none', false],
       ['packed', false],
     ]);
+  });
+
+  it('registers a listed model sending packed self attestation (no chain) as software: swk', async () => {
+    // Self attestation is signed by the credential's own key: anyone can make one with any AAGUID.
+    const selfAttested = authenticator(MODEL, 'self');
+    expect(await register(selfAttested)).toBe(303);
+    const row = await server.app.services.db('passkeys').where({ credential_id: selfAttested.id }).first();
+    expect([row.attestation_format, Boolean(row.attestation_verified)]).toEqual(['packed', false]);
+
+    const user = new HttpUser(server.fetch, server.issuer);
+    const started = await rp.start();
+    const page = pageOf(await user.go(started.url));
+    const callback = expectCallback(await postAssertion(user, server, page, selfAttested.assert(optionsOf(page.html))));
+    expect((await rp.finish(callback, started)).claims()!.amr).toEqual(['swk', 'user', 'mfa']);
   });
 
   it('accepts a counter regression under counter_regression: flag, marks the passkey and audits it', async () => {
