@@ -41,9 +41,15 @@ export class ClientRepository {
     private readonly box: SealedBox,
   ) {}
 
-  /** Generates a client id that is hard to guess and safe in URLs. */
+  /**
+   * Generates a client id that is hard to guess and safe in URLs. It never starts with '-' or '_': an id
+   * starting with '-' reads as an option to every CLI command that takes one (`clients setup -Xy…`).
+   */
   static newClientId(): string {
-    return randomBytes(12).toString('base64url');
+    for (;;) {
+      const id = randomBytes(12).toString('base64url');
+      if (/^[A-Za-z0-9]/.test(id)) return id;
+    }
   }
 
   /** Generates a client secret with 256 bits of entropy. */
