@@ -9,7 +9,8 @@ import { startOwnPostgres, type OwnStore } from '../../helpers/own-stores.js';
 import { REDIRECT_URI } from '../../helpers/rp.js';
 import { PASSWORD, startServer, type TestServer } from '../../helpers/server.js';
 import { csrFor, ecKeys } from '../../unit/trust/fixtures.js';
-import { postEnroll } from '../device-trust/helpers.js';
+import { EmulatedOkta } from '../../helpers/okta.js';
+import { deviceBrowsers, enrolledDevice, postEnroll, type DeviceCredentials } from '../device-trust/helpers.js';
 
 const TIMEOUTS = { connect_timeout_seconds: 1, acquire_timeout_seconds: 1, statement_timeout_seconds: 1 };
 
@@ -17,6 +18,9 @@ describe(`PostgreSQL outage [sessions: ${backendName().includes('redis') ? 'redi
   let postgres: OwnStore;
   let server: TestServer;
   let client: { clientId: string; clientSecret: string | null };
+  let okta: EmulatedOkta;
+  let device: DeviceCredentials;
+  let browsers: ReturnType<typeof deviceBrowsers>;
 
   beforeAll(async () => {
     postgres = await startOwnPostgres();
@@ -24,8 +28,13 @@ describe(`PostgreSQL outage [sessions: ${backendName().includes('redis') ? 'redi
     await server.app.services.deviceTrust.initCa({ actor: 'test' });
     client = await server.addClient({ name: 'PG outage RP', redirectUri: [REDIRECT_URI] });
     await server.addUser('petra');
+    const factor = await server.addFactorClient('okta', { oktaDomain: 'acme.okta.com' });
+    okta = new EmulatedOkta(server, factor.clientId, factor.clientSecret!);
+    device = await enrolledDevice(server, 'petra');
+    browsers = deviceBrowsers(server);
   });
   afterAll(async () => {
+    await browsers?.close();
     await server?.close();
     await postgres?.dispose();
   });
@@ -78,6 +87,32 @@ describe(`PostgreSQL outage [sessions: ${backendName().includes('redis') ? 'redi
       postgres.resume();
     }
     expect(await eventually(signsIn)).toBe(true);
+  });
+
+  it("ends an Okta factor sign-in during the stall at Okta's redirect_uri or with a 503, and recovers", async () => {
+    postgres.pause();
+    try {
+      const request = okta.authorizationRequest();
+      const started = Date.now();
+      const landing = await browsers.on(device).go(request.url);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      if (landing.kind === 'callback') {
+        expect(await okta.callback(landing.url, request)).toMatchObject({
+          kind: 'error',
+          error: 'temporarily_unavailable',
+        });
+      } else {
+        expect(landing.page.status).toBe(503);
+      }
+    } finally {
+      postgres.resume();
+    }
+    const proven = async () => {
+      const request = okta.authorizationRequest();
+      const landing = await browsers.on(device).go(request.url);
+      return landing.kind === 'callback' && (await okta.callback(landing.url, request)).kind === 'signed-in';
+    };
+    expect(await eventually(proven)).toBe(true);
   });
 
   it('refuses an enrollment while PostgreSQL is down without using up its token, and recovers after a restart', async () => {

@@ -3,7 +3,8 @@
 // identifies the user when no login_hint names one); a client that matches users on an attribute the user
 // lacks is refused rather than answered without preferred_username; Entra asking for amr values none of
 // which fits gets unmet_authentication_requirements, not amr []; a login_hint with a NUL is refused; a
-// device_context answer never replaces another person's session; --entra-jwks-file is stored absolute.
+// device_context answer never replaces another person's session; --entra-jwks-file is stored absolute;
+// prompt=none ends at the redirect_uri (login_required without a session, a code with one), never on a page.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -123,6 +124,23 @@ describe(`federation edge cases [${backendName()}]`, () => {
     const landing = await browserOn(alice).go(request.url);
     if (landing.kind !== 'callback') throw new Error('expected a callback');
     expect(await okta.callback(landing.url, request)).toMatchObject({ kind: 'error', error: 'access_denied' });
+  });
+
+  it('answers prompt=none without a session with login_required at the redirect_uri, and with one with a code', async () => {
+    const silent = okta.authorizationRequest({ prompt: 'none' });
+    const cold = await browserOn(alice).go(silent.url);
+    if (cold.kind !== 'callback') throw new Error('expected a callback, not a page');
+    expect(await okta.callback(cold.url, silent)).toMatchObject({ kind: 'error', error: 'login_required' });
+
+    const browser = browserOn(alice);
+    const first = okta.authorizationRequest();
+    const proven = await browser.go(first.url);
+    if (proven.kind !== 'callback') throw new Error('expected a callback');
+    expect(await okta.callback(proven.url, first)).toMatchObject({ kind: 'signed-in', username: 'alice@example.com' });
+    const again = okta.authorizationRequest({ prompt: 'none' });
+    const warm = await browser.go(again.url);
+    if (warm.kind !== 'callback') throw new Error('expected a callback, not a page');
+    expect(await okta.callback(warm.url, again)).toMatchObject({ kind: 'signed-in', username: 'alice@example.com' });
   });
 
   it("never lets a device_context answer replace another person's session in the browser", async () => {
