@@ -152,6 +152,31 @@ export function createProvider(deps: ProviderDeps): Provider {
     return until === undefined ? seconds : Math.max(1, Math.min(seconds, until - Math.floor(Date.now() / 1000)));
   };
 
+  /**
+   * Whether `sub` and a token of theirs (when there is one) still stand; undefined when not. A token of a
+   * device-proven session works only while the device stands (not revoked, certificate valid, owner
+   * enabled, distribution on), and new tokens do not outlive the certificate (`expiresAt`). Used by
+   * findAccount (userinfo, token endpoint) and by introspection, which oidc-provider answers without it.
+   */
+  async function standingOf(sub: string, token: unknown): Promise<{ user: User; expiresAt?: number } | undefined> {
+    const user = await users.findById(sub);
+    if (!user || user.disabled) return undefined;
+    let expiresAt: number | undefined;
+    const sessionUid = (token as { sessionUid?: unknown } | undefined)?.sessionUid;
+    if (sessionGuard && typeof sessionUid === 'string') {
+      const session = await sessionGuard.tokenStanding(sessionUid, sub);
+      if (!session.usable) return undefined;
+      expiresAt = session.expiresAt;
+    }
+    // Defence in depth for `latchkey users revoke-sessions`: tokens issued before it are dead even if
+    // some store still held them.
+    const issuedAt = (token as { iat?: number } | undefined)?.iat;
+    if (issuedAt !== undefined && user.sessionsRevokedAt !== null && issuedAt * 1000 < user.sessionsRevokedAt) {
+      return undefined;
+    }
+    return { user, expiresAt };
+  }
+
   const configuration: Configuration = {
     adapter: (name: string) => protocolAdapter(store.adapterFor(name)),
     jwks: deps.jwks as Configuration['jwks'],
@@ -209,10 +234,15 @@ export function createProvider(deps: ProviderDeps): Provider {
       devInteractions: { enabled: false },
       // Entra asks for its acr and amr with the claims parameter; the sign-in reads what is asked.
       claimsParameter: { enabled: true },
-      // A client may introspect and revoke only the tokens issued to it.
+      // A client may introspect and revoke only the tokens issued to it; a token whose user or device no
+      // longer stands introspects as inactive, as it fails at userinfo and the token endpoint.
       introspection: {
         enabled: true,
-        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+        allowedPolicy: async (_ctx, client, token) => {
+          if (token.clientId !== client.clientId) return false;
+          const accountId = (token as { accountId?: unknown }).accountId;
+          return typeof accountId !== 'string' || (await standingOf(accountId, token)) !== undefined;
+        },
       },
       revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       clientCredentials: { enabled: true },
@@ -239,22 +269,11 @@ export function createProvider(deps: ProviderDeps): Provider {
       RefreshToken: bounded(tokens.refresh_token_ttl_seconds),
     },
     async findAccount(ctx, sub, token) {
-      const user = await users.findById(sub);
-      if (!user || user.disabled) return undefined;
-      // A token of a device-proven session works only while the device stands (not revoked, certificate
-      // valid, owner enabled, distribution on), and new tokens do not outlive the certificate.
+      const standing = await standingOf(sub, token);
+      if (!standing) return undefined;
+      const { user, expiresAt } = standing;
+      if (expiresAt !== undefined) proofExpiry.set(ctx, expiresAt);
       const sessionUid = (token as { sessionUid?: unknown } | undefined)?.sessionUid;
-      if (sessionGuard && typeof sessionUid === 'string') {
-        const standing = await sessionGuard.tokenStanding(sessionUid, sub);
-        if (!standing.usable) return undefined;
-        if (standing.expiresAt !== undefined) proofExpiry.set(ctx, standing.expiresAt);
-      }
-      // Defence in depth for `latchkey users revoke-sessions`: tokens issued before it are dead even if
-      // some store still held them.
-      const issuedAt = (token as { iat?: number } | undefined)?.iat;
-      if (issuedAt !== undefined && user.sessionsRevokedAt !== null && issuedAt * 1000 < user.sessionsRevokedAt) {
-        return undefined;
-      }
       const session = {
         uid: typeof sessionUid === 'string' ? sessionUid : ctx.oidc.session?.uid,
         // Claims issued in the request that ends the sign-in (an implicit id_token) see what it just proved.

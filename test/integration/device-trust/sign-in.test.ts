@@ -342,12 +342,18 @@ describe(`device certificate at sign-in [${backendName()}]`, () => {
       return { browser, tokens };
     }
 
-    it('stops refreshing once the device is revoked, and ends its browser sessions', async () => {
+    it('stops refreshing and introspection once the device is revoked, and ends its browser sessions', async () => {
       const device = await enrolledDevice(server, 'alice');
       const { browser, tokens } = await deviceSession(device);
       const refreshed = await oidc.refreshTokenGrant(deviceApp.config, tokens.refresh_token!);
       expect(refreshed.access_token).toBeDefined();
+      const introspected = (token: string) =>
+        oidc.tokenIntrospection(deviceApp.config, token).then((answer) => answer.active);
+      expect(await introspected(refreshed.access_token)).toBe(true);
       await server.app.services.deviceTrust.revokeDevice(device.deviceId, { actor: 'test' });
+      // A resource server that introspects sees the revocation too, not only userinfo and the token endpoint.
+      expect(await introspected(refreshed.access_token)).toBe(false);
+      expect(await introspected(refreshed.refresh_token!)).toBe(false);
       expect(await oauthError(oidc.refreshTokenGrant(deviceApp.config, refreshed.refresh_token!))).toEqual({
         status: 400,
         error: 'invalid_grant',
@@ -359,11 +365,12 @@ describe(`device certificate at sign-in [${backendName()}]`, () => {
       expect(expectCallback(await browser.go(silent.url)).searchParams.get('error')).toBe('login_required');
     });
 
-    it('stops refreshing while distribution is off', async () => {
+    it('stops refreshing and introspects tokens as inactive while distribution is off', async () => {
       const device = await enrolledDevice(server, 'alice');
       const { tokens } = await deviceSession(device);
       await server.app.services.deviceTrust.setDistribution(false, { actor: 'test' });
       try {
+        expect((await oidc.tokenIntrospection(deviceApp.config, tokens.access_token)).active).toBe(false);
         expect(await oauthError(oidc.refreshTokenGrant(deviceApp.config, tokens.refresh_token!))).toMatchObject({
           error: 'invalid_grant',
         });

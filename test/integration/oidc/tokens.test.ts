@@ -117,6 +117,29 @@ describe(`tokens [${backendName()}]`, () => {
     });
   });
 
+  it("introspects a user's tokens as inactive once the user is disabled, and active again when enabled", async () => {
+    const { password, user } = await server.addUser('ines');
+    const { clientId, clientSecret } = await server.addClient({ name: 'Introspector', redirectUri: [REDIRECT_URI] });
+    const rp = await relyingParty(server, clientId, clientSecret);
+    const started = await rp.start({ scope: 'openid offline_access', prompt: 'consent' });
+    const tokens = await rp.finish(
+      expectCallback(
+        await new HttpUser(server.fetch, server.issuer).signIn(started.url, { username: 'ines', password }),
+      ),
+      started,
+    );
+    const active = async () =>
+      [
+        (await oidc.tokenIntrospection(rp.config, tokens.access_token)).active,
+        (await oidc.tokenIntrospection(rp.config, tokens.refresh_token!)).active,
+      ] as const;
+    expect(await active()).toEqual([true, true]);
+    await server.app.services.users.setDisabled(user.id, true);
+    expect(await active()).toEqual([false, false]);
+    await server.app.services.users.setDisabled(user.id, false);
+    expect(await active()).toEqual([true, true]);
+  });
+
   it('ends the session with RP-initiated logout and returns to the post-logout URI', async () => {
     const { password } = await server.addUser('lou');
     const postLogout = 'https://rp.example.test/bye';
