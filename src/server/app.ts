@@ -65,6 +65,8 @@ export interface LatchkeyApp {
   reloadPolicies(): Promise<PublishResult>;
   /** Follows the cluster now: published policies, signing keys (tests and reload use it). */
   syncCluster(): Promise<void>;
+  /** Deletes what has expired from the stores (run every few minutes by itself). */
+  purgeExpired(): Promise<void>;
   /** This node's id in the cluster table. */
   readonly nodeId: string;
   /** Starts the HTTPS listener and the device-check listener; resolves with the main listener's port. */
@@ -264,14 +266,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     await oidcHost.handle(ctx.req, ctx.res);
   });
 
-  const purge = setInterval(() => {
-    services.oidcStore
-      .purgeExpired()
-      .catch((error: unknown) => log.warn({ err: error }, 'purging expired artifacts failed'));
-    services.scep
-      .purgeExpiredChallenges()
-      .catch((error: unknown) => log.warn({ err: error }, 'purging expired SCEP challenges failed'));
-  }, PURGE_INTERVAL_MS);
+  const purge = setInterval(() => void purgeExpired(services, log), PURGE_INTERVAL_MS);
   purge.unref();
 
   let server: https.Server | undefined;
@@ -294,6 +289,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
       return result;
     },
     syncCluster: () => cluster.syncNow(),
+    purgeExpired: () => purgeExpired(services, log),
     async listen(port = config.server.port, host = config.server.host, deviceCheckPort = config.device_check.port) {
       server = https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, koa.callback());
       await listen(server, port, host, 'main');
@@ -352,3 +348,22 @@ async function closeGracefully(server: http.Server, graceMs: number): Promise<vo
 }
 
 export type { Logger };
+
+/**
+ * Deletes what has expired and nothing reads any more: oidc-provider artifacts, session proofs, rate-limit
+ * windows (SQL; Redis expires its own keys) and SCEP challenges. Each job's failure is logged and does not
+ * stop the others; rows left behind are invisible to reads and go in the next run.
+ */
+async function purgeExpired(services: Services, log: Logger): Promise<void> {
+  const jobs: Record<string, () => Promise<unknown>> = {
+    artifacts: () => services.oidcStore.purgeExpired(),
+    'session proofs': () => services.sessionProofs.purgeExpired(),
+    'rate-limit windows': () => services.rateLimits.purgeExpired(),
+    'SCEP challenges': () => services.scep.purgeExpiredChallenges(),
+  };
+  await Promise.all(
+    Object.entries(jobs).map(([name, job]) =>
+      job().catch((error: unknown) => log.warn({ err: error }, `purging expired ${name} failed`)),
+    ),
+  );
+}

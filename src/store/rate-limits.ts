@@ -16,6 +16,8 @@ export interface RateLimitStore {
   decrement(key: string): Promise<void>;
   /** Current count without adding. */
   peek(key: string, now?: number): Promise<Counter>;
+  /** Forgets windows that have ended (an increment would start them afresh anyway). */
+  purgeExpired(now?: number): Promise<void>;
 }
 
 export class SqlRateLimitStore implements RateLimitStore {
@@ -44,6 +46,10 @@ export class SqlRateLimitStore implements RateLimitStore {
     const row = await this.db('rate_limits').where({ key }).first<{ count: number; reset_at: number } | undefined>();
     if (!row || Number(row.reset_at) <= now) return { count: 0, resetAt: now };
     return { count: Number(row.count), resetAt: Number(row.reset_at) };
+  }
+
+  async purgeExpired(now = Date.now()): Promise<void> {
+    await this.db('rate_limits').where('reset_at', '<=', now).delete();
   }
 }
 
@@ -86,4 +92,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     const [count, pttl] = await Promise.all([this.redis.get(k), this.redis.pttl(k)]);
     return { count: Number(count ?? 0), resetAt: now + Math.max(pttl, 0) };
   }
+
+  /** Nothing to do: each counter key expires with its window. */
+  async purgeExpired(): Promise<void> {}
 }
