@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { newDeviceKey } from '../../../src/agent/keys.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
 import { HttpUser, expectCallback } from '../../helpers/http-user.js';
-import { relyingParty, REDIRECT_URI, type RelyingParty } from '../../helpers/rp.js';
+import { oauthError, relyingParty, REDIRECT_URI, type RelyingParty } from '../../helpers/rp.js';
 import { backendName } from '../../helpers/backend.js';
 import { mutualTlsFetch, postEnroll } from '../device-trust/helpers.js';
 
@@ -118,7 +118,7 @@ describe(`metrics on the main listener [${backendName()}]`, () => {
     if (landing.kind !== 'page') throw new Error('expected the sign-in page again');
     expect(landing.page.status).toBe(429);
     landing = await browser.submit(landing.page, '/abort', {});
-    await expect(rp.finish(expectCallback(landing), started)).rejects.toThrow();
+    expect(await oauthError(rp.finish(expectCallback(landing), started))).toMatchObject({ error: 'access_denied' });
     const text = (await scrape()).text;
     expect(sample(text, 'latchkey_rate_limit_refusals_total', { limit: 'login_per_user' })).toBe(1);
     expect(sample(text, 'latchkey_token_errors_total')).toBeUndefined();

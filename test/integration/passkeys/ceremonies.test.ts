@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { backendName } from '../../helpers/backend.js';
 import { HttpUser, expectCallback } from '../../helpers/http-user.js';
-import { relyingParty, REDIRECT_URI, type RelyingParty } from '../../helpers/rp.js';
+import { oauthError, relyingParty, REDIRECT_URI, type RelyingParty } from '../../helpers/rp.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
 import type { SoftAuthenticator } from '../../helpers/soft-authenticator.js';
 import {
@@ -278,7 +278,10 @@ describe(`passkey ceremonies [${backendName()}]`, () => {
         reasons: ['deleted by its owner'],
       });
       // The session the deleted passkey proved no longer backs its tokens.
-      await expect(fetchUserInfo(rp.config, tokens.access_token, sub)).rejects.toThrow();
+      expect(await oauthError(fetchUserInfo(rp.config, tokens.access_token, sub))).toEqual({
+        status: 401,
+        error: 'invalid_token',
+      });
     });
 
     it('sends a session whose password and TOTP are too old through a new sign-in before deleting', async () => {
