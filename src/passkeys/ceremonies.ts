@@ -76,12 +76,12 @@ export class PasskeyCeremonies {
   ) {}
 
   /** Registration options for `user` with `challenge`: UV and a resident key required, platform preferred. */
-  registrationOptions(input: {
+  async registrationOptions(input: {
     challenge: string;
     user: { id: string; username: string; name: string | null };
     exclude: ReadonlyArray<Pick<StoredPasskey, 'credentialId' | 'transports'>>;
   }): Promise<PublicKeyCredentialCreationOptionsJSON> {
-    return generateRegistrationOptions({
+    const options = await generateRegistrationOptions({
       rpName: this.identity.rpName,
       rpID: this.identity.rpId,
       userName: input.user.username,
@@ -95,11 +95,13 @@ export class PasskeyCeremonies {
         residentKey: 'required',
         requireResidentKey: true,
         userVerification: 'required',
-        authenticatorAttachment: 'platform',
       },
       supportedAlgorithmIDs: ALGORITHMS,
-      preferredAuthenticatorType: 'localDevice',
     });
+    // The platform authenticator is preferred (hints), not required: SimpleWebAuthn's
+    // preferredAuthenticatorType would also set authenticatorAttachment: 'platform', which shuts out
+    // security keys. A roaming key registers as "single-device" and never carries a device (credential.ts).
+    return { ...options, hints: ['client-device'] };
   }
 
   /** Authentication options for discoverable credentials (no allow list: no username needed). */

@@ -191,6 +191,30 @@ describeIfAvailable('passkeys in a real browser', chromiumAvailable(), () => {
     await expectPasskeySignIn(started, errors);
   });
 
+  it('registers a security key too: the platform authenticator is preferred, not required', async () => {
+    const { totpSecret: secret } = await server.addUser('ugo', { totp: true });
+    const { page, errors } = await newPage();
+    await virtualAuthenticator(page, true, true, 'usb');
+    await page.goto(`${server.issuer}/account`);
+    await page.getByLabel('Username or email', { exact: true }).fill('ugo');
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByLabel('Verification code', { exact: true }).fill(currentTotp(secret!, Date.now()));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('link', { name: 'Register a passkey on this device' }).click();
+    await page.getByLabel('Name for this passkey', { exact: true }).fill('Security key');
+    await Promise.all([
+      page.waitForURL((url) => url.pathname === '/account' && url.searchParams.get('notice') === 'passkey-registered'),
+      page.getByRole('button', { name: 'Create passkey' }).click(),
+    ]);
+    // A key that travels says nothing about which device is in use, whatever the session proved.
+    expect(await page.locator('li.passkey').innerText()).toContain('on one authenticator, no known device');
+    const ugo = (await server.app.services.users.findByUsername('ugo'))!;
+    const row = await server.app.services.db('passkeys').where({ user_id: ugo.id }).first();
+    expect([row.attachment, JSON.parse(row.transports)]).toEqual(['cross-platform', ['usb']]);
+    expect(errors).toEqual([]);
+  });
+
   it('refuses an authenticator that cannot verify the user, and says what to do', async () => {
     const { page, errors } = await pageWithPasskey({ verifies: false });
     const started = await rp.start();

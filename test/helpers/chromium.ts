@@ -64,16 +64,22 @@ export interface VirtualAuthenticator {
 }
 
 /**
- * Adds a CDP virtual authenticator to `page` (ctap2, internal transport, resident keys); `verifies` false
- * makes one without user verification, and `present` false one that waits (no automatic user presence).
+ * Adds a CDP virtual authenticator to `page` (ctap2, resident keys; a platform one by default, `usb` for a
+ * security key); `verifies` false makes one without user verification, and `present` false one that waits
+ * (no automatic user presence).
  */
-export async function virtualAuthenticator(page: Page, verifies = true, present = true): Promise<VirtualAuthenticator> {
+export async function virtualAuthenticator(
+  page: Page,
+  verifies = true,
+  present = true,
+  transport: 'internal' | 'usb' = 'internal',
+): Promise<VirtualAuthenticator> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('WebAuthn.enable');
   const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
     options: {
       protocol: 'ctap2',
-      transport: 'internal',
+      transport,
       hasResidentKey: true,
       hasUserVerification: verifies,
       isUserVerified: verifies,
