@@ -14,7 +14,7 @@ import { expectCallback, HttpUser, type Landing } from '../../helpers/http-user.
 import { oauthError, relyingParty, REDIRECT_URI, type RelyingParty } from '../../helpers/rp.js';
 import { PASSWORD, startServer, type TestServer } from '../../helpers/server.js';
 import { craftCertificate, ecKeys, makeCa } from '../../unit/trust/fixtures.js';
-import { adminCli, enrolledDevice, mutualTlsFetch, serverCa, type DeviceCredentials } from './helpers.js';
+import { adminCli, deviceBrowsers, enrolledDevice, serverCa, type DeviceCredentials } from './helpers.js';
 
 const POLICIES = `
 default: allow
@@ -30,14 +30,21 @@ policies:
     targets: { clients: [__VAULT__] }
     outcome: allow
     require: device_certificate
+  - name: kiosk-device-alone
+    state: enabled
+    targets: { clients: [__KIOSK__] }
+    conditions: { device: [trusted] }
+    outcome: allow
+    sign_in_with: [device_certificate]
 `;
 
 describe(`device certificate at sign-in [${backendName()}]`, () => {
   let server: TestServer;
   let deviceApp: RelyingParty;
   let vault: RelyingParty;
+  let kiosk: RelyingParty;
   let alice: DeviceCredentials;
-  const tlsClients: Array<{ close(): Promise<void> }> = [];
+  let browsers: ReturnType<typeof deviceBrowsers>;
 
   beforeAll(async () => {
     server = await startServer({ cluster: { poll_seconds: 0.2 } });
@@ -48,31 +55,31 @@ describe(`device certificate at sign-in [${backendName()}]`, () => {
       grantType: ['authorization_code', 'refresh_token'],
     });
     const vaultClient = await server.addClient({ name: 'Vault', redirectUri: [REDIRECT_URI] });
+    const kioskClient = await server.addClient({ name: 'Kiosk', redirectUri: [REDIRECT_URI] });
     const file = path.join(server.dataDir, 'policies.yaml');
-    writeFileSync(file, POLICIES.replace('__DEVICE_APP__', app.clientId).replace('__VAULT__', vaultClient.clientId));
+    writeFileSync(
+      file,
+      POLICIES.replace('__DEVICE_APP__', app.clientId)
+        .replace('__VAULT__', vaultClient.clientId)
+        .replace('__KIOSK__', kioskClient.clientId),
+    );
     await adminCli(server, { LATCHKEY_POLICIES: file })(['policy', 'reload']);
     await server.app.syncCluster();
     deviceApp = await relyingParty(server, app.clientId, app.clientSecret);
     vault = await relyingParty(server, vaultClient.clientId, vaultClient.clientSecret);
+    kiosk = await relyingParty(server, kioskClient.clientId, kioskClient.clientSecret);
     await server.addUser('alice');
     await server.addUser('bob');
     alice = await enrolledDevice(server, 'alice');
+    browsers = deviceBrowsers(server);
   });
   afterAll(async () => {
-    await Promise.all(tlsClients.map((client) => client.close()));
+    await browsers?.close();
     await server?.close();
   });
 
   /** A browser on a device holding `credentials` (or on no enrolled device). */
-  function browserOn(credentials: Pick<DeviceCredentials, 'certificatePem' | 'chainPem' | 'privateKeyPem'> | null) {
-    const browser = new HttpUser(server.fetch, server.issuer);
-    if (credentials) {
-      const tls = mutualTlsFetch(server, credentials);
-      tlsClients.push(tls);
-      browser.onDevice(tls.fetch);
-    }
-    return browser;
-  }
+  const browserOn = (credentials: Parameters<ReturnType<typeof deviceBrowsers>['on']>[0]) => browsers.on(credentials);
 
   const events = (event: string) => server.app.services.audit.search({ event, limit: 50 });
 
@@ -121,6 +128,23 @@ describe(`device certificate at sign-in [${backendName()}]`, () => {
       started,
     );
     expect(tokens.claims()).toMatchObject({ acr: 'urn:latchkey:acr:device' });
+  });
+
+  it('advertises urn:latchkey:acr:device in discovery', () => {
+    expect(vault.config.serverMetadata().acr_values_supported).toContain('urn:latchkey:acr:device');
+  });
+
+  it('signs the owner of a trusted device in with the device alone where a policy says sign_in_with', async () => {
+    const browser = browserOn(alice);
+    const started = await kiosk.start();
+    const tokens = await kiosk.finish(expectCallback(await browser.go(started.url)), started);
+    expect(tokens.claims()).toMatchObject({ sub: expect.any(String), acr: 'urn:latchkey:acr:device' });
+    expect(tokens.claims()!.amr).toEqual(['pop', 'swk']);
+    expect(browser.visited.some((url) => url.endsWith('/password'))).toBe(false);
+    // Without a device the same application asks for the password as usual.
+    const elsewhere = await browserOn(null).go((await kiosk.start()).url);
+    if (elsewhere.kind !== 'page') throw new Error('expected the sign-in page');
+    expect(elsewhere.page.html).toContain('name="password"');
   });
 
   it("refuses another user's device once a user is identified", async () => {
