@@ -69,6 +69,7 @@ export const configSchema = z.strictObject({
     connect_timeout_seconds: timeout,
     acquire_timeout_seconds: timeout,
     statement_timeout_seconds: timeout,
+    sqlite_synchronous: z.enum(['normal', 'full']),
   }),
   redis: z.strictObject({
     url: z

@@ -79,6 +79,7 @@ export async function openServices(
     connectTimeoutSeconds: config.database.connect_timeout_seconds,
     acquireTimeoutSeconds: config.database.acquire_timeout_seconds,
     statementTimeoutSeconds: config.database.statement_timeout_seconds,
+    sqliteSynchronous: config.database.sqlite_synchronous,
     log,
   });
   let redis: Redis | undefined;

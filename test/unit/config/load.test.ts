@@ -142,6 +142,7 @@ describe('configuration', () => {
     ['server: { trusted_proxies: [10.0.0.0/33] }', 'server.trusted_proxies.0 = "10.0.0.0/33": must be a CIDR'],
     ['database: { url: "mysql://x" }', 'database.url = "mysql://x": must be a postgres:// or postgresql:// URL'],
     ['redis: { url: "http://x" }', 'redis.url = "http://x"'],
+    ['database: { sqlite_synchronous: "off" }', 'database.sqlite_synchronous = "off"'],
     ['log: { level: loud }', 'log.level = "loud"'],
     ['server: { tls: { cert_file: /a.pem } }', 'cert_file and key_file must be set together'],
     ['tokens: { authorization_code_ttl_seconds: 3600 }', 'tokens.authorization_code_ttl_seconds = 3600'],
