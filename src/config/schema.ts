@@ -82,6 +82,7 @@ export const configSchema = z.strictObject({
   }),
   cluster: z.strictObject({
     poll_seconds: z.number().min(0.05).max(300),
+    cache_revalidate_seconds: z.number().min(0).max(60),
     key_activation_delay_seconds: z.number().int().min(0).max(86400),
   }),
   security: z.strictObject({

@@ -10,7 +10,7 @@ import { LatchkeyError, UnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { AuditLog } from '../store/audit.js';
 import { NodeRepository, PolicySetRepository } from '../store/cluster.js';
-import { ClientRepository } from '../store/clients.js';
+import { ClientRepository, clientCache } from '../store/clients.js';
 import { checkDatabase, migrateToLatest, openDatabase, type Database } from '../store/database.js';
 import { KeyRepository } from '../store/keys.js';
 import type { OidcStore } from '../store/oidc-adapter.js';
@@ -22,7 +22,7 @@ import { DeviceTrustStore } from '../store/device-trust.js';
 import type { DeviceTrustService } from '../trust/service/index.js';
 import type { ScepService } from '../trust/service/scep/index.js';
 import { AdminTokenRepository } from '../store/admin-tokens.js';
-import { GroupRepository, UserRepository } from '../store/users.js';
+import { GroupRepository, UserCache, UserRepository } from '../store/users.js';
 
 export interface Services {
   config: LoadedConfig;
@@ -91,8 +91,10 @@ export async function openServices(
     await db.destroy();
     throw error;
   }
-  const clients = new ClientRepository(db, box);
-  const users = new UserRepository(db);
+  const caching = { revalidateMs: config.cluster.cache_revalidate_seconds * 1000 };
+  const clients = new ClientRepository(db, box, clientCache(db, caching));
+  const userCache = new UserCache(db, caching);
+  const users = new UserRepository(db, userCache);
   const prefix = config.redis.key_prefix;
   let oidcStore: OidcStore;
   let rateLimits: RateLimitStore;
@@ -133,7 +135,7 @@ export async function openServices(
     db,
     redis,
     users,
-    groups: new GroupRepository(db),
+    groups: new GroupRepository(db, userCache),
     clients,
     keys: new KeyRepository(db, box),
     settings: new SettingsRepository(db),

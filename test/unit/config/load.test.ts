@@ -143,6 +143,8 @@ describe('configuration', () => {
     ['database: { url: "mysql://x" }', 'database.url = "mysql://x": must be a postgres:// or postgresql:// URL'],
     ['redis: { url: "http://x" }', 'redis.url = "http://x"'],
     ['database: { sqlite_synchronous: "off" }', 'database.sqlite_synchronous = "off"'],
+    ['cluster: { cache_revalidate_seconds: -1 }', 'cluster.cache_revalidate_seconds = -1'],
+    ['cluster: { cache_revalidate_seconds: 61 }', 'cluster.cache_revalidate_seconds = 61'],
     ['log: { level: loud }', 'log.level = "loud"'],
     ['server: { tls: { cert_file: /a.pem } }', 'cert_file and key_file must be set together'],
     ['tokens: { authorization_code_ttl_seconds: 3600 }', 'tokens.authorization_code_ttl_seconds = 3600'],
