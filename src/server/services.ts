@@ -16,9 +16,10 @@ import { KeyRepository } from '../store/keys.js';
 import type { OidcStore } from '../store/oidc-adapter.js';
 import { SqlRateLimitStore, type RateLimitStore } from '../store/rate-limits.js';
 import { SessionProofRepository } from '../store/session-proofs.js';
-import { SettingsRepository } from '../store/settings.js';
+import { SettingsRepository, settingsCache } from '../store/settings.js';
 import { SqlOidcStore } from '../store/sql-oidc-store.js';
-import { DeviceTrustStore } from '../store/device-trust.js';
+import { caCache, DeviceTrustStore } from '../store/device-trust.js';
+import type { RevisionCache } from '../store/revision-cache.js';
 import type { DeviceTrustService } from '../trust/service/index.js';
 import type { ScepService } from '../trust/service/scep/index.js';
 import { AdminTokenRepository } from '../store/admin-tokens.js';
@@ -94,6 +95,7 @@ export async function openServices(
   const caching = { revalidateMs: config.cluster.cache_revalidate_seconds * 1000 };
   const clients = new ClientRepository(db, box, clientCache(db, caching));
   const userCache = new UserCache(db, caching);
+  const settings = new SettingsRepository(db, settingsCache(db, caching));
   const users = new UserRepository(db, userCache);
   const prefix = config.redis.key_prefix;
   let oidcStore: OidcStore;
@@ -119,7 +121,9 @@ export async function openServices(
     }
   };
   const trust =
-    options.deviceTrust === false ? undefined : await openDeviceTrust(config, db, box, users, endSessionsOfDevice);
+    options.deviceTrust === false
+      ? undefined
+      : await openDeviceTrust(config, { db, box, users, settings, ca: caCache(db, caching) }, endSessionsOfDevice);
   const readiness: Record<string, () => Promise<void>> = { database: () => checkDatabase(db) };
   if (redis) {
     const client = redis;
@@ -138,7 +142,7 @@ export async function openServices(
     groups: new GroupRepository(db, userCache),
     clients,
     keys: new KeyRepository(db, box),
-    settings: new SettingsRepository(db),
+    settings,
     audit: new AuditLog(db),
     policySets: new PolicySetRepository(db),
     nodes: new NodeRepository(db),
@@ -167,9 +171,13 @@ export async function openServices(
 
 async function openDeviceTrust(
   config: LoadedConfig,
-  db: Database,
-  box: SealedBox,
-  users: UserRepository,
+  stores: {
+    db: Database;
+    box: SealedBox;
+    users: UserRepository;
+    settings: SettingsRepository;
+    ca: RevisionCache<unknown>;
+  },
   onDeviceRevoked: (deviceId: string) => Promise<void>,
 ): Promise<{ deviceTrust: DeviceTrustService; scep: ScepService }> {
   const [{ DeviceTrustService }, { ScepService }, { ScepStore }] = await Promise.all([
@@ -177,10 +185,11 @@ async function openDeviceTrust(
     import('../trust/service/scep/index.js'),
     import('../store/scep.js'),
   ]);
+  const { db, box, users, settings } = stores;
   const trust = {
-    store: new DeviceTrustStore(db),
+    store: new DeviceTrustStore(db, stores.ca),
     box,
-    settings: new SettingsRepository(db),
+    settings,
     audit: new AuditLog(db),
     users,
     config,

@@ -1,13 +1,16 @@
-// Clients and users are read on nearly every request, so each node keeps them in memory
-// (cluster.cache_revalidate_seconds). What must still hold with two nodes on one database: a client removed
-// or a user disabled by the CLI (another process), or by plain SQL that bypasses Latchkey, is refused by
-// both nodes within the revalidation time; and the cache does save the reads it is there for.
+// Clients, users, the device CA and shared settings are read on nearly every request, so each node keeps
+// them in memory (cluster.cache_revalidate_seconds). What must still hold with two nodes on one database: a
+// client removed, a user disabled or certificate distribution turned off by the CLI (another process), or a
+// change by plain SQL that bypasses Latchkey, takes effect on both nodes within the revalidation time; a
+// revoked certificate is refused at once everywhere (revocation is never cached); and the cache does save
+// the reads it is there for.
+import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { backendName } from '../../helpers/backend.js';
 import { HttpUser } from '../../helpers/http-user.js';
 import { REDIRECT_URI } from '../../helpers/rp.js';
 import { PASSWORD, startServer, type TestServer } from '../../helpers/server.js';
-import { adminCli } from '../device-trust/helpers.js';
+import { adminCli, enrolledDevice } from '../device-trust/helpers.js';
 
 const REVALIDATE_SECONDS = 1;
 /** The bound the nodes promise, plus room for a loaded test machine. */
@@ -136,5 +139,54 @@ describe(`cached clients and users on two nodes [${backendName()}]`, () => {
     expect(await userinfoStatus(a, token)).toBe(200);
     await a.app.services.users.setDisabled(user.id, true);
     expect(await userinfoStatus(a, token)).toBe(401);
+  });
+
+  describe('device checks', () => {
+    let der: Uint8Array;
+    let serial: string;
+    const statusAt = async (node: TestServer) => (await node.app.services.deviceTrust.check(der)).status;
+
+    beforeAll(async () => {
+      await a.app.services.deviceTrust.initCa({ actor: 'test' });
+      await a.addUser('rita');
+      const device = await enrolledDevice(a, 'rita');
+      der = new Uint8Array(new X509Certificate(device.certificatePem).raw);
+      serial = device.serial;
+    });
+
+    it('reads neither the CA nor the settings from the database for each check', async () => {
+      expect(await statusAt(a)).toBe('trusted');
+      let reads = 0;
+      const count = (query: { sql: string }) => {
+        if (/from [`"](ca_certificates|settings)[`"]/.test(query.sql)) reads += 1;
+      };
+      a.app.services.db.on('query', count);
+      try {
+        for (let i = 0; i < 10; i += 1) expect(await statusAt(a)).toBe('trusted');
+      } finally {
+        a.app.services.db.off('query', count);
+      }
+      expect(reads).toBe(0);
+    });
+
+    it('makes every device unmanaged on both nodes within the revalidation time when the CLI turns distribution off', async () => {
+      for (const node of [a, b]) expect(await statusAt(node)).toBe('trusted');
+      expect((await adminCli(a)(['devices', 'distribution', 'off'])).status).toBe(0);
+      try {
+        const unmanaged = async () => (await statusAt(a)) === 'unmanaged' && (await statusAt(b)) === 'unmanaged';
+        expect(await msUntil(unmanaged)).toBeLessThan(WITHIN_MS);
+      } finally {
+        await a.app.services.deviceTrust.setDistribution(true, { actor: 'test' });
+      }
+      // On again: at once where it was switched, on the other node within the revalidation time.
+      expect(await statusAt(a)).toBe('trusted');
+      expect(await msUntil(async () => (await statusAt(b)) === 'trusted')).toBeLessThan(WITHIN_MS);
+    });
+
+    it('refuses a certificate revoked on one node at once on the other', async () => {
+      expect(await statusAt(b)).toBe('trusted');
+      await a.app.services.deviceTrust.revokeCertificate(serial, { reason: 'keyCompromise', actor: 'test' });
+      expect(await statusAt(b)).toBe('revoked');
+    });
   });
 });
