@@ -8,6 +8,7 @@ import * as sessionProofs from './004_session_proofs.js';
 import * as scep from './005_scep.js';
 import * as passkeys from './006_passkeys.js';
 import * as federation from './007_federation.js';
+import * as cacheRevisions from './008_cache_revisions.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -22,4 +23,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['005_scep', scep],
   ['006_passkeys', passkeys],
   ['007_federation', federation],
+  ['008_cache_revisions', cacheRevisions],
 ];

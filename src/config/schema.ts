@@ -69,6 +69,7 @@ export const configSchema = z.strictObject({
     connect_timeout_seconds: timeout,
     acquire_timeout_seconds: timeout,
     statement_timeout_seconds: timeout,
+    sqlite_synchronous: z.enum(['normal', 'full']),
   }),
   redis: z.strictObject({
     url: z
@@ -81,6 +82,7 @@ export const configSchema = z.strictObject({
   }),
   cluster: z.strictObject({
     poll_seconds: z.number().min(0.05).max(300),
+    cache_revalidate_seconds: z.number().min(0).max(60),
     key_activation_delay_seconds: z.number().int().min(0).max(86400),
   }),
   security: z.strictObject({

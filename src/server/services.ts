@@ -10,19 +10,20 @@ import { LatchkeyError, UnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { AuditLog } from '../store/audit.js';
 import { NodeRepository, PolicySetRepository } from '../store/cluster.js';
-import { ClientRepository } from '../store/clients.js';
+import { ClientRepository, clientCache } from '../store/clients.js';
 import { checkDatabase, migrateToLatest, openDatabase, type Database } from '../store/database.js';
 import { KeyRepository } from '../store/keys.js';
 import type { OidcStore } from '../store/oidc-adapter.js';
 import { SqlRateLimitStore, type RateLimitStore } from '../store/rate-limits.js';
 import { SessionProofRepository } from '../store/session-proofs.js';
-import { SettingsRepository } from '../store/settings.js';
+import { SettingsRepository, settingsCache } from '../store/settings.js';
 import { SqlOidcStore } from '../store/sql-oidc-store.js';
-import { DeviceTrustStore } from '../store/device-trust.js';
+import { caCache, DeviceTrustStore } from '../store/device-trust.js';
+import type { RevisionCache } from '../store/revision-cache.js';
 import type { DeviceTrustService } from '../trust/service/index.js';
 import type { ScepService } from '../trust/service/scep/index.js';
 import { AdminTokenRepository } from '../store/admin-tokens.js';
-import { GroupRepository, UserRepository } from '../store/users.js';
+import { GroupRepository, UserCache, UserRepository } from '../store/users.js';
 
 export interface Services {
   config: LoadedConfig;
@@ -79,6 +80,7 @@ export async function openServices(
     connectTimeoutSeconds: config.database.connect_timeout_seconds,
     acquireTimeoutSeconds: config.database.acquire_timeout_seconds,
     statementTimeoutSeconds: config.database.statement_timeout_seconds,
+    sqliteSynchronous: config.database.sqlite_synchronous,
     log,
   });
   let redis: Redis | undefined;
@@ -90,8 +92,11 @@ export async function openServices(
     await db.destroy();
     throw error;
   }
-  const clients = new ClientRepository(db, box);
-  const users = new UserRepository(db);
+  const caching = { revalidateMs: config.cluster.cache_revalidate_seconds * 1000 };
+  const clients = new ClientRepository(db, box, clientCache(db, caching));
+  const userCache = new UserCache(db, caching);
+  const settings = new SettingsRepository(db, settingsCache(db, caching));
+  const users = new UserRepository(db, userCache);
   const prefix = config.redis.key_prefix;
   let oidcStore: OidcStore;
   let rateLimits: RateLimitStore;
@@ -116,7 +121,9 @@ export async function openServices(
     }
   };
   const trust =
-    options.deviceTrust === false ? undefined : await openDeviceTrust(config, db, box, users, endSessionsOfDevice);
+    options.deviceTrust === false
+      ? undefined
+      : await openDeviceTrust(config, { db, box, users, settings, ca: caCache(db, caching) }, endSessionsOfDevice);
   const readiness: Record<string, () => Promise<void>> = { database: () => checkDatabase(db) };
   if (redis) {
     const client = redis;
@@ -132,10 +139,10 @@ export async function openServices(
     db,
     redis,
     users,
-    groups: new GroupRepository(db),
+    groups: new GroupRepository(db, userCache),
     clients,
     keys: new KeyRepository(db, box),
-    settings: new SettingsRepository(db),
+    settings,
     audit: new AuditLog(db),
     policySets: new PolicySetRepository(db),
     nodes: new NodeRepository(db),
@@ -164,9 +171,13 @@ export async function openServices(
 
 async function openDeviceTrust(
   config: LoadedConfig,
-  db: Database,
-  box: SealedBox,
-  users: UserRepository,
+  stores: {
+    db: Database;
+    box: SealedBox;
+    users: UserRepository;
+    settings: SettingsRepository;
+    ca: RevisionCache<unknown>;
+  },
   onDeviceRevoked: (deviceId: string) => Promise<void>,
 ): Promise<{ deviceTrust: DeviceTrustService; scep: ScepService }> {
   const [{ DeviceTrustService }, { ScepService }, { ScepStore }] = await Promise.all([
@@ -174,10 +185,11 @@ async function openDeviceTrust(
     import('../trust/service/scep/index.js'),
     import('../store/scep.js'),
   ]);
+  const { db, box, users, settings } = stores;
   const trust = {
-    store: new DeviceTrustStore(db),
+    store: new DeviceTrustStore(db, stores.ca),
     box,
-    settings: new SettingsRepository(db),
+    settings,
     audit: new AuditLog(db),
     users,
     config,

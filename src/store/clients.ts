@@ -5,6 +5,7 @@ import type { SealedBox } from '../crypto/sealed-box.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { parseFactorSettings, serializeFactorSettings, type FactorSettings } from '../federation/settings.js';
 import type { Database } from './database.js';
+import { RevisionCache, revisionOf, type RevisionCacheOptions } from './revision-cache.js';
 
 /** first_party: ours, no consent screen; third_party: consent asked; factor: a federating IdP (Okta). */
 export const CLIENT_KINDS = ['first_party', 'third_party', 'factor'] as const;
@@ -35,11 +36,33 @@ interface ClientRow {
   created_at: number;
 }
 
+/** The client rows this node keeps between requests; they follow the `clients` revision. */
+export function clientCache(db: Database, options: RevisionCacheOptions): RevisionCache<ClientRow | undefined> {
+  return new RevisionCache(revisionOf(db, 'clients'), options);
+}
+
 export class ClientRepository {
   constructor(
     private readonly db: Database,
     private readonly box: SealedBox,
+    /** Rows kept between requests (the secret stays sealed in it); none: every lookup reads the table. */
+    private readonly cache?: RevisionCache<ClientRow | undefined>,
   ) {}
+
+  /** The row of `clientId`, from the cache while the table is unchanged. */
+  private row(clientId: string): Promise<ClientRow | undefined> {
+    const load = () => this.db<ClientRow>('clients').where({ client_id: clientId }).first();
+    return this.cache ? this.cache.get(clientId, load) : load();
+  }
+
+  /** Awaits a write, then forgets the cached rows (the triggers tell the other nodes). */
+  private async written<T>(write: PromiseLike<T>): Promise<T> {
+    try {
+      return await write;
+    } finally {
+      this.cache?.invalidate();
+    }
+  }
 
   /**
    * Generates a client id that is hard to guess and safe in URLs. It never starts with '-' or '_': an id
@@ -70,21 +93,23 @@ export class ClientRepository {
     }
     const { client_secret: _omit, ...metadata } = input.metadata;
     const now = Date.now();
-    await this.db('clients').insert({
-      client_id: input.metadata.client_id,
-      name: input.name,
-      kind: input.kind,
-      metadata: JSON.stringify(metadata),
-      secret_sealed: input.secret ? this.box.seal(input.secret, SECRET_PURPOSE) : null,
-      factor: input.factor ? serializeFactorSettings(input.factor) : null,
-      created_at: now,
-      updated_at: now,
-    });
+    await this.written(
+      this.db('clients').insert({
+        client_id: input.metadata.client_id,
+        name: input.name,
+        kind: input.kind,
+        metadata: JSON.stringify(metadata),
+        secret_sealed: input.secret ? this.box.seal(input.secret, SECRET_PURPOSE) : null,
+        factor: input.factor ? serializeFactorSettings(input.factor) : null,
+        created_at: now,
+        updated_at: now,
+      }),
+    );
   }
 
   /** Metadata as oidc-provider wants it, with the secret unsealed; undefined when unknown. */
   async findForProvider(clientId: string): Promise<ClientMetadata | undefined> {
-    const row = await this.db<ClientRow>('clients').where({ client_id: clientId }).first();
+    const row = await this.row(clientId);
     if (!row) return undefined;
     const metadata = JSON.parse(row.metadata) as ClientMetadata;
     if (row.secret_sealed) metadata.client_secret = this.box.openText(row.secret_sealed, SECRET_PURPOSE);
@@ -92,7 +117,7 @@ export class ClientRepository {
   }
 
   async find(clientId: string): Promise<StoredClient | undefined> {
-    const row = await this.db<ClientRow>('clients').where({ client_id: clientId }).first();
+    const row = await this.row(clientId);
     return row ? toStoredClient(row) : undefined;
   }
 
@@ -109,14 +134,16 @@ export class ClientRepository {
 
   /** Replaces what factor client `clientId` is set up to do. */
   async setFactor(clientId: string, factor: FactorSettings): Promise<void> {
-    const updated = await this.db('clients')
-      .where({ client_id: clientId, kind: 'factor' })
-      .update({ factor: serializeFactorSettings(factor), updated_at: Date.now() });
+    const updated = await this.written(
+      this.db('clients')
+        .where({ client_id: clientId, kind: 'factor' })
+        .update({ factor: serializeFactorSettings(factor), updated_at: Date.now() }),
+    );
     if (updated === 0) throw new NotFoundError('ERR_CLIENT_NOT_FOUND', `no factor client with id "${clientId}"`);
   }
 
   async remove(clientId: string): Promise<void> {
-    const deleted = await this.db('clients').where({ client_id: clientId }).delete();
+    const deleted = await this.written(this.db('clients').where({ client_id: clientId }).delete());
     if (deleted === 0) throw new NotFoundError('ERR_CLIENT_NOT_FOUND', `no client with id "${clientId}"`);
   }
 }

@@ -4,6 +4,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Database } from './database.js';
+import { RevisionCache, revisionOf, type RevisionCacheOptions } from './revision-cache.js';
 
 type Db = Database | Knex.Transaction;
 
@@ -70,8 +71,31 @@ export function hashEnrollmentToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** The CA records this node has read (active root and intermediate, verifying intermediates); follows the `ca` revision. */
+export function caCache(db: Database, options: RevisionCacheOptions): RevisionCache<unknown> {
+  return new RevisionCache(revisionOf(db, 'ca'), options);
+}
+
 export class DeviceTrustStore {
-  constructor(readonly db: Database) {}
+  constructor(
+    readonly db: Database,
+    /** Read on every device check; none: every check reads the table. */
+    private readonly ca?: RevisionCache<unknown>,
+  ) {}
+
+  /** `load()` through the CA cache, unless reading inside a transaction (`db` is not the pool). */
+  private cachedCa<T>(key: string, db: Db, load: () => Promise<T>): Promise<T> {
+    return this.ca && db === this.db ? (this.ca.get(key, load) as Promise<T>) : load();
+  }
+
+  /** Awaits a write of CA records, then forgets the cached ones (the triggers tell the other nodes). */
+  private async caWritten<T>(write: PromiseLike<T>): Promise<T> {
+    try {
+      return await write;
+    } finally {
+      this.ca?.invalidate();
+    }
+  }
 
   transaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     return this.db.transaction(work);
@@ -80,8 +104,11 @@ export class DeviceTrustStore {
   // ---- CA ----------------------------------------------------------------------------------------
 
   async activeCa(role: CaRole, db: Db = this.db): Promise<CaRecord | undefined> {
-    const row = await db('ca_certificates').where({ role, status: 'active' }).orderBy('created_at', 'desc').first();
-    return row ? toCa(row) : undefined;
+    const record = await this.cachedCa(`active:${role}`, db, async () => {
+      const row = await db('ca_certificates').where({ role, status: 'active' }).orderBy('created_at', 'desc').first();
+      return row ? toCa(row) : undefined;
+    });
+    return record && { ...record };
   }
 
   async caById(id: string, db: Db = this.db): Promise<CaRecord | undefined> {
@@ -91,11 +118,14 @@ export class DeviceTrustStore {
 
   /** Intermediates whose leaves verify: the active one and those replaced by rotation, newest first. */
   async verifyingIntermediates(db: Db = this.db): Promise<CaRecord[]> {
-    const rows = await db('ca_certificates')
-      .where({ role: 'intermediate' })
-      .whereIn('status', ['active', 'previous'])
-      .orderBy('created_at', 'desc');
-    return rows.map(toCa);
+    const records = await this.cachedCa('verifying', db, async () => {
+      const rows = await db('ca_certificates')
+        .where({ role: 'intermediate' })
+        .whereIn('status', ['active', 'previous'])
+        .orderBy('created_at', 'desc');
+      return rows.map(toCa);
+    });
+    return records.map((record) => ({ ...record }));
   }
 
   /**
@@ -103,21 +133,23 @@ export class DeviceTrustStore {
    * leaves it issued), in one transaction.
    */
   async rotateIntermediate(record: Omit<CaRecord, 'status'>): Promise<void> {
-    await this.db.transaction(async (trx) => {
-      await trx('ca_certificates').where({ role: 'intermediate', status: 'active' }).update({ status: 'previous' });
-      await trx('ca_certificates').insert({
-        id: record.id,
-        role: record.role,
-        subject: record.subject,
-        certificate_pem: record.certificatePem,
-        private_key_sealed: record.privateKeySealed,
-        fingerprint_sha256: record.fingerprintSha256,
-        not_before: record.notBefore,
-        not_after: record.notAfter,
-        status: 'active',
-        created_at: Date.now(),
-      });
-    });
+    await this.caWritten(
+      this.db.transaction(async (trx) => {
+        await trx('ca_certificates').where({ role: 'intermediate', status: 'active' }).update({ status: 'previous' });
+        await trx('ca_certificates').insert({
+          id: record.id,
+          role: record.role,
+          subject: record.subject,
+          certificate_pem: record.certificatePem,
+          private_key_sealed: record.privateKeySealed,
+          fingerprint_sha256: record.fingerprintSha256,
+          not_before: record.notBefore,
+          not_after: record.notAfter,
+          status: 'active',
+          created_at: Date.now(),
+        });
+      }),
+    );
   }
 
   /** Retires previous intermediates none of whose certificates is still valid at `now`; returns how many. */
@@ -130,8 +162,11 @@ export class DeviceTrustStore {
         .whereNull('revoked_at')
         .andWhere('not_after', '>', now)
         .first('serial');
-      if (!live)
-        retired += await this.db('ca_certificates').where({ id, status: 'previous' }).update({ status: 'retired' });
+      if (!live) {
+        retired += await this.caWritten(
+          this.db('ca_certificates').where({ id, status: 'previous' }).update({ status: 'retired' }),
+        );
+      }
     }
     return retired;
   }
@@ -142,23 +177,25 @@ export class DeviceTrustStore {
 
   /** Stores a new root and intermediate as the active pair, retiring the previous ones. */
   async replaceCa(records: Array<Omit<CaRecord, 'status'>>): Promise<void> {
-    await this.db.transaction(async (trx) => {
-      await trx('ca_certificates').where({ status: 'active' }).update({ status: 'retired' });
-      for (const r of records) {
-        await trx('ca_certificates').insert({
-          id: r.id,
-          role: r.role,
-          subject: r.subject,
-          certificate_pem: r.certificatePem,
-          private_key_sealed: r.privateKeySealed,
-          fingerprint_sha256: r.fingerprintSha256,
-          not_before: r.notBefore,
-          not_after: r.notAfter,
-          status: 'active',
-          created_at: Date.now(),
-        });
-      }
-    });
+    await this.caWritten(
+      this.db.transaction(async (trx) => {
+        await trx('ca_certificates').where({ status: 'active' }).update({ status: 'retired' });
+        for (const r of records) {
+          await trx('ca_certificates').insert({
+            id: r.id,
+            role: r.role,
+            subject: r.subject,
+            certificate_pem: r.certificatePem,
+            private_key_sealed: r.privateKeySealed,
+            fingerprint_sha256: r.fingerprintSha256,
+            not_before: r.notBefore,
+            not_after: r.notAfter,
+            status: 'active',
+            created_at: Date.now(),
+          });
+        }
+      }),
+    );
   }
 
   // ---- enrollment tokens -------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from './database.js';
 import { ConflictError, NotFoundError } from '../errors.js';
+import { RevisionCache, revisionOf, type RevisionCacheOptions } from './revision-cache.js';
 
 export interface User {
   id: string;
@@ -60,8 +61,41 @@ export function normalizeUsername(username: string): string {
 const USERNAME = /^[a-z0-9][a-z0-9._@+-]{0,254}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/**
+ * The users and group memberships this node keeps between requests (src/store/revision-cache.ts): both
+ * follow the `users` revision, which every change of users, groups or group_members bumps.
+ */
+export class UserCache {
+  readonly rows: RevisionCache<UserRow | undefined>;
+  readonly groups: RevisionCache<readonly string[]>;
+
+  constructor(db: Database, options: RevisionCacheOptions) {
+    const revision = revisionOf(db, 'users');
+    this.rows = new RevisionCache(revision, options);
+    this.groups = new RevisionCache(revision, options);
+  }
+
+  /** After a write of this node's own. */
+  invalidate(): void {
+    this.rows.invalidate();
+    this.groups.invalidate();
+  }
+}
+
+/** Awaits a write, then forgets what `cache` held (the triggers tell the other nodes). */
+async function written<T>(cache: UserCache | undefined, write: PromiseLike<T>): Promise<T> {
+  try {
+    return await write;
+  } finally {
+    cache?.invalidate();
+  }
+}
+
 export class UserRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly cache?: UserCache,
+  ) {}
 
   /** Creates a user; username must be unique (case-insensitive), email too when given. */
   async create(input: {
@@ -103,12 +137,13 @@ export class UserRepository {
       created_at: now,
       updated_at: now,
     };
-    await this.db('users').insert(row);
+    await written(this.cache, this.db('users').insert(row));
     return (await this.findById(row.id))!;
   }
 
   async findById(id: string): Promise<User | undefined> {
-    const row = await this.db<UserRow>('users').where({ id }).first();
+    const load = () => this.db<UserRow>('users').where({ id }).first();
+    const row = await (this.cache ? this.cache.rows.get(id, load) : load());
     return row ? toUser(row) : undefined;
   }
 
@@ -139,22 +174,28 @@ export class UserRepository {
   }
 
   async setDisabled(id: string, disabled: boolean): Promise<void> {
-    await this.db('users').where({ id }).update({ disabled, updated_at: Date.now() });
+    await written(this.cache, this.db('users').where({ id }).update({ disabled, updated_at: Date.now() }));
   }
 
   async setPasswordHash(id: string, passwordHash: string): Promise<void> {
-    await this.db('users').where({ id }).update({ password_hash: passwordHash, updated_at: Date.now() });
+    await written(
+      this.cache,
+      this.db('users').where({ id }).update({ password_hash: passwordHash, updated_at: Date.now() }),
+    );
   }
 
   async setTotp(id: string, secretSealed: string | null): Promise<void> {
-    await this.db('users')
-      .where({ id })
-      .update({
-        totp_secret_sealed: secretSealed,
-        totp_enrolled_at: secretSealed ? Date.now() : null,
-        totp_last_step: null,
-        updated_at: Date.now(),
-      });
+    await written(
+      this.cache,
+      this.db('users')
+        .where({ id })
+        .update({
+          totp_secret_sealed: secretSealed,
+          totp_enrolled_at: secretSealed ? Date.now() : null,
+          totp_last_step: null,
+          updated_at: Date.now(),
+        }),
+    );
   }
 
   /**
@@ -162,15 +203,18 @@ export class UserRepository {
    * submissions of the same code: exactly one wins).
    */
   async claimTotpStep(id: string, step: number): Promise<boolean> {
-    const updated = await this.db('users')
-      .where({ id })
-      .andWhere((q) => q.whereNull('totp_last_step').orWhere('totp_last_step', '<', step))
-      .update({ totp_last_step: step });
+    const updated = await written(
+      this.cache,
+      this.db('users')
+        .where({ id })
+        .andWhere((q) => q.whereNull('totp_last_step').orWhere('totp_last_step', '<', step))
+        .update({ totp_last_step: step }),
+    );
     return updated === 1;
   }
 
   async markSessionsRevoked(id: string, at: number): Promise<void> {
-    await this.db('users').where({ id }).update({ sessions_revoked_at: at, updated_at: at });
+    await written(this.cache, this.db('users').where({ id }).update({ sessions_revoked_at: at, updated_at: at }));
   }
 
   /** Attributes an administrator set on the user (what other IdPs know them by), name → value. */
@@ -214,19 +258,25 @@ export class UserRepository {
   }
 
   async groupNames(userId: string): Promise<string[]> {
-    const rows = await this.db('group_members')
-      .join('groups', 'groups.id', 'group_members.group_id')
-      .where('group_members.user_id', userId)
-      .orderBy('groups.name')
-      .select<{ name: string }[]>('groups.name');
-    return rows.map((row) => row.name);
+    const load = async () => {
+      const rows = await this.db('group_members')
+        .join('groups', 'groups.id', 'group_members.group_id')
+        .where('group_members.user_id', userId)
+        .orderBy('groups.name')
+        .select<{ name: string }[]>('groups.name');
+      return rows.map((row) => row.name);
+    };
+    return [...(await (this.cache ? this.cache.groups.get(userId, load) : load()))];
   }
 }
 
 const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._ -]{0,254}$/;
 
 export class GroupRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly cache?: UserCache,
+  ) {}
 
   async create(name: string, description: string | null = null): Promise<Group> {
     if (!GROUP_NAME.test(name)) {
@@ -237,7 +287,7 @@ export class GroupRepository {
     }
     if (await this.find(name)) throw new ConflictError('ERR_GROUP_EXISTS', `a group named "${name}" already exists`);
     const group = { id: randomUUID(), name, description };
-    await this.db('groups').insert({ ...group, created_at: Date.now() });
+    await written(this.cache, this.db('groups').insert({ ...group, created_at: Date.now() }));
     return group;
   }
 
@@ -263,21 +313,27 @@ export class GroupRepository {
 
   async remove(name: string): Promise<void> {
     const group = await this.require(name);
-    await this.db.transaction(async (trx) => {
-      await trx('group_members').where({ group_id: group.id }).delete();
-      await trx('groups').where({ id: group.id }).delete();
-    });
+    await written(
+      this.cache,
+      this.db.transaction(async (trx) => {
+        await trx('group_members').where({ group_id: group.id }).delete();
+        await trx('groups').where({ id: group.id }).delete();
+      }),
+    );
   }
 
   async addMember(groupId: string, userId: string): Promise<void> {
-    await this.db('group_members')
-      .insert({ group_id: groupId, user_id: userId })
-      .onConflict(['group_id', 'user_id'])
-      .ignore();
+    await written(
+      this.cache,
+      this.db('group_members')
+        .insert({ group_id: groupId, user_id: userId })
+        .onConflict(['group_id', 'user_id'])
+        .ignore(),
+    );
   }
 
   async removeMember(groupId: string, userId: string): Promise<void> {
-    await this.db('group_members').where({ group_id: groupId, user_id: userId }).delete();
+    await written(this.cache, this.db('group_members').where({ group_id: groupId, user_id: userId }).delete());
   }
 
   async members(groupId: string): Promise<string[]> {

@@ -110,7 +110,35 @@ export function issuedBy(certificate: x509.X509Certificate, issuer: x509.X509Cer
   return Buffer.from(certificate.issuerName.toArrayBuffer()).equals(Buffer.from(issuer.subjectName.toArrayBuffer()));
 }
 
+/**
+ * Verification keys imported from issuer certificates, per certificate object and signature algorithm
+ * (an RSA key is imported for one hash). Importing the key (ASN.1 export, then createPublicKey) on every
+ * device check cost more CPU than the ECDSA verification itself; the CA's certificates are parsed once
+ * per stored record (ActiveCa), so their keys live as long as those objects.
+ */
+const verificationKeys = new WeakMap<x509.X509Certificate, Map<string, Promise<CryptoKey>>>();
+
+function verificationKey(issuer: x509.X509Certificate, certificate: x509.X509Certificate): Promise<CryptoKey> {
+  const algorithm = { ...issuer.publicKey.algorithm, ...certificate.signatureAlgorithm };
+  const id = JSON.stringify(algorithm);
+  let keys = verificationKeys.get(issuer);
+  if (!keys) verificationKeys.set(issuer, (keys = new Map()));
+  let key = keys.get(id);
+  if (!key) {
+    const imported = issuer.publicKey.export(algorithm, ['verify']);
+    key = imported;
+    keys.set(id, imported);
+    imported.catch(() => keys.delete(id));
+  }
+  return key;
+}
+
 /** True if `issuer`'s key verifies `certificate`'s signature (the signature alone, no dates). */
 export async function signedBy(certificate: x509.X509Certificate, issuer: x509.X509Certificate): Promise<boolean> {
-  return certificate.verify({ publicKey: issuer, signatureOnly: true }).catch(() => false);
+  try {
+    const publicKey = await verificationKey(issuer, certificate);
+    return await certificate.verify({ publicKey, signatureOnly: true });
+  } catch {
+    return false;
+  }
 }

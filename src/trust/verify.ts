@@ -115,7 +115,7 @@ async function verifyParsed(
 ): Promise<DeviceCertificateVerification> {
   const issuer = await findIssuer(leaf, intermediates);
   if ('ok' in issuer) return issuer;
-  if (!issuedBy(issuer, root) || !(await signedBy(issuer, root))) {
+  if (!issuedBy(issuer, root) || !(await intermediateSignedByRoot(issuer, root))) {
     return refuse('ERR_CERT_UNTRUSTED_CHAIN', 'the intermediate CA is not signed by the Latchkey root CA');
   }
   const violation =
@@ -137,6 +137,21 @@ async function verifyParsed(
     notAfter: leaf.notAfter,
     certificate: leaf,
   };
+}
+
+/**
+ * Whether `root` signed `intermediate`, verified once per pair of parsed certificates: both are our own
+ * CA's, parsed once per stored record, and the answer cannot change; verifying it on every device check
+ * doubled the signature work of the check.
+ */
+const rootSignatures = new WeakMap<x509.X509Certificate, WeakMap<x509.X509Certificate, Promise<boolean>>>();
+
+function intermediateSignedByRoot(intermediate: x509.X509Certificate, root: x509.X509Certificate): Promise<boolean> {
+  let byRoot = rootSignatures.get(intermediate);
+  if (!byRoot) rootSignatures.set(intermediate, (byRoot = new WeakMap()));
+  let verified = byRoot.get(root);
+  if (!verified) byRoot.set(root, (verified = signedBy(intermediate, root)));
+  return verified;
 }
 
 /** Turns a refusal into an AuthenticationError (HTTP 401) for callers that prefer to throw. */
