@@ -13,7 +13,35 @@ export const WATCHED: Record<string, readonly string[]> = {
   settings: ['settings'],
 };
 
+/**
+ * Columns whose updates bump a table's revision, where not every column counts: `users.totp_last_step`
+ * is written by every TOTP sign-in (the atomic single-use claim, never read from a cache for a decision),
+ * and bumping on it would empty every node's user cache, and on PostgreSQL queue all TOTP sign-ins of
+ * the cluster on one revision row.
+ */
+const UPDATE_COLUMNS: Record<string, readonly string[]> = {
+  users: [
+    'id',
+    'username',
+    'email',
+    'name',
+    'password_hash',
+    'totp_secret_sealed',
+    'totp_enrolled_at',
+    'disabled',
+    'sessions_revoked_at',
+    'created_at',
+    'updated_at',
+  ],
+};
+
 const isPostgres = (knex: Knex) => knex.client.config.client === 'pg';
+
+/** `update` or `update of "a", "b"` for `table`. */
+function updateEvent(table: string): string {
+  const columns = UPDATE_COLUMNS[table];
+  return columns ? `update of ${columns.map((column) => `"${column}"`).join(', ')}` : 'update';
+}
 
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('cache_revisions', (t) => {
@@ -32,14 +60,14 @@ export async function up(knex: Knex): Promise<void> {
     for (const table of tables) {
       if (isPostgres(knex)) {
         await knex.raw(
-          `create trigger ${table}_revision after insert or update or delete or truncate on "${table}" ` +
+          `create trigger ${table}_revision after insert or ${updateEvent(table)} or delete or truncate on "${table}" ` +
             `for each statement execute function latchkey_bump_revision('${name}')`,
         );
         continue;
       }
       for (const event of ['insert', 'update', 'delete']) {
         await knex.raw(
-          `create trigger ${table}_revision_${event} after ${event} on "${table}" begin ` +
+          `create trigger ${table}_revision_${event} after ${event === 'update' ? updateEvent(table) : event} on "${table}" begin ` +
             `update cache_revisions set revision = revision + 1 where name = '${name}'; end`,
         );
       }
