@@ -176,6 +176,7 @@ function resultJson(run: RunResult, backend: string, options: BenchOptions, seco
     cpuPer1000: round(x.cpuPer1000, 3),
     perCore: round(x.perCore, 1),
     rssMiB: round(x.rssBytes / 2 ** 20, 1),
+    generatorCpuShare: round(x.generatorCpuShare, 2),
   });
   return {
     backend,

@@ -94,7 +94,13 @@ export async function startLatchkey(deployment: Deployment, seed: LatchkeySeed):
   writeFileSync(deployment.policyFile, POLICIES);
   const server = await startServerProcess({
     name: 'latchkey',
-    args: [path.join(PACKAGE_ROOT, 'bin', 'latchkey-server.js')],
+    // BENCH_CPU_PROF=1: V8 CPU profiles of the server, written when it exits, for flame graphs.
+    args: [
+      ...(process.env.BENCH_CPU_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${path.join(deployment.dataDir, '..', 'profiles')}`]
+        : []),
+      path.join(PACKAGE_ROOT, 'bin', 'latchkey-server.js'),
+    ],
     env: deployment.env,
     logFile: deployment.logFile,
     readyUrl: `${deployment.issuer}/readyz`,

@@ -25,6 +25,8 @@ export interface Sample {
   elapsedMs: number;
   /** CPU seconds the server process spent during the timed part of the round. */
   serverCpuSeconds: number;
+  /** CPU seconds this process (the load generator) spent during the timed part of the round. */
+  generatorCpuSeconds: number;
   /** The server process's resident set size at the end of the round. */
   serverRssBytes: number;
   stoppedBy: 'iterations' | 'time';
@@ -42,6 +44,8 @@ export interface Measurement {
   cpuPer1000: number;
   /** Operations per second one fully busy server core would serve: 1000 / cpuPer1000. */
   perCore: number;
+  /** Share of one core the load generator used while timing (near 1: it, not the server, may be the limit). */
+  generatorCpuShare: number;
   /** The largest resident set size of the server process seen at the end of a round. */
   rssBytes: number;
 }
@@ -62,6 +66,7 @@ export async function sample(
 
   const latencies: number[] = [];
   const cpuBefore = server.cpuSeconds();
+  const generatorBefore = process.cpuUsage();
   const started = performance.now();
   await runLanes(lanes, options.iterations, started + options.seconds * 1000, operation, timeoutMs, latencies);
   const elapsedMs = performance.now() - started;
@@ -69,9 +74,15 @@ export async function sample(
     latencies,
     elapsedMs,
     serverCpuSeconds: server.cpuSeconds() - cpuBefore,
+    generatorCpuSeconds: cpuSecondsSince(generatorBefore),
     serverRssBytes: server.rssBytes(),
     stoppedBy: latencies.length >= options.iterations ? 'iterations' : 'time',
   };
+}
+
+function cpuSecondsSince(before: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1e6;
 }
 
 async function runLanes(
@@ -122,6 +133,8 @@ export function summarize(samples: readonly Sample[]): Measurement {
     cpuPer1000,
     perCore: cpuPer1000 > 0 ? 1000 / cpuPer1000 : 0,
     rssBytes: Math.max(0, ...samples.map((s) => s.serverRssBytes)),
+    generatorCpuShare:
+      elapsedMs > 0 ? (samples.reduce((sum, s) => sum + s.generatorCpuSeconds, 0) * 1000) / elapsedMs : 0,
     count: sorted.length,
     elapsedMs,
     opsPerSecond: elapsedMs > 0 ? (sorted.length * 1000) / elapsedMs : 0,

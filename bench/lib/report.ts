@@ -46,6 +46,7 @@ export function scenarioTable(run: RunResult): string {
     'server CPU s / 1000',
     'flows/s per vCPU',
     'RSS MB',
+    'load gen CPU',
     '× adapter baseline',
     '× memory baseline',
   ];
@@ -69,6 +70,7 @@ export function scenarioTable(run: RunResult): string {
         m.cpuPer1000.toFixed(2),
         m.perCore.toFixed(0),
         (m.rssBytes / 2 ** 20).toFixed(0),
+        `${(m.generatorCpuShare * 100).toFixed(0)} %`,
         against('baseline-adapter'),
         against('baseline-memory'),
       ]);
@@ -164,9 +166,12 @@ export function verdicts(run: RunResult): TargetVerdict[] {
     const result = run.scenarios.find((r) => r.name === scenario);
     const r = result ? ratioAgainst(run, result, 'baseline-adapter') : undefined;
     const reference = result && result.comparedWith !== scenario ? ` (reference: ${result.comparedWith})` : '';
+    const own = result?.measurements.latchkey;
+    const base = run.scenarios.find((x) => x.name === result?.comparedWith)?.measurements['baseline-adapter'];
+    const perCore = own && base && base.perCore > 0 ? `; per vCPU ${(own.perCore / base.perCore).toFixed(2)}×` : '';
     out.push({
       target: `${label} ≥ ${floor}× same-adapter baseline${reference}`,
-      value: r === undefined ? 'not measured' : `${r.toFixed(2)}×`,
+      value: r === undefined ? 'not measured' : `${r.toFixed(2)}× flows/s${perCore}`,
       met: r === undefined ? null : r >= floor,
     });
   };
