@@ -2,6 +2,7 @@
 // PostgreSQL schema and Redis key prefix (test/helpers/backend.ts, so the bench and the integration tests
 // choose backends alike), ports, and the LATCHKEY_* environment the server process and the bench's own
 // seeding both read. BENCH_BACKEND=sqlite|postgresql|postgresql+redis sets the test variables.
+import { randomBytes } from 'node:crypto';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -67,7 +68,11 @@ function benchSettings(redisPrefix: string): Record<string, unknown> {
 export async function prepareDeployment(name: string, runDir: string): Promise<Deployment> {
   const dataDir = path.join(runDir, name);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const backend = await prepareBackend();
+  // A prefix of the bench's own, so that its keys in the shared Redis are told apart from the tests'.
+  const backend = {
+    ...(await prepareBackend()),
+    redisPrefix: `latchkey-bench-${randomBytes(6).toString('hex')}-${name}:`,
+  };
   const port = await freePort();
   const deviceCheckPort = await freePort();
   const issuer = `https://localhost:${port}`;
