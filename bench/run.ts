@@ -79,7 +79,10 @@ async function main(options: BenchOptions): Promise<void> {
     targets.push(await startBaseline('memory', deployments[2]!, tls));
 
     const scenarios: ScenarioResult[] = [];
-    for (const scenario of SCENARIOS) {
+    const chosen = options.scenarios;
+    const unknown = chosen?.filter((name) => name !== 'none' && !SCENARIOS.some((s) => s.name === name)) ?? [];
+    if (unknown.length) throw new Error(`BENCH_SCENARIOS names no scenario ${unknown.join(', ')}`);
+    for (const scenario of SCENARIOS.filter((s) => !chosen || chosen.includes(s.name))) {
       const on = scenario.kind === 'shared' ? targets : [latchkey];
       progress(`${scenario.name} on ${on.map((t) => t.name).join(', ')}`);
       scenarios.push({

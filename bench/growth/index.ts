@@ -6,6 +6,7 @@ import type { Services } from '../../src/server/services.js';
 import { enrolledDevices, mutualTlsFetch, type BenchDevice } from '../lib/devices.js';
 import { BENCH_USERNAME, type LatchkeyTarget } from '../lib/latchkey.js';
 import { percentile } from '../lib/measure.js';
+import { relyingPartyOf } from '../lib/scenario.js';
 import { seedDeviceCertificates, seedSessions, seedUsers } from './seed.js';
 import { redisUsedMemory, tableBytes } from './sizes.js';
 
@@ -109,6 +110,10 @@ async function crlFigures(target: LatchkeyTarget, s: Services): Promise<CrlFigur
 /** Measures, grows the data to `rows` of each kind, measures again. */
 export async function growth(target: LatchkeyTarget, rows: number, seconds: number): Promise<GrowthResult> {
   const [device] = await enrolledDevices(target, 1);
+  // A real session to copy (whatever scenarios ran before).
+  const rp = await relyingPartyOf(target, target.codeClient);
+  const started = await rp.start();
+  await rp.finish(await target.signIn(target.newUser(), started.url), started);
   const s = await target.openServices();
   try {
     const deviceCheckBefore = await deviceCheckLatency(target, device!, seconds);

@@ -1,13 +1,16 @@
 // The bench's bounds from the environment. Per scenario and target: BENCH_SECONDS (4) of timed load,
 // BENCH_ITERATIONS at most (no limit by default), BENCH_CONCURRENCY (4) in flight, split into
 // BENCH_ROUNDS (4) rounds that alternate between the targets; BENCH_GROWTH_ROWS (100000) rows of each
-// kind for the growth measurements (0 skips them).
+// kind for the growth measurements (0 skips them); BENCH_SCENARIOS (all) a comma-separated list of the
+// scenarios to run, or `none`.
 export interface BenchOptions {
   iterations: number;
   seconds: number;
   concurrency: number;
   rounds: number;
   growthRows: number;
+  /** Names of the scenarios to run; null: all. */
+  scenarios: string[] | null;
 }
 
 /** The options, or null after saying on stderr which variable is wrong. */
@@ -28,6 +31,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchOptio
     concurrency: Math.floor(read('BENCH_CONCURRENCY', 4)),
     rounds: Math.min(Math.floor(read('BENCH_ROUNDS', 4)), iterations),
     growthRows: Math.floor(read('BENCH_GROWTH_ROWS', 100_000, 0)),
+    scenarios: env.BENCH_SCENARIOS ? env.BENCH_SCENARIOS.split(',').map((name) => name.trim()) : null,
   };
   for (const message of bad) process.stderr.write(`bench: ${message}\n`);
   return bad.length ? null : options;
