@@ -100,7 +100,15 @@ async function main(options: BenchOptions): Promise<void> {
       progress(`growth to ${options.growthRows} users, device certificates and sessions`);
       grown = await growth(latchkey, options.growthRows, Math.min(options.seconds, 3));
     }
-    const run: RunResult = { scenarios, argon2, policies, growth: grown };
+    // The sign-ins again on the grown data (Latchkey alone, one round): does a lookup grow with the tables?
+    const afterGrowth: ScenarioResult[] = [];
+    for (const scenario of grown ? [codeFlowPassword, codeFlowSession] : []) {
+      progress(`${scenario.name} on latchkey after growth`);
+      const once = { ...options, rounds: 1, seconds: Math.max(1, options.seconds / 2) };
+      const measurements = await measureAlternating(scenario, [latchkey], latchkey, once);
+      afterGrowth.push({ name: scenario.name, measurements, comparedWith: scenario.name });
+    }
+    const run: RunResult = { scenarios, argon2, policies, growth: grown, afterGrowth };
     const seconds = (performance.now() - began) / 1000;
     const report = [
       `Backend ${backend}, node ${process.version}, ${argon2.cores} cores; per scenario and target ` +
@@ -194,6 +202,7 @@ function resultJson(run: RunResult, backend: string, options: BenchOptions, seco
     argon2: { ...run.argon2, hashMs: round(run.argon2.hashMs), boundPerSecond: round(run.argon2.boundPerSecond, 1) },
     policies: run.policies.map((p) => ({ ...p, decisionsPerSecond: Math.round(p.decisionsPerSecond) })),
     growth: run.growth,
+    afterGrowth: run.afterGrowth.map((s) => ({ name: s.name, latchkey: m(s.measurements.latchkey!) })),
     targets: verdicts(run),
   };
 }

@@ -19,6 +19,8 @@ export interface RunResult {
   argon2: Argon2Bound;
   policies: PolicyDecisionResult[];
   growth: GrowthResult | null;
+  /** Shared scenarios measured on Latchkey again after the growth seeding. */
+  afterGrowth: ScenarioResult[];
 }
 
 /** Published per-vCPU figures: password logins/s and client-credentials grants/s. */
@@ -153,6 +155,15 @@ export function growthTable(run: RunResult): string {
         g.sessions.bytesPerSession.toFixed(0),
       ],
       ['bytes per session_proofs row (SQL, table + indexes)', '', g.sessions.proofBytesPerSession.toFixed(0)],
+      ...run.afterGrowth.map((after) => {
+        const flow = (m: Measurement | undefined) =>
+          m ? `${m.opsPerSecond.toFixed(1)}/s, ${m.cpuPer1000.toFixed(1)} ms` : 'not measured';
+        return [
+          `${after.name} on Latchkey: flows/s, server CPU per flow`,
+          flow(measured(run, after.name)),
+          flow(after.measurements.latchkey),
+        ];
+      }),
       ['seeding time (bulk inserts)', '', `${g.seedSeconds.toFixed(1)} s`],
     ],
   );
