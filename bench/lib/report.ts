@@ -145,7 +145,7 @@ export function growthTable(run: RunResult): string {
         `${g.deviceCheckAfter.p50Ms.toFixed(2)} / ${g.deviceCheckAfter.p99Ms.toFixed(2)}`,
       ],
       [
-        'CRL: entries, size, build time (slower of 2 rebuilds)',
+        'CRL: entries, size, time of a GET that rebuilds it',
         `${g.crlBefore.entries}, ${kb(g.crlBefore.bytes)}, ${g.crlBefore.buildMs.toFixed(1)} ms`,
         `${g.crlAfter.entries}, ${kb(g.crlAfter.bytes)}, ${g.crlAfter.buildMs.toFixed(1)} ms`,
       ],
