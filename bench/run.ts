@@ -199,7 +199,12 @@ function resultJson(run: RunResult, backend: string, options: BenchOptions, seco
       comparedWith: s.comparedWith,
       ...Object.fromEntries(Object.entries(s.measurements).map(([target, x]) => [target, m(x)])),
     })),
-    argon2: { ...run.argon2, hashMs: round(run.argon2.hashMs), boundPerSecond: round(run.argon2.boundPerSecond, 1) },
+    argon2: {
+      ...run.argon2,
+      hashMs: round(run.argon2.hashMs),
+      wallMs: round(run.argon2.wallMs),
+      boundPerSecond: round(run.argon2.boundPerSecond, 1),
+    },
     policies: run.policies.map((p) => ({ ...p, decisionsPerSecond: Math.round(p.decisionsPerSecond) })),
     growth: run.growth,
     afterGrowth: run.afterGrowth.map((s) => ({ name: s.name, latchkey: m(s.measurements.latchkey!) })),

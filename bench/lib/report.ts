@@ -112,7 +112,8 @@ export function argon2Lines(run: RunResult): string {
         `${perCoreBound.toFixed(1)} = ${(m.perCore / perCoreBound).toFixed(2)}×)`
       : 'n/a';
   return (
-    `argon2id (m=19456 KiB, t=2, p=1): one verification ${hashMs.toFixed(1)} ms; bound ${cores} cores ÷ ` +
+    `argon2id (m=19456 KiB, t=2, p=1): one verification ${hashMs.toFixed(1)} ms of CPU ` +
+    `(${run.argon2.wallMs.toFixed(1)} ms wall); bound ${cores} cores ÷ ` +
     `${hashMs.toFixed(1)} ms = ${boundPerSecond.toFixed(1)} sign-ins/s; password flow ` +
     `${flow?.opsPerSecond.toFixed(1) ?? 'n/a'}/s = ${share(flow)}; password + TOTP ` +
     `${totp?.opsPerSecond.toFixed(1) ?? 'n/a'}/s = ${share(totp)}`
