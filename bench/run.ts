@@ -1,222 +1,215 @@
-// `npm run bench`: starts Latchkey (the real server, as the integration tests do) and a bare oidc-provider
-// baseline in this process, runs every scenario against both, prints a table with Latchkey's throughput
-// relative to the baseline, and ends with one machine-readable line: BENCH_RESULT {json}.
-// Bounds per scenario and target: BENCH_ITERATIONS (200) or BENCH_SECONDS (20), whichever comes first,
-// with BENCH_CONCURRENCY (4) in flight, taken in BENCH_ROUNDS (4) rounds that alternate between the two
-// targets so that a change of load on the machine affects both alike.
+// `npm run bench`: the load generator. Starts Latchkey (the compiled build, bin/latchkey-server.js) and
+// two bare oidc-provider baselines (in memory, and on Latchkey's own adapter) each in a server process of
+// its own, runs every scenario against them in rounds that alternate between the targets (so a change of
+// load on the machine hits all alike), reads each server's CPU time and memory from /proc, then measures
+// policy decisions, one argon2id hash, and how the device check, CRL and sessions grow with data.
+// Prints markdown tables (also written to BENCH_REPORT when set) and ends with one machine-readable line:
+// BENCH_RESULT {json}. Variables: bench/lib/options.ts and docs/performance.md.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { backendName } from '../test/helpers/backend.js';
-import { startBaseline } from './lib/baseline.js';
-import { startLatchkey } from './lib/latchkey.js';
+import { startBaseline } from './lib/baselines.js';
+import { prepareDeployment, selectBackend, type Deployment } from './lib/deployment.js';
+import { startLatchkey, type LatchkeyTarget } from './lib/latchkey.js';
+import { roundOptions, sample, summarize, type Measurement, type Operation, type Sample } from './lib/measure.js';
+import { optionsFromEnv, type BenchOptions } from './lib/options.js';
 import {
-  ratio,
-  roundOptions,
-  sample,
-  summarize,
-  summarizeLatencies,
-  type Measurement,
-  type Operation,
-  type Sample,
-} from './lib/measure.js';
+  argon2Lines,
+  growthTable,
+  perVcpuTable,
+  policyTable,
+  scenarioTable,
+  verdictTable,
+  verdicts,
+  type RunResult,
+  type ScenarioResult,
+} from './lib/report.js';
 import type { Scenario } from './lib/scenario.js';
 import type { Target, TargetName } from './lib/target.js';
+import { argon2Bound } from './micro/argon2-hash.js';
+import { policyDecisions } from './micro/policy-evaluate.js';
+import { growth } from './growth/index.js';
+import { cleanUpRedis } from './growth/cleanup.js';
 import { clientCredentials } from './scenarios/client-credentials.js';
 import { codeFlowPasskey } from './scenarios/code-flow-passkey.js';
 import { codeFlowPassword } from './scenarios/code-flow-password.js';
 import { codeFlowSession } from './scenarios/code-flow-session.js';
+import { codeFlowTotp } from './scenarios/code-flow-totp.js';
+import { deviceCertificateFlow } from './scenarios/device-certificate-flow.js';
 import { deviceEnroll } from './scenarios/device-enroll.js';
 import { deviceRenew } from './scenarios/device-renew.js';
-import { deviceCertificateFlow, deviceCheckHandlerMs } from './scenarios/device-certificate-flow.js';
-import { certificateIssuanceBenchmark } from './micro/certificate-issuance.js';
-import { scepEnroll } from './scenarios/scep-enroll.js';
+import { discoveryJwks } from './scenarios/discovery-jwks.js';
 import { oktaFactorFlow } from './scenarios/okta-factor-flow.js';
-import { policyEvaluateBenchmark } from './micro/policy-evaluate.js';
-import { cliStartBenchmark, formatCliStart } from './micro/cli-start.js';
-import { metricsScrapeBenchmark } from './micro/metrics-scrape.js';
 
+/** Shared scenarios first: Latchkey-only ones are compared with their baseline measurements. */
 const SCENARIOS: readonly Scenario[] = [
-  codeFlowPassword,
-  codeFlowPasskey,
-  codeFlowSession,
   clientCredentials,
+  codeFlowSession,
+  codeFlowPassword,
+  discoveryJwks,
+  codeFlowTotp,
+  deviceCertificateFlow,
+  codeFlowPasskey,
+  oktaFactorFlow,
   deviceEnroll,
   deviceRenew,
-  scepEnroll,
-  oktaFactorFlow,
-  // Last: it publishes a policy that sends every sign-in through the device check.
-  deviceCertificateFlow,
 ];
-
-interface BenchOptions {
-  iterations: number;
-  seconds: number;
-  concurrency: number;
-  rounds: number;
-}
-
-interface ScenarioResult {
-  name: string;
-  /** Absent for a Latchkey-only scenario with no comparable baseline (`baselineFrom: null`). */
-  baseline?: Measurement;
-  latchkey: Measurement;
-  ratio?: number;
-}
 
 async function main(options: BenchOptions): Promise<void> {
   const began = performance.now();
-  // First, while no server of ours is running: an admin command's start-up, spawned as operators run it.
-  progress('cli start time (latchkey users list)');
-  const cliStart = cliStartBenchmark();
-  const latchkey = await startLatchkey();
-  const baseline = await startBaseline(latchkey.server.app.tls).catch(async (error: unknown) => {
-    await latchkey.close();
-    throw error;
-  });
-  const targets: Record<TargetName, Target> = { baseline, latchkey };
-  const results: ScenarioResult[] = [];
+  const backend = selectBackend();
+  const runDir = mkdtempSync(path.join(tmpdir(), 'latchkey-bench-'));
+  progress(`backend ${backend}; servers' logs and data in ${runDir}`);
+  const deployments: Deployment[] = [];
+  const targets: Target[] = [];
   try {
-    for (const scenario of SCENARIOS) {
-      const names: TargetName[] = scenario.baselineFrom === undefined ? ['baseline', 'latchkey'] : ['latchkey'];
-      progress(`${scenario.name} on ${names.join(' and ')}`);
-      const measured = await measureAlternating(
-        scenario,
-        names.map((name) => targets[name]),
-        options,
-      );
-      const own = measured.latchkey!;
-      if (scenario.baselineFrom === null) {
-        results.push({ name: scenario.name, latchkey: own });
-        continue;
-      }
-      const reference = scenario.baselineFrom
-        ? results.find((r) => r.name === scenario.baselineFrom)?.baseline
-        : measured.baseline;
-      if (!reference) throw new Error(`scenario ${scenario.name}: no baseline named ${scenario.baselineFrom}`);
-      results.push({ name: scenario.name, baseline: reference, latchkey: own, ratio: ratio(own, reference) });
-    }
-  } finally {
-    await Promise.all([baseline.close(), latchkey.close()]);
-  }
+    for (const name of ['latchkey', 'baseline-adapter', 'baseline-memory'])
+      deployments.push(await prepareDeployment(name, runDir));
+    progress('seeding and starting latchkey (dist/, NODE_ENV=production)');
+    const latchkey = await startLatchkey(deployments[0]!, seedFor(options));
+    targets.push(latchkey);
+    const tls = {
+      cert: latchkey.ca,
+      certFile: path.join(latchkey.deployment.dataDir, 'dev-tls', 'cert.pem'),
+      keyFile: path.join(latchkey.deployment.dataDir, 'dev-tls', 'key.pem'),
+    };
+    progress('starting the baselines');
+    targets.push(await startBaseline('latchkey', deployments[1]!, tls));
+    targets.push(await startBaseline('memory', deployments[2]!, tls));
 
-  const microSeconds = Math.min(options.seconds, 2);
-  const micro = [
-    policyEvaluateBenchmark(microSeconds),
-    await certificateIssuanceBenchmark(microSeconds),
-    await metricsScrapeBenchmark(microSeconds),
-  ];
-  const seconds = (performance.now() - began) / 1000;
-  process.stdout.write(`${table(results)}\n`);
-  for (const m of micro) {
-    process.stdout.write(
-      `${m.name}: ${Math.round(m.opsPerSecond)}/s, baseline ${Math.round(m.baselineOpsPerSecond)}/s, ratio ${m.ratio.toFixed(3)}\n`,
-    );
+    const scenarios: ScenarioResult[] = [];
+    const chosen = options.scenarios;
+    const unknown = chosen?.filter((name) => name !== 'none' && !SCENARIOS.some((s) => s.name === name)) ?? [];
+    if (unknown.length) throw new Error(`BENCH_SCENARIOS names no scenario ${unknown.join(', ')}`);
+    for (const scenario of SCENARIOS.filter((s) => !chosen || chosen.includes(s.name))) {
+      const on = scenario.kind === 'shared' ? targets : [latchkey];
+      progress(`${scenario.name} on ${on.map((t) => t.name).join(', ')}`);
+      scenarios.push({
+        name: scenario.name,
+        measurements: await measureAlternating(scenario, on, latchkey, options),
+        comparedWith: scenario.kind === 'shared' ? scenario.name : scenario.comparedWith,
+      });
+    }
+    progress('policy decisions with 1, 100 and 1,000 policies');
+    const policies = policyDecisions(Math.min(options.seconds, 2));
+    progress('one argon2id hash');
+    const argon2 = await argon2Bound();
+    let grown = null;
+    if (options.growthRows > 0) {
+      progress(`growth to ${options.growthRows} users, device certificates and sessions`);
+      grown = await growth(latchkey, options.growthRows, Math.min(options.seconds, 3));
+    }
+    // The sign-ins again on the grown data (Latchkey alone, one round): does a lookup grow with the tables?
+    const afterGrowth: ScenarioResult[] = [];
+    for (const scenario of grown ? [codeFlowPassword, codeFlowSession] : []) {
+      progress(`${scenario.name} on latchkey after growth`);
+      const once = { ...options, rounds: 1, seconds: Math.max(1, options.seconds / 2) };
+      const measurements = await measureAlternating(scenario, [latchkey], latchkey, once);
+      afterGrowth.push({ name: scenario.name, measurements, comparedWith: scenario.name });
+    }
+    const run: RunResult = { scenarios, argon2, policies, growth: grown, afterGrowth };
+    const seconds = (performance.now() - began) / 1000;
+    const report = [
+      `Backend ${backend}, node ${process.version}, ${argon2.cores} cores; per scenario and target ` +
+        `${options.seconds} s at concurrency ${options.concurrency} in ${options.rounds} alternating rounds; ` +
+        `total ${seconds.toFixed(0)} s.`,
+      '',
+      scenarioTable(run),
+      '',
+      'Latchkey-only flows are compared with the baselines’ code flow named in brackets: device-certificate, ' +
+        'passkey and Okta factor flows with code-flow-session (no password hash on either side), ' +
+        'password + TOTP with code-flow-password.',
+      '',
+      perVcpuTable(run),
+      '',
+      argon2Lines(run),
+      '',
+      policyTable(run),
+      '',
+      growthTable(run),
+      '',
+      verdictTable(run),
+      '',
+    ].join('\n');
+    process.stdout.write(report);
+    if (process.env.BENCH_REPORT) writeFileSync(process.env.BENCH_REPORT, report);
+    process.stdout.write(`BENCH_RESULT ${JSON.stringify(resultJson(run, backend, options, seconds))}\n`);
+  } finally {
+    await Promise.allSettled(targets.map((t) => t.close()));
+    for (const deployment of deployments) {
+      await cleanUpRedis(deployment).catch(() => undefined);
+      await deployment.backend.dispose().catch(() => undefined);
+      rmSync(deployment.dataDir, { recursive: true, force: true });
+    }
   }
-  const handler = summarizeLatencies(deviceCheckHandlerMs);
-  process.stdout.write(
-    `device-check listener, time per request (TLS handshake excluded): p50 ${handler.p50Ms.toFixed(2)} ms, p99 ${handler.p99Ms.toFixed(2)} ms over ${handler.count} requests\n`,
-  );
-  process.stdout.write(`${formatCliStart(cliStart)}\n`);
-  process.stdout.write(
-    `backend ${backendName()}, node ${process.version}, concurrency ${options.concurrency}, at most ` +
-      `${options.iterations} iterations or ${options.seconds} s per scenario and target in ${options.rounds} ` +
-      `alternating rounds; total ${seconds.toFixed(1)} s\n`,
-  );
-  const json = {
-    backend: backendName(),
-    node: process.version,
-    options,
-    totalSeconds: round(seconds),
-    micro: micro.map((m) => ({
-      ...m,
-      opsPerSecond: Math.round(m.opsPerSecond),
-      baselineOpsPerSecond: Math.round(m.baselineOpsPerSecond),
-      ratio: round(m.ratio, 3),
-    })),
-    deviceCheckHandler: { count: handler.count, p50Ms: round(handler.p50Ms), p99Ms: round(handler.p99Ms) },
-    cliStart: { ...cliStart, medianMs: round(cliStart.medianMs), baselineMedianMs: round(cliStart.baselineMedianMs) },
-    scenarios: results.map((r) => ({
-      name: r.name,
-      ratio: r.ratio === undefined ? null : round(r.ratio, 3),
-      baseline: r.baseline ? rounded(r.baseline) : null,
-      latchkey: rounded(r.latchkey),
-    })),
+}
+
+/** Enough single-use tokens and TOTP users for the run's length (each TOTP user signs in once a step). */
+function seedFor(options: BenchOptions) {
+  return {
+    enrollmentTokens: Math.ceil(250 * options.seconds) + 16 * options.concurrency + 50,
+    totpUsers: Math.max(200, Math.ceil(40 * options.seconds)),
   };
-  process.stdout.write(`BENCH_RESULT ${JSON.stringify(json)}\n`);
 }
 
 /** Prepares the scenario on each target, then samples them in alternating rounds (order flipped per round). */
 async function measureAlternating(
   scenario: Scenario,
   targets: readonly Target[],
+  latchkey: LatchkeyTarget,
   options: BenchOptions,
 ): Promise<Partial<Record<TargetName, Measurement>>> {
-  const operations: Array<[TargetName, Operation]> = [];
-  for (const target of targets) operations.push([target.name, await scenario.prepare(target, options.concurrency)]);
-  const samples = new Map<TargetName, Sample[]>(operations.map(([name]) => [name, []]));
+  const prepared: Array<[Target, Operation]> = [];
+  for (const target of targets) {
+    const operation =
+      scenario.kind === 'shared'
+        ? await scenario.prepare(target, options.concurrency)
+        : await scenario.prepare(latchkey, options.concurrency);
+    prepared.push([target, operation]);
+  }
+  const samples = new Map<TargetName, Sample[]>(targets.map((t) => [t.name, []]));
   for (let r = 0; r < options.rounds; r += 1) {
-    const order = r % 2 === 0 ? operations : [...operations].reverse();
-    for (const [name, operation] of order)
-      samples.get(name)!.push(await sample(operation, roundOptions(options, options.rounds, r)));
+    const order = r % 2 === 0 ? prepared : [...prepared].reverse();
+    for (const [target, operation] of order)
+      samples.get(target.name)!.push(await sample(operation, roundOptions(options, options.rounds, r), target.process));
   }
   return Object.fromEntries([...samples].map(([name, taken]) => [name, summarize(taken)]));
 }
 
-function table(results: readonly ScenarioResult[]): string {
-  const header = ['scenario', 'target', 'ops/s', 'p50 ms', 'p99 ms', 'n', 'ratio'];
-  const cells = (m: Measurement) => [
-    m.opsPerSecond.toFixed(1),
-    m.p50Ms.toFixed(1),
-    m.p99Ms.toFixed(1),
-    String(m.count),
-  ];
-  // A Latchkey-only scenario without a comparable baseline shows its own throughput and no ratio.
-  const rows = results.flatMap((r) => [
-    r.baseline ? [r.name, 'baseline', ...cells(r.baseline), ''] : [r.name, 'baseline', '-', '-', '-', '-', 'none'],
-    ['', 'latchkey', ...cells(r.latchkey), r.ratio === undefined ? 'n/a' : r.ratio.toFixed(3)],
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (row: readonly string[]) =>
-    row
-      .map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
-
-function rounded(m: Measurement) {
+function resultJson(run: RunResult, backend: string, options: BenchOptions, seconds: number) {
+  const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+  const m = (x: Measurement) => ({
+    opsPerSecond: round(x.opsPerSecond),
+    p50Ms: round(x.p50Ms),
+    p99Ms: round(x.p99Ms),
+    count: x.count,
+    cpuPer1000: round(x.cpuPer1000, 3),
+    perCore: round(x.perCore, 1),
+    rssMiB: round(x.rssBytes / 2 ** 20, 1),
+    generatorCpuShare: round(x.generatorCpuShare, 2),
+  });
   return {
-    opsPerSecond: round(m.opsPerSecond),
-    p50Ms: round(m.p50Ms),
-    p99Ms: round(m.p99Ms),
-    count: m.count,
-    stoppedBy: m.stoppedBy,
+    backend,
+    node: process.version,
+    options,
+    totalSeconds: round(seconds, 1),
+    scenarios: run.scenarios.map((s) => ({
+      name: s.name,
+      comparedWith: s.comparedWith,
+      ...Object.fromEntries(Object.entries(s.measurements).map(([target, x]) => [target, m(x)])),
+    })),
+    argon2: {
+      ...run.argon2,
+      hashMs: round(run.argon2.hashMs),
+      wallMs: round(run.argon2.wallMs),
+      boundPerSecond: round(run.argon2.boundPerSecond, 1),
+    },
+    policies: run.policies.map((p) => ({ ...p, decisionsPerSecond: Math.round(p.decisionsPerSecond) })),
+    growth: run.growth,
+    afterGrowth: run.afterGrowth.map((s) => ({ name: s.name, latchkey: m(s.measurements.latchkey!) })),
+    targets: verdicts(run),
   };
-}
-
-function round(value: number, digits = 2): number {
-  return Number(value.toFixed(digits));
-}
-
-/** The bounds from the environment, or null after saying which variable is wrong. */
-function optionsFromEnv(): BenchOptions | null {
-  const bad: string[] = [];
-  const read = (variable: string, fallback: number): number => {
-    const raw = process.env[variable];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (Number.isInteger(value) && value >= 1) return value;
-    bad.push(`${variable} must be a positive integer, not "${raw}"`);
-    return fallback;
-  };
-  const iterations = read('BENCH_ITERATIONS', 200);
-  const options = {
-    iterations,
-    seconds: read('BENCH_SECONDS', 20),
-    concurrency: read('BENCH_CONCURRENCY', 4),
-    rounds: Math.min(read('BENCH_ROUNDS', 4), iterations),
-  };
-  for (const message of bad) process.stderr.write(`bench: ${message}\n`);
-  return bad.length ? null : options;
 }
 
 function progress(message: string): void {

@@ -1,21 +1,20 @@
-// Decisions per second of the pure policy engine (decide = evaluate + account-page rule) on the example
-// policy file, against an empty policy set measured in the same run as the baseline.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+// Policy decisions (decide = evaluate + the account-page rule) of the pure engine, timed one by one, on
+// generated policy sets of 1, 100 and 1,000 policies that look like a real tenant's: most target other
+// applications, groups or networks and so do not match, a few deny, the rest add requirements.
 import { performance } from 'node:perf_hooks';
-import { PACKAGE_ROOT } from '../../src/config/load.js';
 import { decide, loadPolicySet, type Facts, type PolicySet } from '../../src/policies/index.js';
+import { percentile } from '../lib/measure.js';
 
-export interface MicroResult {
-  name: string;
-  opsPerSecond: number;
-  baselineOpsPerSecond: number;
-  ratio: number;
+export interface PolicyDecisionResult {
+  policies: number;
+  decisionsPerSecond: number;
+  p50Us: number;
+  p99Us: number;
 }
 
 const FACTS: Facts[] = [
   {
-    client: { id: 'portal', type: 'first_party' },
+    client: { id: 'app-1', type: 'first_party' },
     ip: '203.0.113.7',
     country: 'NL',
     platform: 'macos',
@@ -34,7 +33,7 @@ const FACTS: Facts[] = [
     device: { id: 'd1', trust: 'trusted' },
   },
   {
-    client: { id: 'wiki', type: 'third_party' },
+    client: { id: 'app-7', type: 'third_party' },
     ip: '2001:db8::1',
     country: null,
     userAgent: 'Mozilla/5.0 (X11; Linux x86_64)',
@@ -42,32 +41,51 @@ const FACTS: Facts[] = [
   },
 ];
 
-function rate(policySet: PolicySet, seconds: number): number {
-  const now = Math.floor(Date.now() / 1000);
-  let count = 0;
-  const end = performance.now() + seconds * 1000;
-  while (performance.now() < end) {
-    for (let i = 0; i < 1000; i += 1) decide(policySet, FACTS[i % FACTS.length]!, now);
-    count += 1000;
+const COUNTRIES = ['CU', 'SY', 'BY', 'RU', 'CN', 'VE', 'MM', 'AF', 'IQ', 'LY', 'SD', 'SO', 'YE', 'ZW', 'NI', 'ER'];
+
+/** A policy file of `count` policies (YAML, as an admin writes it). */
+export function policyFile(count: number): string {
+  const lines = ['default: allow', 'policies:'];
+  for (let i = 0; i < count; i += 1) {
+    const targets =
+      i % 3 === 0 ? `{ clients: [app-${i % 50}, app-${(i + 1) % 50}] }` : `{ groups: [group-${i % 40}, staff] }`;
+    const conditions = [
+      `{ countries: [KP, IR, ${COUNTRIES[i % COUNTRIES.length]}] }`,
+      `{ not_ip: [10.${i % 256}.0.0/16, 192.168.${i % 256}.0/24] }`,
+      `{ device: [unmanaged] }`,
+      `{ platforms: [macos, windows] }`,
+    ][i % 4];
+    const outcome = i % 7 === 0 ? 'outcome: deny' : 'outcome: allow\n    require: mfa';
+    lines.push(`  - name: policy-${i}`, '    state: enabled', `    targets: ${targets}`);
+    lines.push(`    conditions: ${conditions}`, `    ${outcome}`);
   }
-  return count / seconds;
+  return `${lines.join('\n')}\n`;
 }
 
-/** Runs both measurements for `seconds` each (after a short warm-up). */
-export function policyEvaluateBenchmark(seconds = 2): MicroResult {
-  const example = loadPolicySet(
-    readFileSync(path.join(PACKAGE_ROOT, 'config', 'policies.example.yaml'), 'utf8'),
-    'policies.example.yaml',
-  );
-  const empty = loadPolicySet('default: allow\npolicies: []\n', '(empty)');
-  rate(example, 0.3);
-  rate(empty, 0.3);
-  const opsPerSecond = rate(example, seconds);
-  const baselineOpsPerSecond = rate(empty, seconds);
-  return {
-    name: 'policy-evaluate (example file vs empty set)',
-    opsPerSecond,
-    baselineOpsPerSecond,
-    ratio: opsPerSecond / baselineOpsPerSecond,
-  };
+function measure(policySet: PolicySet, seconds: number): { count: number; elapsedMs: number; sorted: number[] } {
+  const now = Math.floor(Date.now() / 1000);
+  const latencies: number[] = [];
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  for (let i = 0; performance.now() < end; i += 1) {
+    const t0 = process.hrtime.bigint();
+    decide(policySet, FACTS[i % FACTS.length]!, now);
+    latencies.push(Number(process.hrtime.bigint() - t0) / 1000);
+  }
+  return { count: latencies.length, elapsedMs: performance.now() - started, sorted: latencies.sort((a, b) => a - b) };
+}
+
+/** Decisions per second and per-decision p50/p99 (µs) at each size, `seconds` each after a warm-up. */
+export function policyDecisions(seconds: number, sizes = [1, 100, 1000]): PolicyDecisionResult[] {
+  return sizes.map((policies) => {
+    const set = loadPolicySet(policyFile(policies), `generated-${policies}.yaml`);
+    measure(set, Math.min(0.3, seconds));
+    const { count, elapsedMs, sorted } = measure(set, seconds);
+    return {
+      policies,
+      decisionsPerSecond: (count * 1000) / elapsedMs,
+      p50Us: percentile(sorted, 50),
+      p99Us: percentile(sorted, 99),
+    };
+  });
 }

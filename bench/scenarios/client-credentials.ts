@@ -1,9 +1,10 @@
 // The client credentials grant: one token request authenticated with client_secret_basic.
 import * as oidc from 'openid-client';
-import type { Scenario } from '../lib/scenario.js';
+import type { SharedScenario } from '../lib/scenario.js';
 import { relyingPartyOf } from '../lib/scenario.js';
 
-export const clientCredentials: Scenario = {
+export const clientCredentials: SharedScenario = {
+  kind: 'shared',
   name: 'client-credentials',
   async prepare(target) {
     const { config } = await relyingPartyOf(target, target.serviceClient);

@@ -1,35 +1,34 @@
 // A complete passwordless sign-in with a passkey: authorization request, our login page with its WebAuthn
 // options (a challenge issued and stored), the assertion (a real ECDSA signature by a software
 // authenticator, verified), code, token exchange with PKCE, id_token validated. Each worker has its own
-// registered passkey (registered untimed after password + TOTP). Compared with the bare oidc-provider
-// flow of code-flow-password (which signs its account in without any check).
+// registered passkey (registered untimed after password + TOTP on the account page). Compared with the
+// same-adapter baseline's code flow on an existing session: both end in a code without a password hash.
+import { SoftAuthenticator } from '../../test/helpers/soft-authenticator.js';
 import { expectCallback } from '../../test/helpers/http-user.js';
-import { PASSWORD } from '../../test/helpers/server.js';
-import {
-  optionsOf,
-  pageOf,
-  postAssertion,
-  registerWith,
-  softAuthenticator,
-} from '../../test/integration/passkeys/helpers.js';
-import { latchkeyServer } from '../lib/latchkey.js';
-import type { Scenario } from '../lib/scenario.js';
+import { optionsOf, pageOf, postAssertion, registerWith } from '../../test/integration/passkeys/helpers.js';
+import { asTestServer } from '../lib/devices.js';
+import { BENCH_PASSWORD } from '../lib/latchkey.js';
+import type { LatchkeyScenario } from '../lib/scenario.js';
 import { relyingPartyOf } from '../lib/scenario.js';
 
-export const codeFlowPasskey: Scenario = {
+export const codeFlowPasskey: LatchkeyScenario = {
+  kind: 'latchkey',
   name: 'code-flow-passkey',
-  baselineFrom: 'code-flow-password',
+  comparedWith: 'code-flow-session',
   async prepare(target, workers) {
-    const server = latchkeyServer(target);
-    const { totpSecret } = await server.addUser('bench-passkey', { totp: true });
+    const server = asTestServer(target);
     const account = target.newUser();
-    const signedIn = await account.signIn(`${server.issuer}/account`, {
-      username: 'bench-passkey',
-      password: PASSWORD,
-      totpSecret: totpSecret!,
+    const signedIn = await account.signIn(`${target.issuer}/account`, {
+      username: target.passkeyUser.username,
+      password: BENCH_PASSWORD,
+      totpSecret: target.passkeyUser.totpSecret,
     });
     if (!pageOf(signedIn).html.includes('Your account')) throw new Error('bench: the account sign-in failed');
-    const authenticators = Array.from({ length: workers }, () => softAuthenticator(server));
+    const rpId = new URL(target.issuer).hostname;
+    const authenticators = Array.from(
+      { length: workers },
+      () => new SoftAuthenticator({ origin: target.issuer, rpId, counter: 1 }),
+    );
     for (const authenticator of authenticators) await registerWith(account, server, authenticator);
     const rp = await relyingPartyOf(target, target.codeClient);
     return async (worker) => {

@@ -1,10 +1,11 @@
 // A complete authorization-code flow for someone not yet signed in: authorization request, our sign-in
-// page with a password (argon2id verification dominates on Latchkey), code, token exchange with PKCE,
-// id_token validated by openid-client. The baseline signs its fixed account in without any check.
-import type { Scenario } from '../lib/scenario.js';
+// page with a password (one argon2id verification, which dominates on Latchkey), code, token exchange with
+// PKCE, id_token validated by openid-client. The baselines sign their fixed account in without any check.
+import type { SharedScenario } from '../lib/scenario.js';
 import { relyingPartyOf } from '../lib/scenario.js';
 
-export const codeFlowPassword: Scenario = {
+export const codeFlowPassword: SharedScenario = {
+  kind: 'shared',
   name: 'code-flow-password',
   async prepare(target) {
     const rp = await relyingPartyOf(target, target.codeClient);

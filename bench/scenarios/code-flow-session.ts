@@ -2,10 +2,11 @@
 // no password, so what remains is the protocol and storage overhead of each system. Each worker signs in
 // once, untimed, and reuses its cookies.
 import { expectCallback } from '../../test/helpers/http-user.js';
-import type { Scenario } from '../lib/scenario.js';
+import type { SharedScenario } from '../lib/scenario.js';
 import { relyingPartyOf } from '../lib/scenario.js';
 
-export const codeFlowSession: Scenario = {
+export const codeFlowSession: SharedScenario = {
+  kind: 'shared',
   name: 'code-flow-session',
   async prepare(target, workers) {
     const rp = await relyingPartyOf(target, target.codeClient);
