@@ -7,7 +7,13 @@ import {
   verifyDeviceCertificateChain,
   type VerifiedDeviceCertificate,
 } from '../verify.js';
+import { VerifiedChains } from '../verified-chains.js';
 import type { TrustContext } from './context.js';
+
+/** Chains this process verified before, per set of anchors (src/trust/verified-chains.ts). */
+const verifiedChains = new VerifiedChains((leaf, anchors, now) =>
+  verifyDeviceCertificateChain({ leaf, trustAnchors: { root: anchors.root, intermediate: anchors.verifying }, now }),
+);
 
 /** Verifies the presented leaf (DER) up to our root at `now`; the chain a client sends is never trusted. */
 export async function verifyPresented(
@@ -15,12 +21,7 @@ export async function verifyPresented(
   leafDer: Uint8Array,
   now: Date,
 ): Promise<DeviceCertificateVerification> {
-  const anchors = await ctx.ca.anchors();
-  return verifyDeviceCertificateChain({
-    leaf: leafDer,
-    trustAnchors: { root: anchors.root, intermediate: anchors.verifying },
-    now,
-  });
+  return verifiedChains.verify(leafDer, await ctx.ca.anchors(), now);
 }
 
 /** The database records for a verified certificate: its row by serial and the device it names. */

@@ -65,7 +65,9 @@ describe(`intermediate CA rotation [${backendName()}]`, () => {
     } finally {
       await tls.close();
     }
-    // New certificates come from the new intermediate, and carry its own CRL URL.
+    // New certificates come from the new intermediate, and carry its own CRL URL, once this node has seen
+    // the CLI's change (within cluster.cache_revalidate_seconds).
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     const after = await enrolledDevice(server, 'rita');
     expect(after.chainPem[0]).not.toBe(before.chainPem[0]);
     const ids = (await server.app.services
