@@ -118,8 +118,8 @@ async function main(options: BenchOptions): Promise<void> {
       scenarioTable(run),
       '',
       'Latchkey-only flows are compared with the baselines’ code flow named in brackets: device-certificate, ' +
-        'passkey and Okta factor flows with code-flow-session (no password hash on either side), ' +
-        'password + TOTP with code-flow-password.',
+        'passkey and Okta factor flows, and password + TOTP, with code-flow-password, a new sign-in in which ' +
+        'the baselines sign their fixed account in without any check.',
       '',
       perVcpuTable(run),
       '',

@@ -2,7 +2,8 @@
 // options (a challenge issued and stored), the assertion (a real ECDSA signature by a software
 // authenticator, verified), code, token exchange with PKCE, id_token validated. Each worker has its own
 // registered passkey (registered untimed after password + TOTP on the account page). Compared with the
-// same-adapter baseline's code flow on an existing session: both end in a code without a password hash.
+// same-adapter baseline's code-flow-password, a new sign-in that signs its fixed account in without any
+// check: both are fresh sign-ins without a password hash, so the difference is what the passkey costs.
 import { SoftAuthenticator } from '../../test/helpers/soft-authenticator.js';
 import { expectCallback } from '../../test/helpers/http-user.js';
 import { optionsOf, pageOf, postAssertion, registerWith } from '../../test/integration/passkeys/helpers.js';
@@ -14,7 +15,7 @@ import { relyingPartyOf } from '../lib/scenario.js';
 export const codeFlowPasskey: LatchkeyScenario = {
   kind: 'latchkey',
   name: 'code-flow-passkey',
-  comparedWith: 'code-flow-session',
+  comparedWith: 'code-flow-password',
   async prepare(target, workers) {
     const server = asTestServer(target);
     const account = target.newUser();

@@ -58,6 +58,8 @@ function toPasskey(row: PasskeyRow): StoredPasskey {
 }
 
 export class PasskeyRepository {
+  readonly #reading = new Map<string, Promise<StoredPasskey[]>>();
+
   constructor(private readonly db: Database) {}
 
   /** Stores a verified credential; ERR_PASSKEY_EXCLUDED when that credential is already registered. */
@@ -125,11 +127,28 @@ export class PasskeyRepository {
     now: number,
     accept: (passkey: StoredPasskey) => boolean = () => true,
   ): Promise<boolean> {
-    const rows = await this.db<PasskeyRow>('passkeys')
-      .where({ user_id: userId })
-      .whereNull('revoked_at')
-      .andWhere('expires_at', '>', now);
-    return rows.map(toPasskey).some(accept);
+    const passkeys = await this.unrevoked(userId, now);
+    return passkeys.some((passkey) => passkey.expiresAt > now && accept(passkey));
+  }
+
+  /**
+   * The user's unrevoked, unexpired passkeys, one read for the lookups in flight at the same moment: a
+   * sign-in asks for both passkey methods (any and device-bound) at once. Nothing is kept after the read.
+   */
+  private unrevoked(userId: string, now: number): Promise<StoredPasskey[]> {
+    let read = this.#reading.get(userId);
+    if (!read) {
+      read = Promise.resolve(
+        this.db<PasskeyRow>('passkeys')
+          .where({ user_id: userId })
+          .whereNull('revoked_at')
+          .andWhere('expires_at', '>', now),
+      )
+        .then((rows) => rows.map(toPasskey))
+        .finally(() => this.#reading.delete(userId));
+      this.#reading.set(userId, read);
+    }
+    return read;
   }
 
   /**
