@@ -31,7 +31,10 @@ import { argon2Bound } from './micro/argon2-hash.js';
 import { policyDecisions } from './micro/policy-evaluate.js';
 import { growth } from './growth/index.js';
 import { cleanUpRedis } from './growth/cleanup.js';
+import { certificateIssuanceBenchmark, formatIssuance } from './micro/certificate-issuance.js';
+import { cliStartBenchmark, formatCliStart } from './micro/cli-start.js';
 import { clientCredentials } from './scenarios/client-credentials.js';
+import { scepEnroll } from './scenarios/scep-enroll.js';
 import { codeFlowPasskey } from './scenarios/code-flow-passkey.js';
 import { codeFlowPassword } from './scenarios/code-flow-password.js';
 import { codeFlowSession } from './scenarios/code-flow-session.js';
@@ -54,11 +57,15 @@ const SCENARIOS: readonly Scenario[] = [
   oktaFactorFlow,
   deviceEnroll,
   deviceRenew,
+  scepEnroll,
 ];
 
 async function main(options: BenchOptions): Promise<void> {
   const began = performance.now();
   const backend = selectBackend();
+  // First, while no server runs: an admin command's start-up as operators run it, and issuance alone.
+  progress('cli start time (latchkey users list) and certificate issuance');
+  const micro = { cliStart: cliStartBenchmark(), issuance: await certificateIssuanceBenchmark(1) };
   const runDir = mkdtempSync(path.join(tmpdir(), 'latchkey-bench-'));
   progress(`backend ${backend}; servers' logs and data in ${runDir}`);
   const deployments: Deployment[] = [];
@@ -125,6 +132,10 @@ async function main(options: BenchOptions): Promise<void> {
       '',
       argon2Lines(run),
       '',
+      formatCliStart(micro.cliStart),
+      '',
+      formatIssuance(micro.issuance),
+      '',
       policyTable(run),
       '',
       growthTable(run),
@@ -134,7 +145,9 @@ async function main(options: BenchOptions): Promise<void> {
     ].join('\n');
     process.stdout.write(report);
     if (process.env.BENCH_REPORT) writeFileSync(process.env.BENCH_REPORT, report);
-    process.stdout.write(`BENCH_RESULT ${JSON.stringify(resultJson(run, backend, options, seconds))}\n`);
+    process.stdout.write(
+      `BENCH_RESULT ${JSON.stringify({ ...resultJson(run, backend, options, seconds), ...micro })}\n`,
+    );
   } finally {
     await Promise.allSettled(targets.map((t) => t.close()));
     for (const deployment of deployments) {

@@ -61,6 +61,8 @@ function benchSettings(redisPrefix: string): Record<string, unknown> {
       renewal_fraction: '1/100000',
       rate_limits: { enroll_per_ip: unlimited, renew_per_ip: unlimited },
     },
+    // The profile scep-enroll uses (BENCH_SCEP_PROFILE); the baselines ignore it.
+    scep: { profiles: { bench: { platform: 'ios' } }, rate_limits: { pki_operation_per_ip: unlimited } },
   };
 }
 

@@ -22,6 +22,8 @@ export const BENCH_USERNAME = 'bench';
 export const BENCH_PASSWORD = 'correct horse battery staple';
 export const PASSKEY_USERNAME = 'bench-passkey';
 export const OKTA_DOMAIN = 'bench.okta.com';
+/** The SCEP profile the scep-enroll scenario enrolls through (bench/lib/deployment.ts configures it). */
+export const BENCH_SCEP_PROFILE = 'bench';
 
 /** Fixed client ids, so that the policy file can name them. */
 export const CLIENT_IDS = {
