@@ -1,5 +1,5 @@
 // Revisions of the tables that every node caches (clients; users and their groups; the device CA's
-// certificates; shared settings such as certificate distribution on/off): the database bumps a
+// certificates; not the shared settings, whose distribution switch acts at once): the database bumps a
 // table's revision in the same transaction as any insert, update or delete of it, by triggers, so that a
 // change made by any process (a node, the CLI, an operator's own SQL) is seen by every node that compares
 // the revision (src/store/revision-cache.ts).
@@ -10,7 +10,6 @@ export const WATCHED: Record<string, readonly string[]> = {
   clients: ['clients'],
   users: ['users', 'groups', 'group_members'],
   ca: ['ca_certificates'],
-  settings: ['settings'],
 };
 
 /**

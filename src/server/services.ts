@@ -16,7 +16,7 @@ import { KeyRepository } from '../store/keys.js';
 import type { OidcStore } from '../store/oidc-adapter.js';
 import { SqlRateLimitStore, type RateLimitStore } from '../store/rate-limits.js';
 import { SessionProofRepository } from '../store/session-proofs.js';
-import { SettingsRepository, settingsCache } from '../store/settings.js';
+import { SettingsRepository } from '../store/settings.js';
 import { SqlOidcStore } from '../store/sql-oidc-store.js';
 import { caCache, DeviceTrustStore } from '../store/device-trust.js';
 import type { RevisionCache } from '../store/revision-cache.js';
@@ -95,7 +95,7 @@ export async function openServices(
   const caching = { revalidateMs: config.cluster.cache_revalidate_seconds * 1000 };
   const clients = new ClientRepository(db, box, clientCache(db, caching));
   const userCache = new UserCache(db, caching);
-  const settings = new SettingsRepository(db, settingsCache(db, caching));
+  const settings = new SettingsRepository(db);
   const users = new UserRepository(db, userCache);
   const prefix = config.redis.key_prefix;
   let oidcStore: OidcStore;

@@ -154,11 +154,11 @@ describe(`cached clients and users on two nodes [${backendName()}]`, () => {
       serial = device.serial;
     });
 
-    it('reads neither the CA nor the settings from the database for each check', async () => {
+    it('reads the CA from the database once, not for each check', async () => {
       expect(await statusAt(a)).toBe('trusted');
       let reads = 0;
       const count = (query: { sql: string }) => {
-        if (/from [`"](ca_certificates|settings)[`"]/.test(query.sql)) reads += 1;
+        if (/from [`"]ca_certificates[`"]/.test(query.sql)) reads += 1;
       };
       a.app.services.db.on('query', count);
       try {
@@ -169,18 +169,15 @@ describe(`cached clients and users on two nodes [${backendName()}]`, () => {
       expect(reads).toBe(0);
     });
 
-    it('makes every device unmanaged on both nodes within the revalidation time when the CLI turns distribution off', async () => {
+    it('makes every device unmanaged on both nodes at once when the CLI turns distribution off (a kill switch)', async () => {
       for (const node of [a, b]) expect(await statusAt(node)).toBe('trusted');
       expect((await adminCli(a)(['devices', 'distribution', 'off'])).status).toBe(0);
       try {
-        const unmanaged = async () => (await statusAt(a)) === 'unmanaged' && (await statusAt(b)) === 'unmanaged';
-        expect(await msUntil(unmanaged)).toBeLessThan(WITHIN_MS);
+        expect([await statusAt(a), await statusAt(b)]).toEqual(['unmanaged', 'unmanaged']);
       } finally {
         await a.app.services.deviceTrust.setDistribution(true, { actor: 'test' });
       }
-      // On again: at once where it was switched, on the other node within the revalidation time.
-      expect(await statusAt(a)).toBe('trusted');
-      expect(await msUntil(async () => (await statusAt(b)) === 'trusted')).toBeLessThan(WITHIN_MS);
+      expect([await statusAt(a), await statusAt(b)]).toEqual(['trusted', 'trusted']);
     });
 
     it('refuses a certificate revoked on one node at once on the other', async () => {
