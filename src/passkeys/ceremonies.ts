@@ -20,7 +20,7 @@ import {
   parseAuthenticatorData,
   type ParsedAuthenticatorData,
 } from '@simplewebauthn/server/helpers';
-import type { Attachment, StoredPasskey } from './credential.js';
+import type { StoredPasskey } from './credential.js';
 
 /** COSE algorithms offered and accepted: EdDSA, ES256, RS256 (WebAuthn's recommended set). */
 export const ALGORITHMS = [-8, -7, -257];
@@ -47,19 +47,20 @@ export interface CeremonySettings {
   hasMetadata(aaguid: string): boolean;
 }
 
-/** A verified registration, ready to store. */
-export interface NewCredential {
-  credentialId: string;
-  publicKey: string;
-  counter: number;
-  transports: string[];
-  attachment: Attachment | null;
-  aaguid: string;
-  backupEligible: boolean;
-  backedUp: boolean;
-  attestationFormat: string;
-  attestationVerified: boolean;
-}
+/** A verified registration, ready to store: the stored passkey's fields that the ceremony decides. */
+export type NewCredential = Pick<
+  StoredPasskey,
+  | 'credentialId'
+  | 'publicKey'
+  | 'counter'
+  | 'transports'
+  | 'attachment'
+  | 'aaguid'
+  | 'backupEligible'
+  | 'backedUp'
+  | 'attestationFormat'
+  | 'attestationVerified'
+>;
 
 /** A parsed assertion: the credential it names, the challenge it signed, and the response itself. */
 export interface ParsedAssertion {
