@@ -7,6 +7,7 @@
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { backendName } from '../../helpers/backend.js';
+import { msUntil } from '../../helpers/eventually.js';
 import { HttpUser } from '../../helpers/http-user.js';
 import { REDIRECT_URI } from '../../helpers/rp.js';
 import { PASSWORD, startServer, type TestServer } from '../../helpers/server.js';
@@ -18,16 +19,6 @@ const WITHIN_MS = REVALIDATE_SECONDS * 1000 + 1500;
 
 const baseOf = (node: TestServer) => `https://localhost:${node.port}`;
 const basic = (id: string, secret: string | null) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
-
-/** Milliseconds until `check` holds on every node, polling; fails past 10 s. */
-async function msUntil(check: () => Promise<boolean>): Promise<number> {
-  const began = Date.now();
-  while (!(await check())) {
-    if (Date.now() - began > 10_000) throw new Error('the nodes did not follow the change within 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return Date.now() - began;
-}
 
 describe(`cached clients and users on two nodes [${backendName()}]`, () => {
   let a: TestServer;
@@ -109,7 +100,9 @@ describe(`cached clients and users on two nodes [${backendName()}]`, () => {
     const removed = await adminCli(a)(['clients', 'remove', client.clientId]);
     expect(removed.status).toBe(0);
     const refused = async (node: TestServer) => (await clientCredentials(node, client)).body.error === 'invalid_client';
-    expect(await msUntil(async () => (await refused(a)) && (await refused(b)))).toBeLessThan(WITHIN_MS);
+    expect(
+      await msUntil(async () => (await refused(a)) && (await refused(b)), 'both nodes refusing the client'),
+    ).toBeLessThan(WITHIN_MS);
     // And it stays refused: no node answers from an older copy afterwards.
     for (const node of [a, b]) expect(await refused(node)).toBe(true);
   });
@@ -121,7 +114,7 @@ describe(`cached clients and users on two nodes [${backendName()}]`, () => {
     const disabled = await adminCli(a)(['users', 'disable', 'olga']);
     expect(disabled.status).toBe(0);
     const refused = async () => (await userinfoStatus(a, token)) === 401 && (await userinfoStatus(b, token)) === 401;
-    expect(await msUntil(refused)).toBeLessThan(WITHIN_MS);
+    expect(await msUntil(refused, 'both nodes refusing the disabled user')).toBeLessThan(WITHIN_MS);
   });
 
   it('follows a change made with plain SQL, which no repository saw', async () => {
@@ -130,7 +123,7 @@ describe(`cached clients and users on two nodes [${backendName()}]`, () => {
     for (const node of [a, b]) expect(await userinfoStatus(node, token)).toBe(200);
     await a.app.services.db('users').where({ id: user.id }).update({ disabled: true });
     const refused = async () => (await userinfoStatus(a, token)) === 401 && (await userinfoStatus(b, token)) === 401;
-    expect(await msUntil(refused)).toBeLessThan(WITHIN_MS);
+    expect(await msUntil(refused, 'both nodes refusing the user disabled in SQL')).toBeLessThan(WITHIN_MS);
   });
 
   it('refuses at once on the node whose own store made the change', async () => {

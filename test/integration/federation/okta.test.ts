@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { backendName } from '../../helpers/backend.js';
+import { msUntil } from '../../helpers/eventually.js';
 import { expectCallback, HttpUser } from '../../helpers/http-user.js';
 import { EmulatedOkta, type OktaOutcome, type OktaRequest } from '../../helpers/okta.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
@@ -142,13 +143,24 @@ describe(`Okta factor [${backendName()}]`, () => {
   });
 
   it("sends the client's own choice of preferred_username", async () => {
-    await adminCli(server)(['clients', 'set-factor', okta.clientId, '--preferred-username', 'username']);
+    await preferredUsername('username');
     try {
       expect(signedIn((await viaOkta(browserOn(alice))).outcome).username).toBe('alice');
     } finally {
-      await adminCli(server)(['clients', 'set-factor', okta.clientId, '--preferred-username', 'email']);
+      await preferredUsername('email');
     }
   });
+
+  /** Sets the Okta client's preferred_username through the CLI (another process) and waits until this node
+   * has seen it, as an operator would within cluster.cache_revalidate_seconds. */
+  async function preferredUsername(field: 'username' | 'email'): Promise<void> {
+    const changed = await adminCli(server)(['clients', 'set-factor', okta.clientId, '--preferred-username', field]);
+    expect(changed.status).toBe(0);
+    await msUntil(
+      async () => (await server.app.services.clients.require(okta.clientId)).factor?.preferredUsername === field,
+      `the node seeing preferred_username = ${field}`,
+    );
+  }
 
   it('reuses the proven device within the factor session lifetime, and checks it again after', async () => {
     const browser = browserOn(alice);
