@@ -34,10 +34,11 @@ export function registerPolicyCommands(program: Command, globals: () => GlobalOp
     .description(
       'validate the configured policy file and publish it: every node applies it within cluster.poll_seconds',
     )
-    .action(() =>
+    .option('--built-in', 'publish the built-in set when no policy file is configured, replacing a published file')
+    .action((options: { builtIn?: boolean }) =>
       withServices(globals(), async (s) => {
         const file = resolvePolicyFile(s.config.policies.file);
-        const result = await publishPolicyFile(file, s.policySets, 'cli');
+        const result = await publishPolicyFile(file, s.policySets, 'cli', { builtIn: options.builtIn === true });
         if (!result.ok) {
           for (const issue of result.issues) process.stderr.write(describePolicyIssue(issue) + '\n');
           throw new LatchkeyError(

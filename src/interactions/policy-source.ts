@@ -80,14 +80,30 @@ export type PublishResult =
 /**
  * Validates `file` and publishes it as the set in force for every node. With `onlyIfNew` (a node starting
  * up), content that was ever published before is left alone, so a node with a stale copy of the file
- * cannot roll the cluster back.
+ * cannot roll the cluster back. With no file (`null`), the built-in set replaces a set published from a
+ * file only when `builtIn` says so: a reload run where no policy file is configured (another working
+ * directory, a missing LATCHKEY_POLICIES) must not turn every node's policies into the built-in ones.
  */
 export async function publishPolicyFile(
   file: string | null,
   store: PolicySetStore,
   by: string,
-  options: { onlyIfNew?: boolean } = {},
+  options: { onlyIfNew?: boolean; builtIn?: boolean } = {},
 ): Promise<PublishResult> {
+  if (file === null && !options.builtIn) {
+    const latest = await store.latest();
+    if (latest && latest.source !== BUILT_IN_SOURCE) {
+      const message =
+        `no policy file is configured here (policies.file and LATCHKEY_POLICIES are unset and there is no ` +
+        `config/policies.yaml in ${process.cwd()}), and every node runs version ${latest.version} from ` +
+        `${latest.source}: set LATCHKEY_POLICIES to that file, or pass --built-in to return to the built-in set`;
+      return {
+        ok: false,
+        source: BUILT_IN_SOURCE,
+        issues: [{ file: BUILT_IN_SOURCE, line: 0, column: 0, path: '', message }],
+      };
+    }
+  }
   const read = readPolicyFile(file);
   if (!read.ok) return read;
   const policies = read.policySet.policies.length;

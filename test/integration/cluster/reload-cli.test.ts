@@ -62,4 +62,26 @@ describe(`policy reload from the CLI [${backendName()}]`, () => {
     const again = cli(['policy', 'reload'], { LATCHKEY_POLICIES: path.join(dataDir, 'policies.yaml') });
     expect(again.stdout).toContain('already in force as version 1');
   });
+
+  it('does not replace a published file with the built-in set when run where no policy file is configured', () => {
+    // An operator's shell in another directory, without LATCHKEY_POLICIES: no file resolves.
+    const elsewhere = mkdtempSync(path.join(tmpdir(), 'latchkey-cwd-'));
+    try {
+      const run = (args: string[]) =>
+        spawnSync(process.execPath, [BIN, ...args], { cwd: elsewhere, env, encoding: 'utf8', timeout: 60_000 });
+      const refused = run(['policy', 'reload']);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain('no policy file is configured here');
+      expect(refused.stderr).toMatch(/every node runs version 1 from .*policies\.yaml/);
+      expect(refused.stderr).toContain('every node keeps the set in force');
+      const kept = cli(['policy', 'reload'], { LATCHKEY_POLICIES: path.join(dataDir, 'policies.yaml') });
+      expect(kept.stdout).toContain('already in force as version 1');
+      // On purpose, it may.
+      const builtIn = run(['policy', 'reload', '--built-in']);
+      expect(builtIn.stdout).toContain('(built-in policies)');
+      expect(builtIn.stdout).toContain('published as version 2');
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
 });
