@@ -8,7 +8,6 @@ import { parseCertificate } from '../trust/certificate-input.js';
 import { joinPem } from '../trust/pem.js';
 import { DEFAULT_RENEWAL_FRACTION, renewalStatus, renewalWindow } from '../trust/renewal.js';
 import { x509 } from '../trust/x509.js';
-import { writeChromePolicy, removeChromePolicy } from './chrome-policy.js';
 import {
   AgentRequestError,
   type CertificateResponse,
@@ -18,7 +17,10 @@ import {
 } from './client.js';
 import { AGENT_EXIT, type AgentExitCode } from './exit-codes.js';
 import { newDeviceKey } from './keys.js';
-import { installIntoNss, type NssOptions, NSS_NICKNAME, removeLatchkeyFromNss } from './nss.js';
+import { installCertificate, uninstallCertificate, writeBrowserPolicies } from './install.js';
+import { type NssOptions, NSS_NICKNAME } from './nss.js';
+import { type Executor, runPlan, systemExecutor } from './platforms/plan.js';
+import { SYSTEMD_UNIT, systemdUnitDir, timerInstallPlan, timerRemovePlan } from './platforms/systemd.js';
 import { buildPkcs12 } from './pkcs12.js';
 import { collectPosture, type DevicePosture } from './posture.js';
 import { type AgentState, loadAgentState, removeAgentState, saveAgentState, writeFileAtomic } from './state.js';
@@ -30,12 +32,19 @@ const REVOKED_CODES = new Set(['ERR_DEVICE_REVOKED', 'ERR_CERT_REVOKED', 'ERR_CE
 /** Port of the device-check listener when the server does not name its URL. */
 const DEFAULT_DEVICE_CHECK_PORT = '8444';
 
+/** The systems the agent installs on: Linux for real; macOS and Windows through plans (platforms/). */
+export type AgentPlatform = 'linux' | 'macos' | 'windows';
+
 export interface AgentEnvironment {
   stateDir: string;
-  /** NSS database to install into; `false` skips NSS (e.g. on macOS/Windows: use export-p12). */
+  /** Default linux. */
+  platform?: AgentPlatform;
+  /** NSS database to install into; `false` skips NSS (Linux only). */
   nss: NssOptions | false;
-  /** Chrome/Chromium policy directory; `false` skips writing the policy. */
-  chromePolicyDir: string | false;
+  /** Chrome/Chromium-family managed policy directories to write the auto-select policy to (Linux). */
+  chromePolicyDirs: string[];
+  /** Firefox on Linux: profile roots (each holding profiles.ini) and the system policy directory. */
+  firefox: FirefoxTarget | false;
   now: () => Date;
   /** Posture source (default: read from the OS). */
   posture?: () => Promise<DevicePosture>;
@@ -45,6 +54,19 @@ export interface AgentEnvironment {
     requestRenewal: typeof requestRenewal;
     requestPasskeyLink?: typeof requestPasskeyLink;
   };
+  /** Runs macOS and Windows plans (default: this system). */
+  executor?: Executor;
+  /** The user's home and uid (macOS keychain and launch agent). */
+  home?: string;
+  uid?: number;
+  /** The agent's own command line (executable and global flags) for renewal jobs. */
+  agentCommand?: string[];
+}
+
+export interface FirefoxTarget {
+  profileRoots: string[];
+  /** Where policies.json goes; `false` leaves Firefox's policies alone. */
+  policyDir: string | false;
 }
 
 /** What a command did: the exit code and the lines to print, in order. */
@@ -149,7 +171,7 @@ export async function renew(options: RenewOptions, env: AgentEnvironment): Promi
       renewedAt: now.toISOString(),
     };
     lines.push(`renewed; certificate valid until ${response.notAfter}${key ? ' (new key)' : ''}`);
-    return install(renewed, env, lines);
+    return install(renewed, env, lines, state);
   });
 }
 
@@ -212,13 +234,52 @@ export async function exportP12(
   });
 }
 
-/** `latchkey-agent policy`: (re)writes only the browser policy from the stored enrollment (e.g. as root). */
-export async function policy(env: AgentEnvironment & { chromePolicyDir: string }): Promise<AgentReport> {
+/** `latchkey-agent policy`: (re)writes only the browser policies from the stored enrollment (e.g. as root). */
+export async function policy(env: AgentEnvironment): Promise<AgentReport> {
   const lines: string[] = [];
   return guarded(lines, async () => {
-    const file = await writePolicyFor(await enrolledState(env), env.chromePolicyDir);
-    lines.push(`wrote the Chrome/Chromium certificate auto-select policy to ${file}`);
+    await writeBrowserPolicies(await enrolledState(env), env, lines);
+    if (!lines.length) lines.push('no browser found to write a policy for (see --policy-dir)');
     return AGENT_EXIT.ok;
+  });
+}
+
+/**
+ * `latchkey-agent install-timer` / `remove-timer`: the daily `renew --check` job (Linux: a systemd user
+ * timer, or a system one as root). The unit files are written first; when systemctl cannot enable them
+ * (no systemd session) the report names that step and the command to run.
+ */
+export async function installTimer(
+  env: AgentEnvironment & { system: boolean; configHome: string },
+): Promise<AgentReport> {
+  const lines: string[] = [];
+  return guarded(lines, async () => {
+    await enrolledState(env);
+    const outcome = await runPlan(
+      timerInstallPlan({ system: env.system, configHome: env.configHome, agentCommand: env.agentCommand ?? [] }),
+      env.executor ?? systemExecutor,
+    );
+    lines.push(...outcome.lines);
+    const dir = systemdUnitDir(env);
+    if (!outcome.ok) {
+      lines.push(
+        `the units are in ${dir}; once systemd runs, enable them with: systemctl ${env.system ? '' : '--user '}enable --now ${SYSTEMD_UNIT}.timer`,
+      );
+      return AGENT_EXIT.localError;
+    }
+    lines.push(`renewal runs daily: ${SYSTEMD_UNIT}.timer in ${dir}`);
+    return AGENT_EXIT.ok;
+  });
+}
+
+export async function removeTimer(
+  env: AgentEnvironment & { system: boolean; configHome: string },
+): Promise<AgentReport> {
+  const lines: string[] = [];
+  return guarded(lines, async () => {
+    const outcome = await runPlan(timerRemovePlan(env), env.executor ?? systemExecutor);
+    lines.push(...outcome.lines, `removed ${SYSTEMD_UNIT}.timer and .service from ${systemdUnitDir(env)}`);
+    return outcome.ok ? AGENT_EXIT.ok : AGENT_EXIT.localError;
   });
 }
 
@@ -262,59 +323,23 @@ async function renewOrNotDue(
   }
 }
 
-async function install(state: AgentState, env: AgentEnvironment, lines: string[]): Promise<AgentExitCode> {
+async function install(
+  state: AgentState,
+  env: AgentEnvironment,
+  lines: string[],
+  previous: AgentState | null = null,
+): Promise<AgentExitCode> {
   lines.push(`wrote key and certificates to ${await saveAgentState(env.stateDir, state)}`);
-  if (env.nss) {
-    const installed = await installIntoNss({
-      ...env.nss,
-      privateKeyPem: state.privateKeyPem,
-      certificatePem: state.certificatePem,
-      chainPem: state.chainPem,
-    });
-    lines.push(`installed "${installed.nickname}" into the NSS database ${installed.dir}`);
-  }
-  if (env.chromePolicyDir) {
-    try {
-      const file = await writePolicyFor(state, env.chromePolicyDir);
-      lines.push(`wrote the Chrome/Chromium certificate auto-select policy to ${file}`);
-    } catch (error) {
-      if (!isPermissionError(error)) throw error;
-      lines.push(
-        `could not write the browser policy to ${env.chromePolicyDir} (needs root): run "latchkey-agent policy" as root, or pass another --policy-dir`,
-      );
-    }
-  }
+  await installCertificate(state, previous, env, lines);
   return AGENT_EXIT.ok;
 }
 
-/** Writes the auto-select policy for the stored certificate's issuer CN and device-check origin. */
-async function writePolicyFor(state: AgentState, directory: string): Promise<string> {
-  const issuer = parseCertificate(state.certificatePem).issuerName.getField('CN')[0] ?? '';
-  return writeChromePolicy({ deviceCheckUrl: state.deviceCheckUrl, issuerCommonName: issuer, directory });
-}
-
 async function uninstall(env: AgentEnvironment, lines: string[]): Promise<void> {
-  if (env.nss) {
-    const removed = await removeLatchkeyFromNss(env.nss);
-    lines.push(
-      removed.length
-        ? `removed ${removed.map((name) => `"${name}"`).join(', ')} from the NSS database`
-        : 'nothing to remove from the NSS database',
-    );
-  }
-  if (env.chromePolicyDir) {
-    try {
-      lines.push(`removed the browser policy ${await removeChromePolicy(env.chromePolicyDir)}`);
-    } catch (error) {
-      if (!isPermissionError(error)) throw error;
-      lines.push(`could not remove the browser policy in ${env.chromePolicyDir} (needs root)`);
-    }
-  }
+  await uninstallCertificate(await loadAgentState(env.stateDir).catch(() => null), env, lines);
   await removeAgentState(env.stateDir);
   lines.push(`removed the device key and certificates from ${env.stateDir}`);
 }
 
-/** Runs a command body; maps server refusals and local LatchkeyErrors to exit codes and lines. */
 /**
  * `latchkey-agent passkey-link`: asks the device-check listener (mutual TLS with this device's
  * certificate) for a one-time link that registers a passkey bound to this device. The link proves the
@@ -338,6 +363,7 @@ export async function passkeyLink(env: AgentEnvironment): Promise<AgentReport> {
   });
 }
 
+/** Runs a command body; maps server refusals and local LatchkeyErrors to exit codes and lines. */
 async function guarded(lines: string[], body: () => Promise<AgentExitCode>): Promise<AgentReport> {
   try {
     return { exitCode: await body(), lines };
@@ -393,9 +419,4 @@ function checkIssued(response: CertificateResponse, privateKeyPem: string, devic
       'the server renewed the certificate of another device',
     );
   }
-}
-
-function isPermissionError(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
 }

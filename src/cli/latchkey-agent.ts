@@ -3,18 +3,24 @@
 // stdout on success and to stderr otherwise.
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError } from 'commander';
-import { DEFAULT_CHROME_POLICY_DIR } from '../agent/chrome-policy.js';
+import { realpathSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { detectBrowsers, FIREFOX_POLICY_DIR, firefoxProfileRoots } from '../agent/browsers.js';
 import { AGENT_EXIT } from '../agent/exit-codes.js';
 import { defaultNssDir } from '../agent/nss.js';
 import { defaultStateDir } from '../agent/state.js';
 import {
   type AgentEnvironment,
+  type AgentPlatform,
   type AgentReport,
   enroll,
   exportP12,
+  installTimer,
   passkeyLink,
   policy,
   remove,
+  removeTimer,
   renew,
   status,
 } from '../agent/workflow.js';
@@ -25,8 +31,11 @@ interface AgentGlobals {
   stateDir: string;
   nssDir: string;
   nss: boolean;
-  policyDir: string;
+  /** Given: only this directory; absent: every Chromium-family browser found. */
+  policyDir?: string;
   policy: boolean;
+  firefoxPolicyDir?: string;
+  firefox: boolean;
 }
 
 export function buildAgentProgram(): Command {
@@ -34,9 +43,17 @@ export function buildAgentProgram(): Command {
     .description('Latchkey device agent: enroll this device, renew its certificate and install it for browsers')
     .option('--state-dir <dir>', 'where the device key and certificates are kept', defaultStateDir())
     .option('--nss-dir <dir>', 'NSS database to install the certificate into', defaultNssDir())
-    .option('--no-nss', 'do not use NSS (macOS, Windows: use export-p12)')
-    .option('--policy-dir <dir>', 'Chrome/Chromium managed policy directory', DEFAULT_CHROME_POLICY_DIR)
-    .option('--no-policy', 'do not write the browser auto-select policy')
+    .option('--no-nss', 'do not use the NSS database (~/.pki/nssdb)')
+    .option(
+      '--policy-dir <dir>',
+      'Chrome/Chromium managed policy directory (default: that of every Chromium, Google Chrome and Edge found)',
+    )
+    .option('--no-policy', 'do not write the browser auto-select policies')
+    .option(
+      '--firefox-policy-dir <dir>',
+      `Firefox system policy directory (default ${FIREFOX_POLICY_DIR} when Firefox is installed)`,
+    )
+    .option('--no-firefox', "leave Firefox's profiles and policies alone")
     .showHelpAfterError()
     .exitOverride();
   const env = () => environment(program.opts<AgentGlobals>());
@@ -89,26 +106,76 @@ export function buildAgentProgram(): Command {
     .description('print a one-time link that registers a passkey bound to this device (open it in a browser here)')
     .action(async () => finish(await passkeyLink(env())));
 
+  const timerEnv = (options: { user?: boolean }) => ({
+    ...env(),
+    system: process.getuid?.() === 0 && !options.user,
+    configHome: process.env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config'),
+  });
+  program
+    .command('install-timer')
+    .description('renew daily with a systemd timer (a user timer; a system timer when run as root)')
+    .option('--user', 'a user timer even when run as root')
+    .action(async (options: { user?: boolean }) => finish(await installTimer(timerEnv(options))));
+  program
+    .command('remove-timer')
+    .description('stop and delete the daily renewal timer')
+    .option('--user', 'the user timer even when run as root')
+    .action(async (options: { user?: boolean }) => finish(await removeTimer(timerEnv(options))));
+
   program
     .command('policy')
-    .description('(re)write only the Chrome/Chromium auto-select policy, e.g. as root')
+    .description('(re)write only the browser auto-select policies (Chromium family, Firefox), e.g. as root')
     .action(async () => {
-      const current = env();
-      if (!current.chromePolicyDir) {
-        throw new InvalidInputError('ERR_USAGE_POLICY', '"policy" writes the browser policy: drop --no-policy');
+      if (!program.opts<AgentGlobals>().policy) {
+        throw new InvalidInputError('ERR_USAGE_POLICY', '"policy" writes the browser policies: drop --no-policy');
       }
-      finish(await policy({ ...current, chromePolicyDir: current.chromePolicyDir }));
+      finish(await policy(env()));
     });
   return program;
 }
 
 function environment(options: AgentGlobals): AgentEnvironment {
+  const platform = agentPlatform(process.platform);
+  const linux = platform === 'linux';
+  const browsers = linux ? detectBrowsers() : { chromiumFamily: [], firefox: false };
+  const chromePolicyDirs =
+    !linux || !options.policy
+      ? []
+      : options.policyDir
+        ? [options.policyDir]
+        : browsers.chromiumFamily.map((browser) => browser.policyDir);
+  const firefoxPolicyDir = options.firefoxPolicyDir ?? (browsers.firefox ? FIREFOX_POLICY_DIR : false);
   return {
     stateDir: options.stateDir,
-    nss: options.nss ? { dir: options.nssDir } : false,
-    chromePolicyDir: options.policy ? options.policyDir : false,
+    platform,
+    nss: linux && options.nss ? { dir: options.nssDir } : false,
+    chromePolicyDirs,
+    firefox:
+      linux && options.firefox
+        ? { profileRoots: firefoxProfileRoots(os.homedir()), policyDir: options.policy ? firefoxPolicyDir : false }
+        : false,
     now: () => new Date(),
+    home: os.homedir(),
+    uid: process.getuid?.() ?? 0,
+    agentCommand: agentCommand(options),
   };
+}
+
+/** The agent's own command line with the global flags given, for renewal jobs (timer, launchd, task). */
+function agentCommand(options: AgentGlobals): string[] {
+  const script = process.argv[1] ? realpathSync(process.argv[1]) : 'latchkey-agent';
+  const flags = ['--state-dir', path.resolve(options.stateDir)];
+  if (!options.nss) flags.push('--no-nss');
+  else flags.push('--nss-dir', path.resolve(options.nssDir));
+  if (!options.policy) flags.push('--no-policy');
+  else if (options.policyDir) flags.push('--policy-dir', path.resolve(options.policyDir));
+  if (!options.firefox) flags.push('--no-firefox');
+  else if (options.firefoxPolicyDir) flags.push('--firefox-policy-dir', path.resolve(options.firefoxPolicyDir));
+  return [process.execPath, script, ...flags];
+}
+
+function agentPlatform(platform: NodeJS.Platform): AgentPlatform {
+  return platform === 'darwin' ? 'macos' : platform === 'win32' ? 'windows' : 'linux';
 }
 
 /** The server URL, refusing plain http (the token and the key's certificate would travel in clear). */

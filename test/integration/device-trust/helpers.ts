@@ -77,6 +77,8 @@ export interface AgentHome {
   stateDir: string;
   nssDir: string;
   policyDir: string;
+  /** Stands in for /etc/firefox/policies, so a test never changes the machine's Firefox. */
+  firefoxPolicyDir: string;
   /** Runs `latchkey-agent` with this home's state, NSS and policy directories. */
   run(args: readonly string[], input?: string): Promise<ProcessResult>;
   dispose(): void;
@@ -88,13 +90,18 @@ export function agentHome(): AgentHome {
   const stateDir = path.join(home, '.local', 'state', 'latchkey-agent');
   const nssDir = path.join(home, '.pki', 'nssdb');
   const policyDir = path.join(home, 'policies', 'managed');
+  const firefoxPolicyDir = path.join(home, 'firefox-policies');
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home };
-  const globals = ['--state-dir', stateDir, '--nss-dir', nssDir, '--policy-dir', policyDir];
+  const globals = [
+    ...['--state-dir', stateDir, '--nss-dir', nssDir],
+    ...['--policy-dir', policyDir, '--firefox-policy-dir', firefoxPolicyDir],
+  ];
   return {
     home,
     stateDir,
     nssDir,
     policyDir,
+    firefoxPolicyDir,
     run: (args, input) => run(AGENT_BIN, [...globals, ...args], env, input),
     dispose: () => rmSync(home, { recursive: true, force: true }),
   };

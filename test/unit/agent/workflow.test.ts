@@ -37,7 +37,8 @@ function environment(): AgentEnvironment & { clock: { now: Date }; nssDir: strin
   return {
     stateDir: path.join(root, 'state'),
     nss: hasNssTools() ? { dir: nssDir } : false,
-    chromePolicyDir: policyDir,
+    chromePolicyDirs: [policyDir],
+    firefox: false,
     now: () => clock.now,
     posture: async () => ({ platform: 'linux', osVersion: '12', hostname: 'test-host', integrity: 'unknown' }),
     clock,
