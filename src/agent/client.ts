@@ -110,6 +110,30 @@ export async function requestPasskeyLink(deviceCheckUrl: string, tls: MutualTlsO
   return postJson(new URL('/device/passkey-link', deviceCheckUrl), {}, dispatcher, passkeyLinkResponse);
 }
 
+/** What GET /device/check answers: the device's standing as the server sees it. */
+export interface DeviceCheckResponse {
+  status: 'trusted' | 'managed' | 'unmanaged' | 'revoked' | 'invalid';
+  reason: string;
+  code?: string;
+}
+
+/** GET /device/check on the device-check listener, presenting the device certificate (mTLS). */
+export async function requestDeviceCheck(deviceCheckUrl: string, tls: MutualTlsOptions): Promise<DeviceCheckResponse> {
+  const dispatcher = new Agent({
+    connect: { ...connectOptions(tls), cert: tls.certificateChainPem, key: tls.privateKeyPem },
+  });
+  return sendJson(new URL('/device/check', deviceCheckUrl), null, dispatcher, deviceCheckResponse);
+}
+
+function deviceCheckResponse(payload: unknown): DeviceCheckResponse {
+  const value = (payload ?? {}) as Partial<DeviceCheckResponse>;
+  const statuses = ['trusted', 'managed', 'unmanaged', 'revoked', 'invalid'];
+  if (typeof value.status !== 'string' || !statuses.includes(value.status) || typeof value.reason !== 'string') {
+    throw new AgentRequestError('unavailable', 'ERR_AGENT_RESPONSE', 'the server sent an unexpected response');
+  }
+  return value as DeviceCheckResponse;
+}
+
 function passkeyLinkResponse(payload: unknown): PasskeyLinkResponse {
   const value = (payload ?? {}) as Partial<PasskeyLinkResponse>;
   if (typeof value.url !== 'string' || !value.url.startsWith('https://') || typeof value.expiresAt !== 'string') {
@@ -125,17 +149,25 @@ function connectOptions(tls: TlsOptions): { ca?: string[]; rejectUnauthorized: t
     : { rejectUnauthorized: true };
 }
 
-async function postJson<T = CertificateResponse>(
+function postJson<T = CertificateResponse>(
   url: URL,
   body: unknown,
   dispatcher: Agent,
   parse: (payload: unknown) => T = certificateResponse as (payload: unknown) => T,
 ): Promise<T> {
+  return sendJson(url, body ?? {}, dispatcher, parse);
+}
+
+/** POSTs `body` as JSON (GET when it is null) and parses the answer; closes the dispatcher. */
+async function sendJson<T>(url: URL, body: unknown, dispatcher: Agent, parse: (payload: unknown) => T): Promise<T> {
   try {
     const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(body),
+      method: body === null ? 'GET' : 'POST',
+      headers:
+        body === null
+          ? { accept: 'application/json' }
+          : { 'content-type': 'application/json', accept: 'application/json' },
+      ...(body === null ? {} : { body: JSON.stringify(body) }),
       dispatcher,
       signal: AbortSignal.timeout(TIMEOUT_MS),
     }).catch((cause: unknown) => {

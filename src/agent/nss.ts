@@ -62,6 +62,18 @@ export async function listNssCertificates(dir: string, options: NssOptions = {})
   return parseCertutilList(stdout);
 }
 
+/** The PEM of the certificate named `nickname` in the NSS database at `dir`, or null when there is none. */
+export async function nssCertificatePem(
+  dir: string,
+  nickname: string,
+  options: NssOptions = {},
+): Promise<string | null> {
+  if (!existsSync(path.join(dir, 'cert9.db'))) return null;
+  if (!(await listNssCertificates(dir, options)).some((entry) => entry.nickname === nickname)) return null;
+  const { stdout } = await tool(options.certutil ?? 'certutil', ['-L', '-d', `sql:${dir}`, '-n', nickname, '-a']);
+  return stdout;
+}
+
 /** Parses `certutil -L` output: a header, then "<nickname>  <trust>" lines. */
 export function parseCertutilList(output: string): NssCertificate[] {
   const entries: NssCertificate[] = [];

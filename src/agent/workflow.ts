@@ -17,6 +17,7 @@ import {
 } from './client.js';
 import { AGENT_EXIT, type AgentExitCode } from './exit-codes.js';
 import { newDeviceKey } from './keys.js';
+import { diagnose, type DoctorEnvironment, renderFindings } from './doctor.js';
 import { installCertificate, uninstallCertificate, writeBrowserPolicies } from './install.js';
 import { type NssOptions, NSS_NICKNAME } from './nss.js';
 import { type Executor, runPlan, systemExecutor } from './platforms/plan.js';
@@ -281,6 +282,24 @@ export async function removeTimer(
     lines.push(...outcome.lines, `removed ${SYSTEMD_UNIT}.timer and .service from ${systemdUnitDir(env)}`);
     return outcome.ok ? AGENT_EXIT.ok : AGENT_EXIT.localError;
   });
+}
+
+/** `latchkey-agent install`: installs the stored certificate again everywhere (after a browser or profile came). */
+export async function reinstall(env: AgentEnvironment): Promise<AgentReport> {
+  const lines: string[] = [];
+  return guarded(lines, async () => {
+    await installCertificate(await enrolledState(env), null, env, lines);
+    return AGENT_EXIT.ok;
+  });
+}
+
+/** `latchkey-agent doctor`: every check with what to fix; exit 1 when something needs fixing. */
+export async function doctor(env: DoctorEnvironment): Promise<AgentReport> {
+  const findings = await diagnose(env);
+  const lines = renderFindings(findings);
+  const broken = findings.filter((finding) => finding.verdict === 'fix').length;
+  lines.push(broken ? `${broken} thing(s) to fix` : 'everything is in place for the device check');
+  return { exitCode: broken ? AGENT_EXIT.localError : AGENT_EXIT.ok, lines };
 }
 
 /** What to do about a revoked device: the enroll command for the same server. */

@@ -15,10 +15,12 @@ import {
   type AgentPlatform,
   type AgentReport,
   enroll,
+  doctor,
   exportP12,
   installTimer,
   passkeyLink,
   policy,
+  reinstall,
   remove,
   removeTimer,
   renew,
@@ -111,6 +113,15 @@ export function buildAgentProgram(): Command {
     system: process.getuid?.() === 0 && !options.user,
     configHome: process.env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config'),
   });
+  program
+    .command('install')
+    .description('install the stored certificate again where the browsers look (e.g. after installing a browser)')
+    .action(async () => finish(await reinstall(env())));
+  program
+    .command('doctor')
+    .description('check that the certificate is where each browser looks and that the server accepts it')
+    .action(async () => finish(await doctor(timerEnv({}))));
+
   program
     .command('install-timer')
     .description('renew daily with a systemd timer (a user timer; a system timer when run as root)')

@@ -6,7 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { diagnose } from '../../../src/agent/doctor.js';
 import { installCertificate, parseKeychainList } from '../../../src/agent/install.js';
+import { saveAgentState } from '../../../src/agent/state.js';
 import { certificateFacts, type CertificateFacts } from '../../../src/agent/platforms/facts.js';
 import { launchAgentPlist, macosInstallPlan, macosRemovePlan } from '../../../src/agent/platforms/macos.js';
 import { describePlan, type Executor, type Plan, runPlan } from '../../../src/agent/platforms/plan.js';
@@ -19,7 +21,7 @@ import {
 } from '../../../src/agent/platforms/systemd.js';
 import { registryRuleIndex, windowsInstallPlan, windowsRemovePlan } from '../../../src/agent/platforms/windows.js';
 import { IN_CI } from '../../helpers/ci.js';
-import { tempDir } from '../trust/fixtures.js';
+import { NOW, tempDir } from '../trust/fixtures.js';
 import { makeDevice } from './device-fixture.js';
 
 const P12 = new Uint8Array([1, 2, 3]);
@@ -398,6 +400,80 @@ describe('installing on macOS and Windows through their plans', () => {
       ['net', 'session'],
       ['reg', 'query'],
       ['reg', 'query'],
+    ]);
+  });
+});
+
+describe('doctor on macOS and Windows', () => {
+  async function findingsWith(
+    platform: 'macos' | 'windows',
+    answers: (command: string, args: readonly string[], thumbprint: string) => string | null,
+  ) {
+    const device = await makeDevice();
+    const stateDir = tempDir('latchkey-doctor-');
+    const state = {
+      version: 1 as const,
+      serverUrl: 'https://id.example.com',
+      deviceCheckUrl: 'https://id.example.com:8444',
+      deviceId: 'dev-agent-1',
+      privateKeyPem: device.privateKeyPem,
+      certificatePem: device.certificatePem,
+      chainPem: device.chainPem,
+      enrolledAt: '2026-12-01T00:00:00.000Z',
+    };
+    await saveAgentState(stateDir, state);
+    const executor: Executor = {
+      async run(command, args) {
+        const stdout = answers(command, args, certificateFacts(state).thumbprint);
+        return stdout === null ? { code: 1, stdout: '', stderr: 'not found' } : { code: 0, stdout, stderr: '' };
+      },
+      async write() {},
+      async delete() {},
+    };
+    return diagnose({
+      stateDir,
+      platform,
+      nss: false,
+      chromePolicyDirs: [],
+      firefox: false,
+      now: () => NOW,
+      executor,
+      home: '/Users/ann',
+      configHome: '/Users/ann/.config',
+      checkServer: async () => ({ status: 'managed', reason: 'enrolled device' }),
+    });
+  }
+
+  it('finds the identity by thumbprint in the Latchkey keychain and the Chrome rule by origin', async () => {
+    const listing = (thumbprint: string) => (command: string, args: readonly string[]) =>
+      command === 'security' && args[0] === 'find-identity'
+        ? `  1) ${thumbprint} "dev"`
+        : command === 'defaults'
+          ? '(\n    "{\\"pattern\\":\\"https://id.example.com:8444\\"}"\n)'
+          : null;
+    const ours = await findingsWith('macos', (command, args, thumbprint) => listing(thumbprint)(command, args));
+    expect(ours.map((finding) => finding.verdict)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    // Another identity in the keychain is not this device's certificate.
+    const other = await findingsWith('macos', listing('AB'.repeat(20)));
+    expect(other[2]).toMatchObject({ verdict: 'fix', fix: 'latchkey-agent install' });
+    expect(other[2]!.what).toBe(
+      'the device identity is not in /Users/ann/Library/Keychains/latchkey-device-trust.keychain-db',
+    );
+  });
+
+  it('finds the certificate in the Personal store and the rules in HKCU or HKLM', async () => {
+    const findings = await findingsWith('windows', (command, args) =>
+      command === 'certutil' || (command === 'reg' && String(args[1]).startsWith('HKLM'))
+        ? '    1    REG_SZ    {"pattern":"https://id.example.com:8444"}'
+        : null,
+    );
+    expect(findings.map((finding) => [finding.verdict, finding.what])).toEqual([
+      ['ok', 'enrolled: device dev-agent-1 at https://id.example.com'],
+      ['ok', expect.stringContaining('certificate valid until')],
+      ['ok', 'the device certificate is in the Personal store'],
+      ['ok', "chrome's AutoSelectCertificateForUrls names the device-check origin"],
+      ['ok', "edge's AutoSelectCertificateForUrls names the device-check origin"],
+      ['ok', 'https://id.example.com:8444 accepts this certificate: managed (enrolled device)'],
     ]);
   });
 });
