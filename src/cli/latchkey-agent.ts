@@ -6,13 +6,13 @@ import { Command, CommanderError } from 'commander';
 import { realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { detectBrowsers, FIREFOX_POLICY_DIR, firefoxProfileRoots } from '../agent/browsers.js';
+import { detectBrowsers, FIREFOX_POLICY_DIR } from '../agent/browsers.js';
+import { agentEnvironment, agentPlatform, type AgentOptions } from '../agent/environment.js';
 import { AGENT_EXIT } from '../agent/exit-codes.js';
 import { defaultNssDir } from '../agent/nss.js';
 import { defaultStateDir } from '../agent/state.js';
 import {
   type AgentEnvironment,
-  type AgentPlatform,
   type AgentReport,
   enroll,
   doctor,
@@ -29,16 +29,7 @@ import {
 import { InvalidInputError, isLatchkeyError } from '../errors.js';
 import { readSecret } from './secret.js';
 
-interface AgentGlobals {
-  stateDir: string;
-  nssDir: string;
-  nss: boolean;
-  /** Given: only this directory; absent: every Chromium-family browser found. */
-  policyDir?: string;
-  policy: boolean;
-  firefoxPolicyDir?: string;
-  firefox: boolean;
-}
+type AgentGlobals = AgentOptions;
 
 export function buildAgentProgram(): Command {
   const program = new Command('latchkey-agent')
@@ -147,46 +138,13 @@ export function buildAgentProgram(): Command {
 
 function environment(options: AgentGlobals): AgentEnvironment {
   const platform = agentPlatform(process.platform);
-  const linux = platform === 'linux';
-  const browsers = linux ? detectBrowsers() : { chromiumFamily: [], firefox: false };
-  const chromePolicyDirs =
-    !linux || !options.policy
-      ? []
-      : options.policyDir
-        ? [options.policyDir]
-        : browsers.chromiumFamily.map((browser) => browser.policyDir);
-  const firefoxPolicyDir = options.firefoxPolicyDir ?? (browsers.firefox ? FIREFOX_POLICY_DIR : false);
-  return {
-    stateDir: options.stateDir,
+  return agentEnvironment(options, {
     platform,
-    nss: linux && options.nss ? { dir: options.nssDir } : false,
-    chromePolicyDirs,
-    firefox:
-      linux && options.firefox
-        ? { profileRoots: firefoxProfileRoots(os.homedir()), policyDir: options.policy ? firefoxPolicyDir : false }
-        : false,
-    now: () => new Date(),
+    browsers: platform === 'linux' ? detectBrowsers() : { chromiumFamily: [], firefox: false },
     home: os.homedir(),
     uid: process.getuid?.() ?? 0,
-    agentCommand: agentCommand(options),
-  };
-}
-
-/** The agent's own command line with the global flags given, for renewal jobs (timer, launchd, task). */
-function agentCommand(options: AgentGlobals): string[] {
-  const script = process.argv[1] ? realpathSync(process.argv[1]) : 'latchkey-agent';
-  const flags = ['--state-dir', path.resolve(options.stateDir)];
-  if (!options.nss) flags.push('--no-nss');
-  else flags.push('--nss-dir', path.resolve(options.nssDir));
-  if (!options.policy) flags.push('--no-policy');
-  else if (options.policyDir) flags.push('--policy-dir', path.resolve(options.policyDir));
-  if (!options.firefox) flags.push('--no-firefox');
-  else if (options.firefoxPolicyDir) flags.push('--firefox-policy-dir', path.resolve(options.firefoxPolicyDir));
-  return [process.execPath, script, ...flags];
-}
-
-function agentPlatform(platform: NodeJS.Platform): AgentPlatform {
-  return platform === 'darwin' ? 'macos' : platform === 'win32' ? 'windows' : 'linux';
+    agentCommand: [process.execPath, process.argv[1] ? realpathSync(process.argv[1]) : 'latchkey-agent'],
+  });
 }
 
 /** The server URL, refusing plain http (the token and the key's certificate would travel in clear). */
