@@ -5,6 +5,7 @@
 // firefox-esr too: it does not read /etc/firefox-esr/policies, tried with 153 ESR).
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_CHROME_POLICY_DIR } from './chrome-policy.js';
 
 export interface ChromiumFamilyBrowser {
   name: string;
@@ -19,7 +20,7 @@ export const CHROMIUM_FAMILY: readonly ChromiumFamilyBrowser[] = [
   {
     name: 'Chromium',
     executables: ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/lib/chromium/chromium'],
-    policyDir: '/etc/chromium/policies/managed',
+    policyDir: DEFAULT_CHROME_POLICY_DIR,
   },
   {
     name: 'Google Chrome',

@@ -6,9 +6,8 @@ import path from 'node:path';
 import { InvalidInputError } from '../errors.js';
 import { writeFileAtomic } from './state.js';
 
-/** Debian's Chromium reads managed policies here; Google Chrome reads /etc/opt/chrome/policies/managed. */
+/** Where Debian's Chromium reads managed policies (every family member's directory: browsers.ts). */
 export const DEFAULT_CHROME_POLICY_DIR = '/etc/chromium/policies/managed';
-export const GOOGLE_CHROME_POLICY_DIR = '/etc/opt/chrome/policies/managed';
 export const CHROME_POLICY_FILE = 'latchkey-device-trust.json';
 
 export interface ChromePolicy {

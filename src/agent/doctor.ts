@@ -11,12 +11,12 @@ import { joinPem } from '../trust/pem.js';
 import { DEFAULT_RENEWAL_FRACTION, renewalStatus, renewalWindow } from '../trust/renewal.js';
 import { autoSelectCertificatePolicy, CHROME_POLICY_FILE } from './chrome-policy.js';
 import { AgentRequestError, type DeviceCheckResponse, requestDeviceCheck } from './client.js';
-import { findFirefoxProfiles, readFirefoxPolicies, selectsAutomatically } from './firefox.js';
+import { findFirefoxProfiles, FIREFOX_POLICY_FILE, readFirefoxPolicies, selectsAutomatically } from './firefox.js';
 import { certificateFacts } from './platforms/facts.js';
-import { macosKeychainPath } from './platforms/macos.js';
+import { macosKeychainPath, macosLaunchAgentPath, macosProfilePath } from './platforms/macos.js';
 import { systemExecutor } from './platforms/plan.js';
 import { SYSTEMD_UNIT, systemdUnitDir } from './platforms/systemd.js';
-import { windowsPolicyKey } from './platforms/windows.js';
+import { WINDOWS_TASK, windowsPolicyKey } from './platforms/windows.js';
 import { defaultNssDir, NSS_NICKNAME, nssCertificatePem } from './nss.js';
 import { type AgentState, loadAgentState } from './state.js';
 import type { AgentEnvironment } from './workflow.js';
@@ -111,8 +111,9 @@ async function linuxFindings(state: AgentState, env: DoctorEnvironment): Promise
       findings.push(await nssFinding(state, profile, `the Firefox profile ${profile}`, env, reinstall));
     }
   }
-  const issuer = parseCertificate(state.certificatePem).issuerName.getField('CN')[0] ?? '';
+  const issuer = certificateFacts(state).issuerCommonName;
   const expected = JSON.stringify(autoSelectCertificatePolicy(state.deviceCheckUrl, issuer));
+  const asRoot = `sudo latchkey-agent --state-dir ${env.stateDir} policy`;
   for (const dir of env.chromePolicyDirs) {
     const file = path.join(dir, CHROME_POLICY_FILE);
     const text = await readFile(file, 'utf8').catch(() => null);
@@ -126,26 +127,29 @@ async function linuxFindings(state: AgentState, env: DoctorEnvironment): Promise
         : {
             verdict: 'fix',
             what: `the auto-select policy ${file} is ${text === null ? 'missing' : 'not the one for this certificate'}: the browser will ask which certificate`,
-            fix: 'sudo latchkey-agent --state-dir STATE policy (STATE: this state directory)',
+            fix: asRoot,
           },
     );
   }
   const firefoxPolicyDir = env.firefox ? env.firefox.policyDir : false;
   if (firefoxPolicyDir) {
     const policies = await readFirefoxPolicies(firefoxPolicyDir).catch(() => null);
-    const file = path.join(firefoxPolicyDir, 'policies.json');
+    const file = path.join(firefoxPolicyDir, FIREFOX_POLICY_FILE);
     findings.push(
       policies && selectsAutomatically(policies)
         ? { verdict: 'ok', what: `Firefox selects the client certificate by itself (${file})` }
         : {
             verdict: 'fix',
             what: `${file} does not make Firefox select the client certificate: Firefox will ask`,
-            fix: 'sudo latchkey-agent --state-dir STATE policy',
+            fix: asRoot,
           },
     );
   }
-  const timers = [false, true].map((system) =>
-    path.join(systemdUnitDir({ system, configHome: env.configHome }), `${SYSTEMD_UNIT}.timer`),
+  // Also the timer the documentation had users write by hand before install-timer existed.
+  const timers = [false, true].flatMap((system) =>
+    [SYSTEMD_UNIT, 'latchkey-renew'].map((unit) =>
+      path.join(systemdUnitDir({ system, configHome: env.configHome }), `${unit}.timer`),
+    ),
   );
   const timer = timers.find((file) => existsSync(file));
   findings.push(
@@ -198,21 +202,41 @@ async function storeFindings(
     const result = await executor.run(command, args);
     return result.code === 0 && result.stdout.toUpperCase().includes(needle.toUpperCase());
   };
+  const browserRule = (browser: string, ok: boolean): Finding =>
+    ok
+      ? { verdict: 'ok', what: `${browser}'s AutoSelectCertificateForUrls names the device-check origin` }
+      : {
+          verdict: 'warn',
+          what: `${browser}'s AutoSelectCertificateForUrls does not name the device-check origin`,
+          fix,
+        };
   if (platform === 'macos') {
-    const keychain = macosKeychainPath(env.home ?? os.homedir());
-    const identity = await found('security', ['find-identity', '-v', keychain], facts.thumbprint);
-    const chrome = await found(
-      'defaults',
-      ['read', 'com.google.Chrome', 'AutoSelectCertificateForUrls'],
-      facts.deviceCheckOrigin,
+    const home = env.home ?? os.homedir();
+    const keychain = macosKeychainPath(home);
+    // Without -v: a certificate from a private CA is not "valid" to security, yet it is the identity.
+    const identity = await found('security', ['find-identity', keychain], facts.thumbprint);
+    const rules = await Promise.all(
+      ['com.google.Chrome', 'com.microsoft.Edge'].map(async (domain) => ({
+        domain,
+        ok: await found('defaults', ['read', domain, 'AutoSelectCertificateForUrls'], facts.deviceCheckOrigin),
+      })),
     );
+    const job = macosLaunchAgentPath(home);
     return [
       identity
         ? { verdict: 'ok', what: `the device identity is in ${keychain}` }
         : { verdict: 'fix', what: `the device identity is not in ${keychain}`, fix },
-      chrome
-        ? { verdict: 'ok', what: "Chrome's AutoSelectCertificateForUrls names the device-check origin" }
-        : { verdict: 'warn', what: "Chrome's AutoSelectCertificateForUrls does not name the device-check origin", fix },
+      ...rules.map(({ domain, ok }) =>
+        ok
+          ? browserRule(domain, true)
+          : {
+              ...browserRule(domain, false),
+              fix: `install the profile ${macosProfilePath(home)} (or have the MDM deploy it)`,
+            },
+      ),
+      existsSync(job)
+        ? { verdict: 'ok', what: `renewal agent ${job}` }
+        : { verdict: 'warn', what: 'no renewal agent: the certificate expires unless renewed', fix },
     ];
   }
   // certutil -store exits non-zero when the store has no certificate with that thumbprint.
@@ -225,19 +249,15 @@ async function storeFindings(
         (await found('reg', ['query', windowsPolicyKey(browser, true)], facts.deviceCheckOrigin)),
     })),
   );
+  const task = (await executor.run('schtasks', ['/Query', '/TN', WINDOWS_TASK])).code === 0;
   return [
     stored
       ? { verdict: 'ok', what: 'the device certificate is in the Personal store' }
       : { verdict: 'fix', what: 'the device certificate is not in the Personal store', fix },
-    ...policies.map(({ browser, ok }): Finding =>
-      ok
-        ? { verdict: 'ok', what: `${browser}'s AutoSelectCertificateForUrls names the device-check origin` }
-        : {
-            verdict: 'warn',
-            what: `${browser}'s AutoSelectCertificateForUrls does not name the device-check origin`,
-            fix,
-          },
-    ),
+    ...policies.map(({ browser, ok }) => browserRule(browser, ok)),
+    task
+      ? { verdict: 'ok', what: `renewal task ${WINDOWS_TASK}` }
+      : { verdict: 'warn', what: 'no renewal task: the certificate expires unless renewed', fix },
   ];
 }
 

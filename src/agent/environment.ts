@@ -3,7 +3,7 @@
 // and the command line a renewal job runs. Pure, so what each flag does is tested without a machine of
 // each kind.
 import path from 'node:path';
-import { type BrowserInventory, FIREFOX_POLICY_DIR, firefoxProfileRoots } from './browsers.js';
+import { type BrowserInventory, CHROMIUM_FAMILY, FIREFOX_POLICY_DIR, firefoxProfileRoots } from './browsers.js';
 import type { AgentEnvironment, AgentPlatform } from './workflow.js';
 
 /** The global flags (commander's names). */
@@ -42,6 +42,12 @@ export function agentEnvironment(options: AgentOptions, system: SystemFacts): Ag
     platform: system.platform,
     nss: linux && options.nss ? { dir: options.nssDir } : false,
     chromePolicyDirs,
+    chromePolicyDirsToClean:
+      !linux || !options.policy
+        ? []
+        : options.policyDir
+          ? [options.policyDir]
+          : CHROMIUM_FAMILY.map((browser) => browser.policyDir),
     firefox:
       linux && options.firefox
         ? { profileRoots: firefoxProfileRoots(system.home), policyDir: options.policy ? firefoxPolicyDir : false }
@@ -49,13 +55,17 @@ export function agentEnvironment(options: AgentOptions, system: SystemFacts): Ag
     now: () => new Date(),
     home: system.home,
     uid: system.uid,
-    agentCommand: [...system.agentCommand, ...globalFlags(options)],
+    agentCommand: [...system.agentCommand, ...globalFlags(options, linux)],
   };
 }
 
-/** The global flags as given, with absolute paths: a renewal job runs the agent exactly as enrolled. */
-function globalFlags(options: AgentOptions): string[] {
+/**
+ * The global flags as given, with absolute paths: a renewal job runs the agent exactly as enrolled. Off
+ * Linux only the state directory matters (and Windows' task command line is short: 261 characters).
+ */
+function globalFlags(options: AgentOptions, linux: boolean): string[] {
   const flags = ['--state-dir', path.resolve(options.stateDir)];
+  if (!linux) return flags;
   if (!options.nss) flags.push('--no-nss');
   else flags.push('--nss-dir', path.resolve(options.nssDir));
   if (!options.policy) flags.push('--no-policy');

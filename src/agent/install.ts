@@ -7,15 +7,21 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { LatchkeyError } from '../errors.js';
-import { parseCertificate } from '../trust/certificate-input.js';
-import { removeChromePolicy, writeChromePolicy } from './chrome-policy.js';
+import { CHROME_POLICY_FILE, removeChromePolicy, writeChromePolicy } from './chrome-policy.js';
 import { findFirefoxProfiles, removeFirefoxPolicy, writeFirefoxPolicy } from './firefox.js';
-import { installIntoNss, NSS_NICKNAME, removeLatchkeyFromNss } from './nss.js';
+import { installIntoNss, NssError, NSS_NICKNAME, removeLatchkeyFromNss } from './nss.js';
 import { buildPkcs12, randomPkcs12Password } from './pkcs12.js';
-import { certificateFacts } from './platforms/facts.js';
-import { macosInstallPlan, macosKeychainPath, macosRemovePlan } from './platforms/macos.js';
+import { certificateFacts, stableUuid } from './platforms/facts.js';
+import {
+  macosInstallPlan,
+  macosKeychainPath,
+  macosProfilePath,
+  macosRemovePlan,
+  macosUnlockPlan,
+} from './platforms/macos.js';
 import { type Executor, type Plan, runPlan, systemExecutor } from './platforms/plan.js';
 import {
+  registryRemoval,
   registryRuleIndex,
   type WindowsBrowser,
   windowsInstallPlan,
@@ -27,10 +33,13 @@ import type { AgentEnvironment } from './workflow.js';
 
 /** A platform plan failed: the step is named in the message. */
 export class PlanFailedError extends LatchkeyError {
-  constructor(what: string, lines: string[]) {
-    super('ERR_AGENT_INSTALL', `${what}: ${lines.at(-1) ?? 'a step failed'}`, { status: 500, detail: { lines } });
+  constructor(what: string, failure: string) {
+    super('ERR_AGENT_INSTALL', `${what}: ${failure}`, { status: 500, detail: { failure } });
   }
 }
+
+/** What to run after a failed installation: the state holds the certificate, the stores are rebuilt from it. */
+const RETRY_HINT = 'the certificate is saved; fix that, then run latchkey-agent install';
 
 /** Installs `state`'s key and certificates where the browsers look (replacing `previous`'s). */
 export async function installCertificate(
@@ -43,12 +52,11 @@ export async function installCertificate(
   if (platform === 'linux') return installOnLinux(state, env, lines);
   const executor = env.executor ?? systemExecutor;
   const certificate = certificateFacts(state);
-  const previousThumbprint = previous ? certificateFacts(previous).thumbprint : undefined;
   const tempDir = await mkdtemp(path.join(os.tmpdir(), 'latchkey-agent-'));
   try {
     const pkcs12Password = randomPkcs12Password();
     const pkcs12 = await buildPkcs12({ ...state, password: pkcs12Password, friendlyName: NSS_NICKNAME });
-    const common = { pkcs12, pkcs12Password, tempDir, agentCommand: env.agentCommand ?? [], previousThumbprint };
+    const common = { pkcs12, pkcs12Password, tempDir, agentCommand: env.agentCommand ?? [] };
     let plan: Plan;
     if (platform === 'macos') {
       const home = env.home ?? os.homedir();
@@ -58,19 +66,42 @@ export async function installCertificate(
         uid: env.uid ?? 0,
         keychainExists: existsSync(macosKeychainPath(home)),
         searchList: await macosSearchList(executor),
+        renewal: previous !== null,
+        profileUuids: {
+          profile: stableUuid(`${state.deviceId}:profile`),
+          chrome: stableUuid(`${state.deviceId}:chrome`),
+          edge: stableUuid(`${state.deviceId}:edge`),
+        },
       });
     } else {
       const elevated = await windowsElevated(executor);
       plan = windowsInstallPlan(certificate, {
         ...common,
         elevated,
-        ruleIndex: await windowsRuleIndexes(executor, elevated, certificate.deviceCheckOrigin),
+        ruleIndex: {
+          chrome: registryRuleIndex(await registryQuery(executor, 'chrome', elevated), certificate.deviceCheckOrigin),
+          edge: registryRuleIndex(await registryQuery(executor, 'edge', elevated), certificate.deviceCheckOrigin),
+        },
+        ...(previous ? { previousThumbprint: certificateFacts(previous).thumbprint } : {}),
       });
     }
-    await runOrThrow(plan, executor, `installing the certificate on ${platform}`, lines);
+    await runOrThrow(plan, executor, `installing the certificate on ${platform} (${RETRY_HINT})`, lines);
+    if (platform === 'macos') {
+      lines.push(
+        `Chrome and Edge pick the certificate by themselves once the profile ${macosProfilePath(env.home ?? os.homedir())} ` +
+          'is installed: by your MDM, or open it and approve it in System Settings > Privacy & Security > Profiles',
+      );
+    }
   } finally {
     await rm(tempDir, { recursive: true, force: true });
   }
+}
+
+/** Before a renewal on macOS: the keychain unlocked (launchd runs the renewal at login, after a restart). */
+export async function prepareForRenewal(env: AgentEnvironment, lines: string[]): Promise<void> {
+  if (env.platform !== 'macos') return;
+  const outcome = await runPlan(macosUnlockPlan(env.home ?? os.homedir()), env.executor ?? systemExecutor);
+  lines.push(...outcome.lines);
 }
 
 /** Removes what installCertificate put in place for `state` (null: whatever Latchkey entries exist). */
@@ -89,26 +120,25 @@ export async function uninstallCertificate(
   if (!state) return;
   const certificate = certificateFacts(state);
   const elevated = await windowsElevated(executor);
-  const ruleIndex = await windowsRuleIndexes(executor, elevated, certificate.deviceCheckOrigin);
-  await runOrThrow(windowsRemovePlan(certificate, { elevated, ruleIndex }), executor, 'removing on Windows', lines);
+  const removal = {
+    chrome: registryRemoval(await registryQuery(executor, 'chrome', elevated), certificate.deviceCheckOrigin),
+    edge: registryRemoval(await registryQuery(executor, 'edge', elevated), certificate.deviceCheckOrigin),
+  };
+  await runOrThrow(windowsRemovePlan(certificate, { elevated, removal }), executor, 'removing on Windows', lines);
 }
 
 /** Writes the auto-select policies (Chromium family, Firefox) for `state`; as root where they are under /etc. */
 export async function writeBrowserPolicies(state: AgentState, env: AgentEnvironment, lines: string[]): Promise<void> {
-  const issuer = parseCertificate(state.certificatePem).issuerName.getField('CN')[0] ?? '';
+  const { issuerCommonName } = certificateFacts(state);
   for (const directory of env.chromePolicyDirs) {
-    await needingRoot(lines, `write the browser policy to ${directory}`, async () => {
-      const file = await writeChromePolicy({
-        deviceCheckUrl: state.deviceCheckUrl,
-        issuerCommonName: issuer,
-        directory,
-      });
+    await needingRoot(lines, `write the browser policy to ${directory}`, '--policy-dir', async () => {
+      const file = await writeChromePolicy({ deviceCheckUrl: state.deviceCheckUrl, issuerCommonName, directory });
       lines.push(`wrote the Chrome/Chromium certificate auto-select policy to ${file}`);
     });
   }
   const firefoxPolicyDir = env.firefox ? env.firefox.policyDir : false;
   if (firefoxPolicyDir) {
-    await needingRoot(lines, `write the Firefox policy to ${firefoxPolicyDir}`, async () => {
+    await needingRoot(lines, `write the Firefox policy to ${firefoxPolicyDir}`, '--firefox-policy-dir', async () => {
       const file = await writeFirefoxPolicy(firefoxPolicyDir);
       lines.push(`set Firefox to select the client certificate automatically in ${file}`);
     });
@@ -127,9 +157,14 @@ async function installOnLinux(state: AgentState, env: AgentEnvironment, lines: s
   }
   if (env.firefox) {
     for (const profile of await findFirefoxProfiles(env.firefox.profileRoots)) {
-      const nss = env.nss ? env.nss : {};
-      await installIntoNss({ ...nss, dir: profile, ...material });
-      lines.push(`installed "${NSS_NICKNAME}" into the Firefox profile ${profile} (restart Firefox to use it)`);
+      // One profile that cannot take it (a primary password, a damaged database) does not stop the others.
+      try {
+        await installIntoNss({ ...(env.nss || {}), dir: profile, ...material });
+        lines.push(`installed "${NSS_NICKNAME}" into the Firefox profile ${profile} (restart Firefox to use it)`);
+      } catch (error) {
+        if (!(error instanceof NssError)) throw error;
+        lines.push(`could not install into the Firefox profile ${profile}: ${error.message}`);
+      }
     }
   }
   await writeBrowserPolicies(state, env, lines);
@@ -150,40 +185,50 @@ async function uninstallOnLinux(env: AgentEnvironment, lines: string[]): Promise
       if (removed.length) lines.push(`removed the device certificate from the Firefox profile ${profile}`);
     }
   }
-  for (const directory of env.chromePolicyDirs) {
-    await needingRoot(lines, `remove the browser policy in ${directory}`, async () => {
+  // Every directory the agent may have written, also for a browser uninstalled since.
+  for (const directory of env.chromePolicyDirsToClean ?? env.chromePolicyDirs) {
+    if (!existsSync(path.join(directory, CHROME_POLICY_FILE))) continue;
+    await needingRoot(lines, `remove the browser policy in ${directory}`, '--policy-dir', async () => {
       lines.push(`removed the browser policy ${await removeChromePolicy(directory)}`);
     });
   }
   const firefoxPolicyDir = env.firefox ? env.firefox.policyDir : false;
   if (firefoxPolicyDir) {
-    await needingRoot(lines, `remove the Firefox policy in ${firefoxPolicyDir}`, async () => {
+    await needingRoot(lines, `remove the Firefox policy in ${firefoxPolicyDir}`, '--firefox-policy-dir', async () => {
       lines.push(`removed Latchkey's setting from ${await removeFirefoxPolicy(firefoxPolicyDir)}`);
     });
   }
 }
 
 /** Runs `body`; a permission error becomes a line saying to run `latchkey-agent policy` as root. */
-async function needingRoot(lines: string[], what: string, body: () => Promise<void>): Promise<void> {
+async function needingRoot(lines: string[], what: string, flag: string, body: () => Promise<void>): Promise<void> {
   try {
     await body();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw error;
-    lines.push(`could not ${what} (needs root): run "latchkey-agent policy" as root, or pass another --policy-dir`);
+    lines.push(`could not ${what} (needs root): run "latchkey-agent policy" as root, or pass another ${flag}`);
   }
 }
 
 async function runOrThrow(plan: Plan, executor: Executor, what: string, lines: string[]): Promise<void> {
   const outcome = await runPlan(plan, executor);
   lines.push(...outcome.lines);
-  if (!outcome.ok) throw new PlanFailedError(what, outcome.lines);
+  if (!outcome.ok) throw new PlanFailedError(what, outcome.failure!);
 }
 
 /** The user's keychain search list: `security list-keychains -d user` prints one quoted path a line. */
 async function macosSearchList(executor: Executor): Promise<string[]> {
   const result = await executor.run('security', ['list-keychains', '-d', 'user']);
-  return parseKeychainList(result.code === 0 ? result.stdout : '');
+  const list = result.code === 0 ? parseKeychainList(result.stdout) : [];
+  // Setting the list from an empty reading would drop login.keychain from it.
+  if (!list.length) {
+    throw new PlanFailedError(
+      'installing the certificate on macOS',
+      `cannot read the keychain search list (security list-keychains: ${result.stderr.trim() || 'empty'})`,
+    );
+  }
+  return list;
 }
 
 export function parseKeychainList(output: string): string[] {
@@ -198,14 +243,8 @@ async function windowsElevated(executor: Executor): Promise<boolean> {
   return (await executor.run('net', ['session'])).code === 0;
 }
 
-async function windowsRuleIndexes(
-  executor: Executor,
-  elevated: boolean,
-  origin: string,
-): Promise<Record<WindowsBrowser, number>> {
-  const index = async (browser: WindowsBrowser) => {
-    const result = await executor.run('reg', ['query', windowsPolicyKey(browser, elevated)]);
-    return registryRuleIndex(result.code === 0 ? result.stdout : '', origin);
-  };
-  return { chrome: await index('chrome'), edge: await index('edge') };
+/** `reg query` of a browser's auto-select list ('' when the key does not exist). */
+async function registryQuery(executor: Executor, browser: WindowsBrowser, elevated: boolean): Promise<string> {
+  const result = await executor.run('reg', ['query', windowsPolicyKey(browser, elevated)]);
+  return result.code === 0 ? result.stdout : '';
 }

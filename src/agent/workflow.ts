@@ -2,6 +2,7 @@
 // (state, clock, OS), calls the pure trust code and the server, acts on disk, NSS and the browser policy,
 // and returns an exit code with the lines to print. The CLI front end only parses flags and prints.
 import { createPublicKey } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LatchkeyError } from '../errors.js';
 import { parseCertificate } from '../trust/certificate-input.js';
@@ -18,7 +19,7 @@ import {
 import { AGENT_EXIT, type AgentExitCode } from './exit-codes.js';
 import { newDeviceKey } from './keys.js';
 import { diagnose, type DoctorEnvironment, renderFindings } from './doctor.js';
-import { installCertificate, uninstallCertificate, writeBrowserPolicies } from './install.js';
+import { installCertificate, prepareForRenewal, uninstallCertificate, writeBrowserPolicies } from './install.js';
 import { type NssOptions, NSS_NICKNAME } from './nss.js';
 import { type Executor, runPlan, systemExecutor } from './platforms/plan.js';
 import { SYSTEMD_UNIT, systemdUnitDir, timerInstallPlan, timerRemovePlan } from './platforms/systemd.js';
@@ -44,6 +45,8 @@ export interface AgentEnvironment {
   nss: NssOptions | false;
   /** Chrome/Chromium-family managed policy directories to write the auto-select policy to (Linux). */
   chromePolicyDirs: string[];
+  /** Where `remove` looks for the policy (default chromePolicyDirs): every family member's, installed or not. */
+  chromePolicyDirsToClean?: string[];
   /** Firefox on Linux: profile roots (each holding profiles.ini) and the system policy directory. */
   firefox: FirefoxTarget | false;
   now: () => Date;
@@ -130,6 +133,7 @@ export async function renew(options: RenewOptions, env: AgentEnvironment): Promi
   const lines: string[] = [];
   return guarded(lines, async () => {
     const state = await enrolledState(env);
+    await prepareForRenewal(env, lines);
     const certificate = parseCertificate(state.certificatePem);
     const now = env.now();
     const fraction = options.fraction ?? DEFAULT_RENEWAL_FRACTION;
@@ -256,14 +260,19 @@ export async function installTimer(
   const lines: string[] = [];
   return guarded(lines, async () => {
     await enrolledState(env);
-    const outcome = await runPlan(
-      timerInstallPlan({ system: env.system, configHome: env.configHome, agentCommand: env.agentCommand ?? [] }),
-      env.executor ?? systemExecutor,
-    );
+    const runAs = env.system ? (await stat(env.stateDir)).uid : undefined;
+    const plan = timerInstallPlan({
+      system: env.system,
+      configHome: env.configHome,
+      agentCommand: env.agentCommand ?? [],
+      runAs,
+    });
+    const outcome = await runPlan(plan, env.executor ?? systemExecutor);
     lines.push(...outcome.lines);
     const dir = systemdUnitDir(env);
     if (!outcome.ok) {
       lines.push(
+        outcome.failure!,
         `the units are in ${dir}; once systemd runs, enable them with: systemctl ${env.system ? '' : '--user '}enable --now ${SYSTEMD_UNIT}.timer`,
       );
       return AGENT_EXIT.localError;
@@ -279,8 +288,12 @@ export async function removeTimer(
   const lines: string[] = [];
   return guarded(lines, async () => {
     const outcome = await runPlan(timerRemovePlan(env), env.executor ?? systemExecutor);
+    if (!outcome.ok) {
+      lines.push(...outcome.lines, outcome.failure!);
+      return AGENT_EXIT.localError;
+    }
     lines.push(...outcome.lines, `removed ${SYSTEMD_UNIT}.timer and .service from ${systemdUnitDir(env)}`);
-    return outcome.ok ? AGENT_EXIT.ok : AGENT_EXIT.localError;
+    return AGENT_EXIT.ok;
   });
 }
 
@@ -353,10 +366,15 @@ async function install(
   return AGENT_EXIT.ok;
 }
 
+/**
+ * Removes the state first, then what was installed from it: on macOS the last step unloads the launch
+ * agent, which ends this process when launchd runs it (distribution switched off during a renewal).
+ */
 async function uninstall(env: AgentEnvironment, lines: string[]): Promise<void> {
-  await uninstallCertificate(await loadAgentState(env.stateDir).catch(() => null), env, lines);
+  const state = await loadAgentState(env.stateDir).catch(() => null);
   await removeAgentState(env.stateDir);
   lines.push(`removed the device key and certificates from ${env.stateDir}`);
+  await uninstallCertificate(state, env, lines);
 }
 
 /**

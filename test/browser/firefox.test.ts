@@ -94,8 +94,17 @@ describeIfAvailable('signing in from an enrolled device in a real Firefox', fire
       expect(await page.$eval('input[name="username"]', (input) => (input as HTMLInputElement).value)).toBe('fiona');
       expect(await page.evaluate(() => document.body.innerText)).toContain('This device is enrolled to fiona');
       await page.type('input[name="password"]', PASSWORD);
-      await page.keyboard.press('Enter'); // submits the sign-in form
-      for (let i = 0; i < 200 && !callback.landed.length; i++) await new Promise((r) => setTimeout(r, 100));
+      // The password field's own form (the page has a cancel form too).
+      await page.$eval('input[name="password"]', (input) => (input as HTMLInputElement).form!.requestSubmit());
+      // The relying party's callback page is there once its URL is and the page has loaded.
+      await page.waitForFunction(
+        (uri) => location.href.startsWith(uri) && document.readyState === 'complete',
+        {
+          timeout: 45_000,
+          polling: 200,
+        },
+        callback.redirectUri,
+      );
       await page.screenshot({ path: path.join(RESULTS_DIR, 'firefox-device-done.png') });
       const landed = callback.landed.at(-1)!;
       expect(landed.searchParams.get('error')).toBeNull();

@@ -39,3 +39,10 @@ export function certificateFacts(input: {
 function sha1(der: ArrayBuffer): string {
   return createHash('sha1').update(Buffer.from(der)).digest('hex').toUpperCase();
 }
+
+/** A UUID derived from `seed` (SHA-256, RFC 4122 layout, version 8): the same device gets the same one. */
+export function stableUuid(seed: string): string {
+  const hex = createHash('sha256').update(seed).digest('hex');
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`.toUpperCase();
+}

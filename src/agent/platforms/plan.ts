@@ -39,40 +39,41 @@ export interface Executor {
 
 export interface PlanOutcome {
   ok: boolean;
-  /** A line per step that ran, and for the failed one what failed. */
+  /** A line for each step that had nothing to do or failed to clean up. */
   lines: string[];
-  /** 1-based number of the step that failed. */
-  failedStep?: number;
+  /** For a failed plan: which step, what it ran and why it failed. */
+  failure?: string;
+}
+
+/** A command step. */
+export function command(command: string, args: string[], why: string): Extract<Step, { kind: 'run' }> {
+  return { kind: 'run', command, args, why };
+}
+
+/** A command step whose failure means there was nothing to undo. */
+export function optional(command: string, args: string[], why: string): Step {
+  return { kind: 'run', command, args, why, mayFail: true };
 }
 
 /** Runs `plan` with `executor`: stops at the first failing step (unless it may fail), then cleans up. */
 export async function runPlan(plan: Plan, executor: Executor): Promise<PlanOutcome> {
   const lines: string[] = [];
-  let failedStep: number | undefined;
+  let failure: string | undefined;
   for (const [index, step] of plan.steps.entries()) {
-    const failure = await attempt(step, executor);
-    if (failure === null) continue;
+    const problem = await attempt(step, executor);
+    if (problem === null) continue;
     if (step.kind === 'run' && step.mayFail) {
-      lines.push(`step ${index + 1} (${step.why}) had nothing to do: ${failure}`);
+      lines.push(`step ${index + 1} (${step.why}) had nothing to do: ${problem}`);
       continue;
     }
-    failedStep = index + 1;
-    lines.push(`step ${failedStep} of ${plan.steps.length} failed (${step.why}): ${describeStep(step)}: ${failure}`);
+    failure = `step ${index + 1} of ${plan.steps.length} failed (${step.why}): ${describeStep(step)}: ${problem}`;
     break;
   }
   for (const step of plan.cleanup) {
-    const failure = await attempt(step, executor);
-    if (failure !== null) lines.push(`cleanup failed (${step.why}): ${failure}`);
+    const problem = await attempt(step, executor);
+    if (problem !== null) lines.push(`cleanup failed (${step.why}): ${problem}`);
   }
-  return failedStep === undefined ? { ok: true, lines } : { ok: false, lines, failedStep };
-}
-
-/** The plan as numbered lines, secrets masked: what `--dry-run` prints. */
-export function describePlan(plan: Plan): string[] {
-  return [
-    ...plan.steps.map((step, index) => `${index + 1}. ${describeStep(step)}    # ${step.why}`),
-    ...plan.cleanup.map((step) => `finally: ${describeStep(step)}    # ${step.why}`),
-  ];
+  return failure === undefined ? { ok: true, lines } : { ok: false, lines, failure };
 }
 
 /** One step as a shell-like line (arguments quoted where needed, secrets as ***). */

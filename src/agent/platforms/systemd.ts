@@ -13,21 +13,27 @@ export interface SystemdFacts {
   /** $XDG_CONFIG_HOME or ~/.config, for user units. */
   configHome: string;
   agentCommand: string[];
+  /**
+   * A system unit runs as the owner of the state directory (uid), so a renewal never leaves root-owned
+   * files in a user's state or NSS database; absent (root's own state): as root.
+   */
+  runAs?: number;
 }
 
 export function systemdUnitDir(facts: Pick<SystemdFacts, 'system' | 'configHome'>): string {
   return facts.system ? '/etc/systemd/system' : path.join(facts.configHome, 'systemd', 'user');
 }
 
-export function serviceUnit(agentCommand: readonly string[]): string {
+/** The service: `renew --check` once. (network-online.target exists only in the system manager.) */
+export function serviceUnit(agentCommand: readonly string[], system = false, runAs?: number): string {
+  const network = system ? 'Wants=network-online.target\nAfter=network-online.target\n' : '';
+  const user = system && runAs !== undefined && runAs !== 0 ? `User=${runAs}\n` : '';
   return `[Unit]
 Description=Latchkey device certificate renewal
-Wants=network-online.target
-After=network-online.target
-
+${network}
 [Service]
 Type=oneshot
-ExecStart=${[...agentCommand, 'renew', '--check'].map(systemdQuote).join(' ')}
+${user}ExecStart=${[...agentCommand, 'renew', '--check'].map(systemdQuote).join(' ')}
 # 4: certificate distribution is off and the agent removed the certificate, as it should
 SuccessExitStatus=4
 `;
@@ -53,7 +59,7 @@ export function timerInstallPlan(facts: SystemdFacts): Plan {
       {
         kind: 'write',
         path: path.join(dir, `${SYSTEMD_UNIT}.service`),
-        contents: serviceUnit(facts.agentCommand),
+        contents: serviceUnit(facts.agentCommand, facts.system, facts.runAs),
         mode: 0o644,
         why: 'the renewal service',
       },

@@ -75,6 +75,22 @@ describe(`latchkey-agent doctor [${backendName()}]`, () => {
     expect((await device.run(['doctor'])).status).toBe(0);
   });
 
+  it('installs into the profiles that can take it when one cannot, and says which', async () => {
+    const root = path.join(device.home, '.mozilla', 'firefox');
+    const damaged = path.join(root, 'p3.damaged');
+    mkdirSync(damaged, { recursive: true });
+    writeFileSync(path.join(damaged, 'cert9.db'), 'not an NSS database');
+    writeFileSync(
+      path.join(root, 'profiles.ini'),
+      '[Profile0]\nIsRelative=1\nPath=p1.default\n\n[Profile1]\nIsRelative=1\nPath=p3.damaged\n',
+    );
+    const installed = await device.run(['install']);
+    expect(installed.status).toBe(0);
+    expect(installed.stdout).toContain(`could not install into the Firefox profile ${damaged}: certutil failed`);
+    expect(installed.stdout).toContain(`into the Firefox profile ${profile()} (restart Firefox to use it)`);
+    expect(installed.stdout).toContain('wrote the Chrome/Chromium certificate auto-select policy');
+  });
+
   it('says the server refuses a revoked device', async () => {
     await server.app.services.deviceTrust.revokeDevice(deviceId, { actor: 'test' });
     const result = await device.run(['doctor']);

@@ -44,11 +44,14 @@ describe('agent environment', () => {
   it('only Google Chrome present: only its directory; no Firefox: no Firefox policy', () => {
     const env = agentEnvironment(options, linux(['/usr/bin/google-chrome-stable']));
     expect(env.chromePolicyDirs).toEqual(['/etc/opt/chrome/policies/managed']);
+    // remove still cleans every family member's directory: a browser uninstalled since keeps no policy.
+    expect(env.chromePolicyDirsToClean).toEqual(CHROMIUM_FAMILY.map((browser) => browser.policyDir));
     expect(env.firefox).toMatchObject({ policyDir: false });
   });
 
   it('an explicit --policy-dir is the only one; --no-policy writes none; --no-firefox leaves Firefox alone', () => {
-    expect(agentEnvironment({ ...options, policyDir: '/tmp/p' }, linux(ALL)).chromePolicyDirs).toEqual(['/tmp/p']);
+    const explicit = agentEnvironment({ ...options, policyDir: '/tmp/p' }, linux(ALL));
+    expect([explicit.chromePolicyDirs, explicit.chromePolicyDirsToClean]).toEqual([['/tmp/p'], ['/tmp/p']]);
     const none = agentEnvironment({ ...options, policy: false }, linux(ALL));
     expect(none.chromePolicyDirs).toEqual([]);
     expect(none.firefox).toMatchObject({ policyDir: false });
@@ -60,6 +63,16 @@ describe('agent environment', () => {
       const env = agentEnvironment(options, { ...linux(ALL), platform });
       expect(env).toMatchObject({ platform, nss: false, chromePolicyDirs: [], firefox: false });
     }
+  });
+
+  it('gives a macOS or Windows renewal job only the state directory (schtasks takes 261 characters)', () => {
+    const env = agentEnvironment(options, { ...linux(ALL), platform: 'windows' });
+    expect(env.agentCommand).toEqual([
+      '/usr/bin/node',
+      '/opt/latchkey/bin/latchkey-agent.js',
+      '--state-dir',
+      '/home/a/state',
+    ]);
   });
 
   it('gives renewal jobs the agent with the same flags, paths absolute', () => {

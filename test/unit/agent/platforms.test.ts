@@ -10,8 +10,13 @@ import { diagnose } from '../../../src/agent/doctor.js';
 import { installCertificate, parseKeychainList } from '../../../src/agent/install.js';
 import { saveAgentState } from '../../../src/agent/state.js';
 import { certificateFacts, type CertificateFacts } from '../../../src/agent/platforms/facts.js';
-import { launchAgentPlist, macosInstallPlan, macosRemovePlan } from '../../../src/agent/platforms/macos.js';
-import { describePlan, type Executor, type Plan, runPlan } from '../../../src/agent/platforms/plan.js';
+import {
+  browserProfile,
+  launchAgentPlist,
+  macosInstallPlan,
+  macosRemovePlan,
+} from '../../../src/agent/platforms/macos.js';
+import { type Executor, type Plan, runPlan } from '../../../src/agent/platforms/plan.js';
 import {
   serviceUnit,
   SYSTEMD_UNIT,
@@ -19,7 +24,12 @@ import {
   TIMER_UNIT,
   timerInstallPlan,
 } from '../../../src/agent/platforms/systemd.js';
-import { registryRuleIndex, windowsInstallPlan, windowsRemovePlan } from '../../../src/agent/platforms/windows.js';
+import {
+  registryRemoval,
+  registryRuleIndex,
+  windowsInstallPlan,
+  windowsRemovePlan,
+} from '../../../src/agent/platforms/windows.js';
 import { IN_CI } from '../../helpers/ci.js';
 import { NOW, tempDir } from '../trust/fixtures.js';
 import { makeDevice } from './device-fixture.js';
@@ -62,39 +72,44 @@ describe('macOS plan', () => {
     pkcs12Password: PASSWORD,
     tempDir: '/tmp/lk',
     agentCommand: AGENT,
+    renewal: false,
+    profileUuids: { profile: 'U-PROFILE', chrome: 'U-CHROME', edge: 'U-EDGE' },
   };
   const keychain = '/Users/ann/Library/Keychains/latchkey-device-trust.keychain-db';
   const plist = '/Users/ann/Library/LaunchAgents/com.latchkey.agent.renew.plist';
+  const profile = '/Users/ann/Library/Application Support/Latchkey/latchkey-browsers.mobileconfig';
+  const keychainSteps = (searchList: string[]) => [
+    ['security', 'create-keychain', '-p', '', keychain],
+    ['security', 'set-keychain-settings', keychain],
+    ['security', 'unlock-keychain', '-p', '', keychain],
+    ['security', 'list-keychains', '-d', 'user', '-s', ...searchList, keychain],
+    ['write', '/tmp/lk/device.p12'],
+    ['security', 'import', '/tmp/lk/device.p12', '-k', keychain, '-f', 'pkcs12', '-x', '-P', PASSWORD],
+    [
+      'security',
+      'set-key-partition-list',
+      '-S',
+      'apple-tool:,apple:,teamid:EQHXZ8M8AV,teamid:UBF8T346G9',
+      '-s',
+      '-k',
+      '',
+      keychain,
+    ],
+    [
+      'security',
+      'set-identity-preference',
+      '-Z',
+      certificate.thumbprint,
+      '-s',
+      'https://id.example.com:8444/',
+      keychain,
+    ],
+    ['write', profile],
+  ];
 
-  it('enrolls: a keychain of its own in the search list, the identity, its preference, Chrome and Edge, launchd', () => {
+  it('enrolls: a keychain of its own in the search list, the identity, its preference, the profile, launchd', () => {
     expect(commands(macosInstallPlan(certificate, facts))).toEqual([
-      ['security', 'create-keychain', '-p', '', keychain],
-      ['security', 'set-keychain-settings', keychain],
-      ['security', 'unlock-keychain', '-p', '', keychain],
-      ['security', 'list-keychains', '-d', 'user', '-s', '/Users/ann/Library/Keychains/login.keychain-db', keychain],
-      ['write', '/tmp/lk/device.p12'],
-      ['security', 'import', '/tmp/lk/device.p12', '-k', keychain, '-f', 'pkcs12', '-x', '-P', PASSWORD],
-      [
-        'security',
-        'set-key-partition-list',
-        '-S',
-        'apple-tool:,apple:,teamid:EQHXZ8M8AV,teamid:UBF8T346G9',
-        '-s',
-        '-k',
-        '',
-        keychain,
-      ],
-      [
-        'security',
-        'set-identity-preference',
-        '-Z',
-        certificate.thumbprint,
-        '-s',
-        'https://id.example.com:8444/',
-        keychain,
-      ],
-      ['defaults', 'write', 'com.google.Chrome', 'AutoSelectCertificateForUrls', '-array', certificate.autoSelectRule],
-      ['defaults', 'write', 'com.microsoft.Edge', 'AutoSelectCertificateForUrls', '-array', certificate.autoSelectRule],
+      ...keychainSteps(['/Users/ann/Library/Keychains/login.keychain-db']),
       ['write', plist],
       ['launchctl', 'bootout', 'gui/501', plist],
       ['launchctl', 'bootstrap', 'gui/501', plist],
@@ -102,32 +117,38 @@ describe('macOS plan', () => {
     ]);
   });
 
-  it('renews: the keychain is there, the old identity goes first, nothing else changes', () => {
+  it('renews: rebuilds the keychain whole and leaves the running launch agent alone', () => {
     const plan = macosInstallPlan(certificate, {
       ...facts,
       keychainExists: true,
       searchList: [...facts.searchList, keychain],
-      previousThumbprint: 'AB'.repeat(20),
+      renewal: true,
     });
-    const run = commands(plan);
-    expect(run.slice(0, 3)).toEqual([
-      ['security', 'set-keychain-settings', keychain],
-      ['security', 'unlock-keychain', '-p', '', keychain],
-      ['security', 'delete-identity', '-Z', 'AB'.repeat(20), keychain],
+    expect(commands(plan)).toEqual([
+      ['security', 'delete-keychain', keychain],
+      ...keychainSteps(['/Users/ann/Library/Keychains/login.keychain-db']),
+      ['delete', '/tmp/lk/device.p12'],
     ]);
-    expect(run.some((command) => command[1] === 'create-keychain' || command[1] === 'list-keychains')).toBe(false);
   });
 
-  it('removes the keychain, the preferences and the launch agent, each allowed to be gone already', () => {
+  it('removes the keychain, the profile file and the launch agent, unloading it last', () => {
     const plan = macosRemovePlan(facts);
     expect(commands(plan)).toEqual([
       ['security', 'delete-keychain', keychain],
-      ['defaults', 'delete', 'com.google.Chrome', 'AutoSelectCertificateForUrls'],
-      ['defaults', 'delete', 'com.microsoft.Edge', 'AutoSelectCertificateForUrls'],
-      ['launchctl', 'bootout', 'gui/501', plist],
+      ['delete', profile],
       ['delete', plist],
+      ['launchctl', 'bootout', 'gui/501', plist],
     ]);
     expect(plan.steps.filter((step) => step.kind === 'run').every((step) => step.mayFail)).toBe(true);
+  });
+
+  it('sets AutoSelectCertificateForUrls for Chrome and Edge in a configuration profile', () => {
+    const text = browserProfile(certificate, facts.profileUuids);
+    expect(text).toContain('<string>com.google.Chrome</string>');
+    expect(text).toContain('<string>com.microsoft.Edge</string>');
+    expect(text).toContain('<key>AutoSelectCertificateForUrls</key>');
+    expect(text).toContain(certificate.autoSelectRule.replaceAll('&', '&amp;'));
+    expect(text).toContain('<string>U-PROFILE</string>');
   });
 
   it('runs renew --check daily from launchd with the agent command', () => {
@@ -205,45 +226,63 @@ describe('Windows plan', () => {
     ]);
   });
 
-  it('renews: the previous certificate goes first; elevated, the policies go to HKLM', () => {
+  it('renews: the previous certificate goes only after the new one is in; elevated, the policies go to HKLM', () => {
     const run = commands(
       windowsInstallPlan(certificate, { ...facts, elevated: true, previousThumbprint: 'CD'.repeat(20) }),
     );
-    expect(run[0]).toEqual(['certutil', '-user', '-delstore', 'My', 'CD'.repeat(20)]);
+    const deleted = run.findIndex((command) => command[2] === '-delstore');
+    expect(run[deleted]).toEqual(['certutil', '-user', '-delstore', 'My', 'CD'.repeat(20)]);
+    expect(deleted).toBeGreaterThan(run.findIndex((command) => command.includes('-importPFX')));
+    expect(deleted).toBeGreaterThan(run.findIndex((command) => command[0] === 'schtasks'));
     expect(run.filter((command) => command[0] === 'reg').map((command) => command[2])).toEqual([
       'HKLM\\SOFTWARE\\Policies\\Google\\Chrome\\AutoSelectCertificateForUrls',
       'HKLM\\SOFTWARE\\Policies\\Microsoft\\Edge\\AutoSelectCertificateForUrls',
     ]);
   });
 
-  it('removes the certificate, the intermediate, its own registry values and the task', () => {
-    expect(commands(windowsRemovePlan(certificate, facts))).toEqual([
+  it('refuses a renewal task command line longer than schtasks takes, before running anything', () => {
+    const long = { ...facts, agentCommand: ['C:\\node.exe', `C:\\${'x'.repeat(250)}\\latchkey-agent.js`] };
+    expect(() => windowsInstallPlan(certificate, long)).toThrow(/more than schtasks takes \(261\)/);
+  });
+
+  const chromeKey = 'HKCU\\SOFTWARE\\Policies\\Google\\Chrome\\AutoSelectCertificateForUrls';
+  const origin = 'https://id.example.com:8444';
+  const query = (...values: string[]) =>
+    `\r\n${chromeKey}\r\n${values.map((v, i) => `    ${i + 1}    REG_SZ    ${v}`).join('\r\n')}\r\n`;
+  const ours = `{"pattern":"${origin}","filter":{}}`;
+
+  it('removes the certificate, the intermediate, its own registry values (the list kept without gaps) and the task', () => {
+    const removal = {
+      chrome: registryRemoval(query(ours), origin),
+      edge: registryRemoval(query('{"pattern":"https://a"}', ours, '{"pattern":"https://b"}'), origin),
+    };
+    const edgeKey = 'HKCU\\SOFTWARE\\Policies\\Microsoft\\Edge\\AutoSelectCertificateForUrls';
+    expect(commands(windowsRemovePlan(certificate, { elevated: false, removal }))).toEqual([
       ['certutil', '-user', '-delstore', 'My', certificate.thumbprint],
       ['certutil', '-user', '-delstore', 'CA', certificate.chainThumbprints[0]],
-      ['reg', 'delete', 'HKCU\\SOFTWARE\\Policies\\Google\\Chrome\\AutoSelectCertificateForUrls', '/v', '1', '/f'],
-      ['reg', 'delete', 'HKCU\\SOFTWARE\\Policies\\Microsoft\\Edge\\AutoSelectCertificateForUrls', '/v', '3', '/f'],
+      ['reg', 'delete', chromeKey, '/v', '1', '/f'],
+      ['reg', 'add', edgeKey, '/v', '2', '/t', 'REG_SZ', '/d', '{"pattern":"https://b"}', '/f'],
+      ['reg', 'delete', edgeKey, '/v', '3', '/f'],
       ['schtasks', '/Delete', '/F', '/TN', '\\Latchkey\\Device certificate renewal'],
     ]);
+    expect(registryRemoval(query('{"pattern":"https://a"}'), origin)).toBeNull();
   });
 
   it("takes the agent's earlier registry value, else the first number free, so the list has no gap", () => {
-    const origin = 'https://id.example.com:8444';
-    const query = (...values: string[]) =>
-      `\r\nHKEY_CURRENT_USER\\SOFTWARE\\Policies\\Google\\Chrome\\AutoSelectCertificateForUrls\r\n${values.map((v, i) => `    ${i + 1}    REG_SZ    ${v}`).join('\r\n')}\r\n`;
     expect(registryRuleIndex('', origin)).toBe(1);
     expect(registryRuleIndex(query('{"pattern":"https://other.example","filter":{}}'), origin)).toBe(2);
-    expect(registryRuleIndex(query('{"pattern":"https://a"}', `{"pattern":"${origin}","filter":{}}`), origin)).toBe(2);
+    expect(registryRuleIndex(query('{"pattern":"https://a"}', ours), origin)).toBe(2);
   });
 });
 
 describe('running a plan', () => {
-  function recorder(failing: string | null): Executor & { ran: string[] } {
+  function recorder(...failing: string[]): Executor & { ran: string[] } {
     const ran: string[] = [];
     return {
       ran,
       async run(command, args) {
         ran.push([command, ...args].join(' '));
-        return command === failing
+        return failing.includes(command)
           ? { code: 5, stdout: '', stderr: `${command}: it broke\nmore` }
           : { code: 0, stdout: '', stderr: '' };
       },
@@ -266,11 +305,11 @@ describe('running a plan', () => {
   };
 
   it('stops at the failing step, names it without its secret, and still cleans up', async () => {
-    const executor = recorder('importer');
+    const executor = recorder('importer', 'gone');
     const outcome = await runPlan(plan, executor);
     expect(outcome.ok).toBe(false);
-    expect(outcome.failedStep).toBe(3);
-    expect(outcome.lines.at(-1)).toBe('step 3 of 4 failed (import): importer -P ***: exit code 5: importer: it broke');
+    expect(outcome.failure).toBe('step 3 of 4 failed (import): importer -P ***: exit code 5: importer: it broke');
+    expect(outcome.lines).toEqual(['step 2 (remove the old one) had nothing to do: exit code 5: gone: it broke']);
     expect(executor.ran).toEqual(['write /tmp/key', 'gone', 'importer -P secret', 'delete /tmp/key']);
   });
 
@@ -281,16 +320,6 @@ describe('running a plan', () => {
     expect(outcome.lines).toEqual(['step 2 (remove the old one) had nothing to do: exit code 5: gone: it broke']);
     expect(executor.ran.at(-2)).toBe('after');
   });
-
-  it('prints the plan with secrets masked', () => {
-    expect(describePlan(plan)).toEqual([
-      '1. write /tmp/key (mode 0600)    # stage',
-      '2. gone    # remove the old one',
-      '3. importer -P ***    # import',
-      '4. after    # never reached when import fails',
-      'finally: delete /tmp/key    # delete the staged key',
-    ]);
-  });
 });
 
 describe('systemd timer', () => {
@@ -300,6 +329,12 @@ describe('systemd timer', () => {
       'ExecStart=/usr/bin/node "/opt/my apps/latchkey-agent.js" --state-dir /home/a/100%% renew --check',
     );
     expect(unit).toContain('Type=oneshot');
+    // network-online.target exists only in the system manager; a system unit runs as the state's owner.
+    expect(unit).not.toContain('network-online');
+    const system = serviceUnit(['/usr/bin/node', 'agent.js'], true, 1000);
+    expect(system).toContain('After=network-online.target');
+    expect(system).toContain('User=1000\nExecStart=');
+    expect(serviceUnit(['/usr/bin/node', 'agent.js'], true, 0)).not.toContain('User=');
     expect(TIMER_UNIT).toContain('OnCalendar=daily');
     expect(TIMER_UNIT).toContain('Persistent=true');
     expect(systemdQuote('a"b$c\\d')).toBe('"a\\"b$$c\\\\d"');
@@ -338,7 +373,11 @@ describe('systemd timer', () => {
 });
 
 describe('installing on macOS and Windows through their plans', () => {
-  async function installWith(platform: 'macos' | 'windows', failing: string | null) {
+  async function installWith(
+    platform: 'macos' | 'windows',
+    failing: string | null,
+    searchList = '    "/Users/ann/Library/Keychains/login.keychain-db"\n',
+  ) {
     const device = await makeDevice();
     const state = {
       version: 1 as const,
@@ -355,7 +394,9 @@ describe('installing on macOS and Windows through their plans', () => {
     const executor: Executor = {
       async run(command, args) {
         ran.push([command, ...args]);
-        return command === failing ? { code: 1, stdout: '', stderr: 'denied' } : { code: 0, stdout: '', stderr: '' };
+        if (command === failing) return { code: 1, stdout: '', stderr: 'denied' };
+        const listing = command === 'security' && args[0] === 'list-keychains' && searchList;
+        return { code: 0, stdout: listing ? searchList : '', stderr: '' };
       },
       async write(file, contents) {
         staged.push({ file, bytes: contents.length });
@@ -391,10 +432,18 @@ describe('installing on macOS and Windows through their plans', () => {
     expect(staged[0]!.bytes).toBeGreaterThan(1000);
   });
 
+  it('refuses to touch the search list it could not read (setting it would drop login.keychain)', async () => {
+    const { outcome, ran } = await installWith('macos', null, '');
+    expect(outcome).toBe(
+      'installing the certificate on macOS: cannot read the keychain search list (security list-keychains: empty)',
+    );
+    expect(ran).toEqual([['security', 'list-keychains', '-d', 'user']]);
+  });
+
   it('stops at the failing Windows step and says which', async () => {
     const { outcome, ran } = await installWith('windows', 'schtasks');
     expect(outcome).toMatch(
-      /installing the certificate on windows: step \d+ of \d+ failed \(daily renewal\): schtasks/,
+      /^installing the certificate on windows \(the certificate is saved; fix that, then run latchkey-agent install\): step 7 of 7 failed \(daily renewal\): schtasks \/Create/,
     );
     expect(ran.slice(0, 3).map((command) => command.slice(0, 2))).toEqual([
       ['net', 'session'],
@@ -452,7 +501,8 @@ describe('doctor on macOS and Windows', () => {
           ? '(\n    "{\\"pattern\\":\\"https://id.example.com:8444\\"}"\n)'
           : null;
     const ours = await findingsWith('macos', (command, args, thumbprint) => listing(thumbprint)(command, args));
-    expect(ours.map((finding) => finding.verdict)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    // enrolled, validity, identity, Chrome, Edge, renewal agent (no plist on this machine), server
+    expect(ours.map((finding) => finding.verdict)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'warn', 'ok']);
     // Another identity in the keychain is not this device's certificate.
     const other = await findingsWith('macos', listing('AB'.repeat(20)));
     expect(other[2]).toMatchObject({ verdict: 'fix', fix: 'latchkey-agent install' });
@@ -463,7 +513,7 @@ describe('doctor on macOS and Windows', () => {
 
   it('finds the certificate in the Personal store and the rules in HKCU or HKLM', async () => {
     const findings = await findingsWith('windows', (command, args) =>
-      command === 'certutil' || (command === 'reg' && String(args[1]).startsWith('HKLM'))
+      command === 'certutil' || command === 'schtasks' || (command === 'reg' && String(args[1]).startsWith('HKLM'))
         ? '    1    REG_SZ    {"pattern":"https://id.example.com:8444"}'
         : null,
     );
@@ -473,6 +523,7 @@ describe('doctor on macOS and Windows', () => {
       ['ok', 'the device certificate is in the Personal store'],
       ['ok', "chrome's AutoSelectCertificateForUrls names the device-check origin"],
       ['ok', "edge's AutoSelectCertificateForUrls names the device-check origin"],
+      ['ok', 'renewal task \\Latchkey\\Device certificate renewal'],
       ['ok', 'https://id.example.com:8444 accepts this certificate: managed (enrolled device)'],
     ]);
   });
