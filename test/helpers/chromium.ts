@@ -17,7 +17,8 @@ const INSTALL_TIMEOUT_MS = 8 * 60 * 1000;
 
 export type ChromiumAvailability = { ok: true } | { ok: false; reason: string };
 
-function executable(file: string): boolean {
+/** Whether `file` exists and may be run. */
+export function executable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return true;

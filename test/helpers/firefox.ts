@@ -2,22 +2,12 @@
 // (Playwright drives only its own patched Firefox builds). Missing Firefox is installed once through
 // scripts/ensure-chromium.sh, as for Chromium; under CI a Firefox that is still missing fails the run.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser } from 'puppeteer-core';
-import type { ChromiumAvailability } from './chromium.js';
+import { type ChromiumAvailability, executable } from './chromium.js';
 
 export const FIREFOX_PATH = process.env.LATCHKEY_FIREFOX ?? '/usr/bin/firefox-esr';
 const ENSURE_SCRIPT = fileURLToPath(new URL('../../scripts/ensure-chromium.sh', import.meta.url));
-
-function executable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Firefox, plus root to write its system policy (/etc/firefox/policies) as the agent does. */
 export function firefoxWithPoliciesAvailable(): ChromiumAvailability {

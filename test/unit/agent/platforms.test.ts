@@ -8,7 +8,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { diagnose } from '../../../src/agent/doctor.js';
 import { installCertificate, parseKeychainList } from '../../../src/agent/install.js';
-import { saveAgentState } from '../../../src/agent/state.js';
+import { type AgentState, saveAgentState } from '../../../src/agent/state.js';
 import { certificateFacts, type CertificateFacts } from '../../../src/agent/platforms/facts.js';
 import {
   browserProfile,
@@ -43,6 +43,21 @@ const commands = (plan: Plan) =>
   [...plan.steps, ...plan.cleanup].map((step) =>
     step.kind === 'run' ? [step.command, ...step.args] : [step.kind, step.path],
   );
+
+/** An agent state for a new device certificate from our CA code. */
+async function enrolledState(): Promise<AgentState> {
+  const device = await makeDevice();
+  return {
+    version: 1,
+    serverUrl: 'https://id.example.com',
+    deviceCheckUrl: 'https://id.example.com:8444',
+    deviceId: 'dev-agent-1',
+    privateKeyPem: device.privateKeyPem,
+    certificatePem: device.certificatePem,
+    chainPem: device.chainPem,
+    enrolledAt: '2026-12-01T00:00:00.000Z',
+  };
+}
 
 let certificate: CertificateFacts;
 beforeAll(async () => {
@@ -378,17 +393,7 @@ describe('installing on macOS and Windows through their plans', () => {
     failing: string | null,
     searchList = '    "/Users/ann/Library/Keychains/login.keychain-db"\n',
   ) {
-    const device = await makeDevice();
-    const state = {
-      version: 1 as const,
-      serverUrl: 'https://id.example.com',
-      deviceCheckUrl: 'https://id.example.com:8444',
-      deviceId: 'dev-agent-1',
-      privateKeyPem: device.privateKeyPem,
-      certificatePem: device.certificatePem,
-      chainPem: device.chainPem,
-      enrolledAt: '2026-12-01T00:00:00.000Z',
-    };
+    const state = await enrolledState();
     const ran: string[][] = [];
     const staged: Array<{ file: string; bytes: number }> = [];
     const executor: Executor = {
@@ -458,18 +463,8 @@ describe('doctor on macOS and Windows', () => {
     platform: 'macos' | 'windows',
     answers: (command: string, args: readonly string[], thumbprint: string) => string | null,
   ) {
-    const device = await makeDevice();
     const stateDir = tempDir('latchkey-doctor-');
-    const state = {
-      version: 1 as const,
-      serverUrl: 'https://id.example.com',
-      deviceCheckUrl: 'https://id.example.com:8444',
-      deviceId: 'dev-agent-1',
-      privateKeyPem: device.privateKeyPem,
-      certificatePem: device.certificatePem,
-      chainPem: device.chainPem,
-      enrolledAt: '2026-12-01T00:00:00.000Z',
-    };
+    const state = await enrolledState();
     await saveAgentState(stateDir, state);
     const executor: Executor = {
       async run(command, args) {
