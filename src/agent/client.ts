@@ -89,9 +89,7 @@ export async function requestRenewal(
   body: { csr?: string },
   tls: MutualTlsOptions,
 ): Promise<CertificateResponse> {
-  const dispatcher = new Agent({
-    connect: { ...connectOptions(tls), cert: tls.certificateChainPem, key: tls.privateKeyPem },
-  });
+  const dispatcher = mutualTlsAgent(tls);
   return postJson(new URL('/device/renew', deviceCheckUrl), body, dispatcher);
 }
 
@@ -104,9 +102,7 @@ export interface PasskeyLinkResponse {
 
 /** POST /device/passkey-link on the device-check listener, authenticated by the device certificate (mTLS). */
 export async function requestPasskeyLink(deviceCheckUrl: string, tls: MutualTlsOptions): Promise<PasskeyLinkResponse> {
-  const dispatcher = new Agent({
-    connect: { ...connectOptions(tls), cert: tls.certificateChainPem, key: tls.privateKeyPem },
-  });
+  const dispatcher = mutualTlsAgent(tls);
   return postJson(new URL('/device/passkey-link', deviceCheckUrl), {}, dispatcher, passkeyLinkResponse);
 }
 
@@ -119,9 +115,7 @@ export interface DeviceCheckResponse {
 
 /** GET /device/check on the device-check listener, presenting the device certificate (mTLS). */
 export async function requestDeviceCheck(deviceCheckUrl: string, tls: MutualTlsOptions): Promise<DeviceCheckResponse> {
-  const dispatcher = new Agent({
-    connect: { ...connectOptions(tls), cert: tls.certificateChainPem, key: tls.privateKeyPem },
-  });
+  const dispatcher = mutualTlsAgent(tls);
   return sendJson(new URL('/device/check', deviceCheckUrl), null, dispatcher, deviceCheckResponse);
 }
 
@@ -140,6 +134,11 @@ function passkeyLinkResponse(payload: unknown): PasskeyLinkResponse {
     throw new AgentRequestError('unavailable', 'ERR_AGENT_RESPONSE', 'the server sent an unexpected response');
   }
   return value as PasskeyLinkResponse;
+}
+
+/** A dispatcher presenting the device certificate (mutual TLS) to the device-check listener. */
+function mutualTlsAgent(tls: MutualTlsOptions): Agent {
+  return new Agent({ connect: { ...connectOptions(tls), cert: tls.certificateChainPem, key: tls.privateKeyPem } });
 }
 
 function connectOptions(tls: TlsOptions): { ca?: string[]; rejectUnauthorized: true } {

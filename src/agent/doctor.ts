@@ -4,13 +4,13 @@
 // the certificate over mutual TLS — and says what to run when it is not right. Read-only.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { parseCertificate } from '../trust/certificate-input.js';
 import { joinPem } from '../trust/pem.js';
 import { DEFAULT_RENEWAL_FRACTION, renewalStatus, renewalWindow } from '../trust/renewal.js';
 import { autoSelectCertificatePolicy, CHROME_POLICY_FILE } from './chrome-policy.js';
 import { AgentRequestError, type DeviceCheckResponse, requestDeviceCheck } from './client.js';
+import { homeOf } from './install.js';
 import { findFirefoxProfiles, FIREFOX_POLICY_FILE, readFirefoxPolicies, selectsAutomatically } from './firefox.js';
 import { certificateFacts } from './platforms/facts.js';
 import { macosKeychainPath, macosLaunchAgentPath, macosProfilePath } from './platforms/macos.js';
@@ -211,7 +211,7 @@ async function storeFindings(
           fix,
         };
   if (platform === 'macos') {
-    const home = env.home ?? os.homedir();
+    const home = homeOf(env);
     const keychain = macosKeychainPath(home);
     // Without -v: a certificate from a private CA is not "valid" to security, yet it is the identity.
     const identity = await found('security', ['find-identity', keychain], facts.thumbprint);

@@ -3,7 +3,13 @@
 // and the command line a renewal job runs. Pure, so what each flag does is tested without a machine of
 // each kind.
 import path from 'node:path';
-import { type BrowserInventory, CHROMIUM_FAMILY, FIREFOX_POLICY_DIR, firefoxProfileRoots } from './browsers.js';
+import {
+  type BrowserInventory,
+  CHROMIUM_FAMILY,
+  type ChromiumFamilyBrowser,
+  FIREFOX_POLICY_DIR,
+  firefoxProfileRoots,
+} from './browsers.js';
 import type { AgentEnvironment, AgentPlatform } from './workflow.js';
 
 /** The global flags (commander's names). */
@@ -30,24 +36,20 @@ export interface SystemFacts {
 
 export function agentEnvironment(options: AgentOptions, system: SystemFacts): AgentEnvironment {
   const linux = system.platform === 'linux';
-  const chromePolicyDirs =
+  // An explicit --policy-dir is the only one; else the browsers given (found ones to write, all to clean).
+  const policyDirs = (browsers: readonly ChromiumFamilyBrowser[]) =>
     !linux || !options.policy
       ? []
       : options.policyDir
         ? [options.policyDir]
-        : system.browsers.chromiumFamily.map((browser) => browser.policyDir);
+        : browsers.map((browser) => browser.policyDir);
   const firefoxPolicyDir = options.firefoxPolicyDir ?? (system.browsers.firefox ? FIREFOX_POLICY_DIR : false);
   return {
     stateDir: options.stateDir,
     platform: system.platform,
     nss: linux && options.nss ? { dir: options.nssDir } : false,
-    chromePolicyDirs,
-    chromePolicyDirsToClean:
-      !linux || !options.policy
-        ? []
-        : options.policyDir
-          ? [options.policyDir]
-          : CHROMIUM_FAMILY.map((browser) => browser.policyDir),
+    chromePolicyDirs: policyDirs(system.browsers.chromiumFamily),
+    chromePolicyDirsToClean: policyDirs(CHROMIUM_FAMILY),
     firefox:
       linux && options.firefox
         ? { profileRoots: firefoxProfileRoots(system.home), policyDir: options.policy ? firefoxPolicyDir : false }

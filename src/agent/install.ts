@@ -59,7 +59,7 @@ export async function installCertificate(
     const common = { pkcs12, pkcs12Password, tempDir, agentCommand: env.agentCommand ?? [] };
     let plan: Plan;
     if (platform === 'macos') {
-      const home = env.home ?? os.homedir();
+      const home = homeOf(env);
       plan = macosInstallPlan(certificate, {
         ...common,
         home,
@@ -88,7 +88,7 @@ export async function installCertificate(
     await runOrThrow(plan, executor, `installing the certificate on ${platform} (${RETRY_HINT})`, lines);
     if (platform === 'macos') {
       lines.push(
-        `Chrome and Edge pick the certificate by themselves once the profile ${macosProfilePath(env.home ?? os.homedir())} ` +
+        `Chrome and Edge pick the certificate by themselves once the profile ${macosProfilePath(homeOf(env))} ` +
           'is installed: by your MDM, or open it and approve it in System Settings > Privacy & Security > Profiles',
       );
     }
@@ -97,10 +97,15 @@ export async function installCertificate(
   }
 }
 
+/** The user's home: the environment's, else this process's. */
+export function homeOf(env: Pick<AgentEnvironment, 'home'>): string {
+  return env.home ?? os.homedir();
+}
+
 /** Before a renewal on macOS: the keychain unlocked (launchd runs the renewal at login, after a restart). */
 export async function prepareForRenewal(env: AgentEnvironment, lines: string[]): Promise<void> {
   if (env.platform !== 'macos') return;
-  const outcome = await runPlan(macosUnlockPlan(env.home ?? os.homedir()), env.executor ?? systemExecutor);
+  const outcome = await runPlan(macosUnlockPlan(homeOf(env)), env.executor ?? systemExecutor);
   lines.push(...outcome.lines);
 }
 
@@ -114,7 +119,7 @@ export async function uninstallCertificate(
   if (platform === 'linux') return uninstallOnLinux(env, lines);
   const executor = env.executor ?? systemExecutor;
   if (platform === 'macos') {
-    const plan = macosRemovePlan({ home: env.home ?? os.homedir(), uid: env.uid ?? 0 });
+    const plan = macosRemovePlan({ home: homeOf(env), uid: env.uid ?? 0 });
     return runOrThrow(plan, executor, 'removing the certificate on macOS', lines);
   }
   if (!state) return;
