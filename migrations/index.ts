@@ -9,6 +9,7 @@ import * as scep from './005_scep.js';
 import * as passkeys from './006_passkeys.js';
 import * as federation from './007_federation.js';
 import * as cacheRevisions from './008_cache_revisions.js';
+import * as auditSignIn from './009_audit_sign_in.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -24,4 +25,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['006_passkeys', passkeys],
   ['007_federation', federation],
   ['008_cache_revisions', cacheRevisions],
+  ['009_audit_sign_in', auditSignIn],
 ];

@@ -4,8 +4,7 @@ import type { Command } from 'commander';
 import type { LoadedConfig } from '../config/load.js';
 import { ConfigError, InvalidInputError } from '../errors.js';
 import { describePolicyIssue, problemCount } from '../server/policy-issues.js';
-import { liveWindowMs } from '../store/cluster.js';
-import { keyStates } from '../store/keys.js';
+import { CLI, withAdmin } from './admin-services.js';
 import { isoTime, printTable, readConfig, withServices, type GlobalOptions } from './common.js';
 
 export function registerAdminCommands(program: Command, globals: () => GlobalOptions): void {
@@ -27,25 +26,20 @@ export function registerAdminCommands(program: Command, globals: () => GlobalOpt
     .command('list')
     .description('signing keys with their state, and how many live nodes publish the current set')
     .action(() =>
-      withServices(globals(), async (s) => {
-        const now = Date.now();
-        const list = await s.keys.listSigningKeys();
-        const states = keyStates(list, now);
+      withAdmin(globals(), async (admin) => {
+        const { keys: list, nodes } = await admin.keys.list();
         printTable(
           ['KID', 'ALG', 'STATE', 'CREATED', 'SIGNS FROM', 'RETIRED'],
           list.map((k) => [
             k.kid,
             k.alg,
-            states.get(k.kid),
+            k.state,
             isoTime(k.createdAt),
             isoTime(k.activatesAt ?? k.createdAt),
             isoTime(k.retiredAt),
           ]),
         );
-        const fingerprint = await s.keys.providerKeysFingerprint(now);
-        const nodes = await s.nodes.live(now - liveWindowMs(s.config.cluster.poll_seconds));
-        const current = nodes.filter((node) => node.keysFingerprint === fingerprint).length;
-        process.stdout.write(`\n${current} of ${nodes.length} live node(s) publish exactly these keys\n`);
+        process.stdout.write(`\n${nodes.current} of ${nodes.live} live node(s) publish exactly these keys\n`);
       }),
     );
   keys
@@ -54,19 +48,12 @@ export function registerAdminCommands(program: Command, globals: () => GlobalOpt
       "add new RS256 and ES256 keys: published in every node's JWKS now, signing after cluster.key_activation_delay_seconds",
     )
     .action(() =>
-      withServices(globals(), async (s) => {
-        await s.keys.ensureSigningKeys();
+      withAdmin(globals(), async (admin, s) => {
+        const { added, signsFrom } = await admin.keys.rotate(CLI);
         const delay = s.config.cluster.key_activation_delay_seconds;
-        const added = await s.keys.rotateSigningKeys(delay);
-        await s.audit.record({
-          event: 'admin.keys.rotate',
-          outcome: 'success',
-          actor: 'cli',
-          detail: { kids: added.map((k) => k.kid), activatesAt: added[0]?.activatesAt },
-        });
         for (const k of added) process.stdout.write(`added ${k.alg} key ${k.kid}\n`);
         process.stdout.write(
-          `every node publishes them within ${s.config.cluster.poll_seconds} s; they sign from ${isoTime(added[0]?.activatesAt)} (in ${delay} s)\n` +
+          `every node publishes them within ${s.config.cluster.poll_seconds} s; they sign from ${isoTime(signsFrom)} (in ${delay} s)\n` +
             'retire the previous keys (latchkey keys retire KID) once tokens they signed have expired\n',
         );
       }),
@@ -75,9 +62,8 @@ export function registerAdminCommands(program: Command, globals: () => GlobalOpt
     .command('retire <kid>')
     .description('remove a key from the JWKS (tokens it signed stop verifying); the key signing now cannot be retired')
     .action((kid: string) =>
-      withServices(globals(), async (s) => {
-        await s.keys.retireSigningKey(kid);
-        await s.audit.record({ event: 'admin.keys.retire', outcome: 'success', actor: 'cli', detail: { kid } });
+      withAdmin(globals(), async (admin) => {
+        await admin.keys.retire(kid, CLI);
         process.stdout.write(`retired ${kid}\n`);
       }),
     );

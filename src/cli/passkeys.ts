@@ -1,21 +1,10 @@
 // `latchkey passkeys list|show|revoke`: the passkeys people registered, what each proves (synced,
-// device-bound, attestation), and revoking one (kept on record, refused at the next sign-in and session
-// check). Every revocation is audited (actor "cli").
+// device-bound, attestation), and revoking one (admin/passkeys.ts: kept on record, refused at the next
+// sign-in and session check, audited).
 import type { Command } from 'commander';
-import { NotFoundError } from '../errors.js';
-import { KIND_TEXT, passkeyKind, type StoredPasskey } from '../passkeys/credential.js';
-import type { Services } from '../server/services.js';
-import { isoTime, printTable, withServices, type GlobalOptions } from './common.js';
-
-async function repository(s: Services) {
-  const { PasskeyRepository } = await import('../store/passkeys.js');
-  return new PasskeyRepository(s.db);
-}
-
-function state(passkey: StoredPasskey, now: number): string {
-  if (passkey.revokedAt !== null) return 'revoked';
-  return passkey.expiresAt <= now ? 'expired' : 'active';
-}
+import { KIND_TEXT } from '../passkeys/credential.js';
+import { CLI, withAdmin } from './admin-services.js';
+import { isoTime, printTable, type GlobalOptions } from './common.js';
 
 export function registerPasskeyCommands(program: Command, globals: () => GlobalOptions): void {
   const passkeys = program.command('passkeys').description('registered passkeys (WebAuthn credentials)');
@@ -24,24 +13,17 @@ export function registerPasskeyCommands(program: Command, globals: () => GlobalO
     .description('passkeys, newest first')
     .option('--user <username>', "only this user's passkeys")
     .action((options: { user?: string }) =>
-      withServices(globals(), async (s) => {
-        const user = options.user ? await s.users.require(options.user) : undefined;
-        const store = await repository(s);
-        const listed = await store.list(user?.id);
-        const names = new Map<string, string>();
-        for (const id of new Set(listed.map((p) => p.userId)))
-          names.set(id, (await s.users.findById(id))?.username ?? id);
-        const now = Date.now();
+      withAdmin(globals(), async (admin) => {
         printTable(
           ['ID', 'USER', 'NAME', 'KIND', 'DEVICE', 'ATTESTATION', 'STATE', 'CREATED', 'LAST USED', 'EXPIRES'],
-          listed.map((p) => [
+          (await admin.passkeys.list({ username: options.user })).map((p) => [
             p.id,
-            names.get(p.userId),
+            p.username,
             p.name,
-            passkeyKind(p),
+            p.kind,
             p.deviceId,
             `${p.attestationFormat}${p.attestationVerified ? ' (verified)' : ''}`,
-            state(p, now),
+            p.state,
             isoTime(p.createdAt),
             isoTime(p.lastUsedAt),
             isoTime(p.expiresAt),
@@ -53,15 +35,13 @@ export function registerPasskeyCommands(program: Command, globals: () => GlobalO
     .command('show <id>')
     .description('one passkey: what the authenticator said about itself and what it proves')
     .action((id: string) =>
-      withServices(globals(), async (s) => {
-        const p = await (await repository(s)).find(id);
-        if (!p) throw new NotFoundError('ERR_PASSKEY_NOT_FOUND', `no passkey with id ${id}`);
-        const owner = await s.users.findById(p.userId);
+      withAdmin(globals(), async (admin) => {
+        const p = await admin.passkeys.show(id);
         const lines: Array<[string, string]> = [
           ['id', p.id],
-          ['user', owner?.username ?? p.userId],
+          ['user', p.username],
           ['name', p.name],
-          ['kind', KIND_TEXT[passkeyKind(p)]],
+          ['kind', KIND_TEXT[p.kind]],
           ['device', p.deviceId ?? '-'],
           ['credential', p.credentialId],
           ['aaguid', p.aaguid],
@@ -75,12 +55,7 @@ export function registerPasskeyCommands(program: Command, globals: () => GlobalO
             'counter',
             `${p.counter}${p.counterFlaggedAt ? ` (regression flagged ${isoTime(p.counterFlaggedAt)})` : ''}`,
           ],
-          [
-            'state',
-            p.revokedAt
-              ? `revoked ${isoTime(p.revokedAt)} (${p.revokedReason ?? 'unspecified'})`
-              : state(p, Date.now()),
-          ],
+          ['state', p.revokedAt ? `revoked ${isoTime(p.revokedAt)} (${p.revokedReason ?? 'unspecified'})` : p.state],
           ['created', isoTime(p.createdAt)],
           ['last used', isoTime(p.lastUsedAt)],
           ['expires', isoTime(p.expiresAt)],
@@ -93,19 +68,8 @@ export function registerPasskeyCommands(program: Command, globals: () => GlobalO
     .description('revoke a passkey: refused at the next sign-in, and sessions it proved stop working')
     .option('--reason <text>', 'why (kept on record, shown in `show`)', 'revoked by an administrator')
     .action((id: string, options: { reason: string }) =>
-      withServices(globals(), async (s) => {
-        const store = await repository(s);
-        const p = await store.find(id);
-        if (!p) throw new NotFoundError('ERR_PASSKEY_NOT_FOUND', `no passkey with id ${id}`);
-        const revoked = await store.revoke(id, options.reason, Date.now());
-        await s.audit.record({
-          event: 'admin.passkey.revoke',
-          outcome: revoked ? 'success' : 'failure',
-          actor: 'cli',
-          userId: p.userId,
-          reasons: [revoked ? options.reason : 'already revoked'],
-          detail: { passkey: id },
-        });
+      withAdmin(globals(), async (admin) => {
+        const { revoked } = await admin.passkeys.revoke(id, options.reason, CLI);
         process.stdout.write(
           revoked ? `revoked passkey ${id} (${options.reason})\n` : `passkey ${id} was already revoked\n`,
         );

@@ -4,11 +4,11 @@
 import type { Command } from 'commander';
 import { countPolicies, publishPolicyFile, readPolicyFile, resolvePolicyFile } from '../interactions/policy-source.js';
 import { describePolicyIssue, problemCount } from '../server/policy-issues.js';
-import type { Services } from '../server/services.js';
-import { liveWindowMs } from '../store/cluster.js';
+import { describeRollout } from '../admin/policies.js';
+import { withAdmin } from './admin-services.js';
 import { LatchkeyError } from '../errors.js';
 import { summarisePolicySet } from '../policies/index.js';
-import { readConfig, withServices, type GlobalOptions } from './common.js';
+import { readConfig, type GlobalOptions } from './common.js';
 import { registerWhatIf } from './what-if.js';
 
 export function registerPolicyCommands(program: Command, globals: () => GlobalOptions): void {
@@ -36,7 +36,7 @@ export function registerPolicyCommands(program: Command, globals: () => GlobalOp
     )
     .option('--built-in', 'publish the built-in set when no policy file is configured, replacing a published file')
     .action((options: { builtIn?: boolean }) =>
-      withServices(globals(), async (s) => {
+      withAdmin(globals(), async (admin, s) => {
         const file = resolvePolicyFile(s.config.policies.file);
         const result = await publishPolicyFile(file, s.policySets, 'cli', { builtIn: options.builtIn === true });
         if (!result.ok) {
@@ -49,23 +49,7 @@ export function registerPolicyCommands(program: Command, globals: () => GlobalOp
         process.stdout.write(
           `${result.source}: ${countPolicies(result.policies)}, ${result.changed ? 'published as' : 'already in force as'} version ${result.version}\n`,
         );
-        process.stdout.write(`${await waitForNodes(s, result.version)}\n`);
+        process.stdout.write(`${describeRollout(await admin.policies.waitForNodes(result.version))}\n`);
       }),
     );
-}
-
-/** Waits (up to three polls) until every live node applied `version`; says how many did. */
-async function waitForNodes(s: Services, version: number): Promise<string> {
-  const pollMs = s.config.cluster.poll_seconds * 1000;
-  const deadline = Date.now() + 3 * pollMs + 1000;
-  for (;;) {
-    const nodes = await s.nodes.live(Date.now() - liveWindowMs(s.config.cluster.poll_seconds));
-    const applied = nodes.filter((node) => (node.policyVersion ?? 0) >= version);
-    if (nodes.length === 0) return 'no running node is registered: nodes apply it when they start';
-    if (applied.length === nodes.length || Date.now() > deadline) {
-      const missing = nodes.filter((node) => !applied.includes(node)).map((node) => `${node.hostname}/${node.pid}`);
-      return `applied by ${applied.length} of ${nodes.length} live node(s)${missing.length ? `; not yet: ${missing.join(', ')}` : ''}`;
-    }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, 500)));
-  }
 }

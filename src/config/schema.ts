@@ -97,6 +97,12 @@ export const configSchema = z.strictObject({
     loop_guard: z.strictObject({ max_requests: z.number().int().min(2).max(1000), window_seconds: seconds.max(3600) }),
   }),
   federation: federationSchema,
+  admin: z.strictObject({
+    group: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._ -]{0,254}$/, 'must be a group name (letters, digits, spaces and . _ -)'),
+    api_rate_limit: rateLimit,
+  }),
   tokens: z.strictObject({
     access_token_ttl_seconds: seconds,
     id_token_ttl_seconds: seconds,

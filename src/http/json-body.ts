@@ -26,6 +26,18 @@ export async function readJsonBody(ctx: Context, options: ReadJsonOptions): Prom
       status: 415,
     });
   }
+  const encoding = ctx.get('content-encoding').trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity') {
+    throw new LatchkeyError('ERR_REQUEST_CONTENT_TYPE', `the request body must not be encoded (${encoding})`, {
+      status: 415,
+    });
+  }
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(ctx.get('content-type'))?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new LatchkeyError('ERR_REQUEST_CONTENT_TYPE', `JSON is UTF-8: charset=${charset} is not accepted`, {
+      status: 415,
+    });
+  }
   const text = await readText(ctx, options.limitBytes);
   if (text.trim() === '' && options.optional) return {};
   let value: unknown;

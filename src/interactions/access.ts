@@ -4,6 +4,7 @@
 // through here, so enforcement and what-if see the same facts the same way.
 import {
   ACCOUNT_CLIENT_ID,
+  CONSOLE_CLIENT_ID,
   decide,
   decisionToJson,
   parseUserAgent,
@@ -42,14 +43,19 @@ export interface AccessDeps {
   users: UserRepository;
   clients: ClientRepository;
   audit: AuditLog;
+  /** The group whose members may use the admin console (config admin.group), for the console rule. */
+  adminGroup: string;
 }
 
 export class AccessControl {
   constructor(private readonly deps: AccessDeps) {}
 
   async clientType(clientId: string): Promise<ClientType> {
-    if (clientId === ACCOUNT_CLIENT_ID) return 'first_party';
-    return (await this.deps.clients.find(clientId))?.kind ?? 'third_party';
+    if (clientId === ACCOUNT_CLIENT_ID || clientId === CONSOLE_CLIENT_ID) return 'first_party';
+    const kind = (await this.deps.clients.find(clientId))?.kind;
+    // Admin API clients have no interactive sign-in (client credentials only); counted as third_party if
+    // one ever reached here, so no first-party default lets it through.
+    return kind === undefined || kind === 'admin' ? 'third_party' : kind;
   }
 
   /** Builds the engine's facts for a sign-in request. */
@@ -75,7 +81,7 @@ export class AccessControl {
 
   /** The decision for `facts` at `now` (seconds) under the policy set in force (fails closed). */
   decide(facts: Facts, now: number): Decision {
-    return decide(this.deps.policies.current(), facts, now);
+    return decide(this.deps.policies.current(), facts, now, { adminGroup: this.deps.adminGroup });
   }
 
   /** Writes a decision and every policy's verdict (report-only included) to the audit log. */

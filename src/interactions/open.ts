@@ -30,7 +30,7 @@ export interface OpenedAccess {
 
 /** What conditional access is built from (the server's and the CLI's open services). */
 export interface AccessServices {
-  config: Pick<LoadedConfig, 'policies' | 'server'>;
+  config: Pick<LoadedConfig, 'policies' | 'server' | 'admin'>;
   log: Logger;
   users: UserRepository;
   clients: ClientRepository;
@@ -84,6 +84,7 @@ export async function openAccess(services: AccessServices, options: OpenAccessOp
     users: services.users,
     clients: services.clients,
     audit: services.audit,
+    adminGroup: config.admin.group,
   });
   return { access, policies, countries, initial, published };
 }

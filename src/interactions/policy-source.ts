@@ -31,7 +31,13 @@ export interface PolicySetStore {
   latestVersion(): Promise<number>;
   latest(): Promise<PublishedPolicySet | undefined>;
   wasPublished(text: string): Promise<boolean>;
-  publish(input: { text: string; source: string; policies: number; by: string | null }): Promise<{
+  publish(input: {
+    text: string;
+    source: string;
+    policies: number;
+    by: string | null;
+    expectedVersion?: number;
+  }): Promise<{
     version: number;
     changed: boolean;
   }>;
@@ -46,7 +52,7 @@ export function resolvePolicyFile(configured: string | null, cwd = process.cwd()
 
 /** Reads and parses a policy file without side effects; `null` is the built-in set. */
 export function readPolicyFile(file: string | null): PolicyFileRead {
-  if (file === null) return parsed(BUILT_IN_POLICIES, BUILT_IN_SOURCE);
+  if (file === null) return parsePolicyText(BUILT_IN_POLICIES, BUILT_IN_SOURCE);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -61,10 +67,11 @@ export function readPolicyFile(file: string | null): PolicyFileRead {
           : `cannot read the policy file: ${code ?? String(error)}`;
     return { ok: false, source: file, issues: [{ file, line: 0, column: 0, path: '', message }] };
   }
-  return parsed(text, file);
+  return parsePolicyText(text, file);
 }
 
-function parsed(text: string, source: string): PolicyFileRead {
+/** Parses policy text named `source` (a file, or an admin's draft) without side effects. */
+export function parsePolicyText(text: string, source: string): PolicyFileRead {
   const result = parsePolicyFile(text, source);
   if (result.ok) return { ok: true, source, text, policySet: result.policySet };
   // After a YAML syntax error the parser's further errors are mostly echoes of it: report the first.

@@ -5,6 +5,7 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { InvalidInputError } from '../errors.js';
+import { withinSignIn } from '../store/audit.js';
 import { grantConsent, showConsent } from './consent.js';
 import type { InteractionDeps } from './deps.js';
 import { endsAtTheRelyingParty, finish } from './finish.js';
@@ -19,6 +20,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction' });
   const forms = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
   router.use(endsAtTheRelyingParty(deps));
+  // Every audit event of this request belongs to the sign-in in the path (read back as one story).
+  router.param('uid', (uid, _ctx, next) => withinSignIn(uid, next));
 
   router.get('/:uid', async (ctx) => {
     const loaded = await load(ctx, deps);

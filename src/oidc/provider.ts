@@ -1,12 +1,22 @@
 // oidc-provider configuration: the one place protocol behaviour is chosen. We configure the certified
 // library; we never re-implement its endpoints. Interactions (sign-in pages) are ours, mounted in app.ts.
-import { Provider, errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import {
+  Provider,
+  errors,
+  interactionPolicy,
+  type ClientMetadata,
+  type Configuration,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Logger } from '../log.js';
 import { protocolAdapter, StoreTemporarilyUnavailable } from './adapter.js';
 import { isStoreOutage } from '../store/outage.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { OidcStore } from '../store/oidc-adapter.js';
+import { CLIENT_KIND_METADATA, CLIENT_REVISION_METADATA } from '../store/clients.js';
+import { ADMIN_TOKEN_REVISION_CLAIM } from './admin-tokens.js';
+import { ADMIN_API_SCOPES, isAdminApiScope } from '../http/admin-auth.js';
 import type { UserRepository, User } from '../store/users.js';
 import { ACR_VALUES } from './acr.js';
 import { preferredUsername, type PreferredUsernameSource } from './claims.js';
@@ -73,7 +83,34 @@ export interface ProviderDeps {
   federation?: FederationHooks;
 }
 
+/** The OpenID Connect scopes: what a relying party may ask for about its user. */
 export const SCOPES = ['openid', 'offline_access', 'profile', 'email', 'groups'];
+
+/**
+ * Which scopes a client may be issued, decided from its stored kind (ClientRepository.findForProvider adds
+ * it to the metadata; oidc-provider calls this while it builds the client): an admin client gets only the
+ * admin API scopes its registration lists, by client credentials only; every other client only OIDC scopes.
+ * oidc-provider refuses a configured scope missing from a client's `scope` (invalid_scope), but lets every
+ * scope through for a client with no `scope` (or an empty one), so each client leaves here with a non-empty one.
+ */
+function scopesOfKind(_ctx: unknown, key: string, kind: unknown, metadata: ClientMetadata): void {
+  if (key !== CLIENT_KIND_METADATA) return;
+  const listed = typeof metadata.scope === 'string' ? metadata.scope.split(' ').filter(Boolean) : undefined;
+  if (kind !== 'admin') {
+    const oidcScopes = (listed ?? SCOPES).filter((scope) => !isAdminApiScope(scope));
+    metadata.scope = oidcScopes.length > 0 ? oidcScopes.join(' ') : 'openid';
+    return;
+  }
+  const adminScopes = (listed ?? []).filter(isAdminApiScope);
+  if (adminScopes.length === 0) {
+    throw new errors.InvalidClientMetadata('an admin client must list at least one admin API scope');
+  }
+  const grantTypes = metadata.grant_types ?? [];
+  if (grantTypes.length !== 1 || grantTypes[0] !== 'client_credentials' || (metadata.response_types ?? []).length) {
+    throw new errors.InvalidClientMetadata('an admin client uses the client_credentials grant only');
+  }
+  metadata.scope = adminScopes.join(' ');
+}
 
 /** Builds the claims a user releases, per scope; `preferred` chooses what preferred_username carries. */
 export async function userClaims(
@@ -191,7 +228,17 @@ export function createProvider(deps: ProviderDeps): Provider {
     // POST at the authorization endpoint (Entra's external authentication methods send their long
     // requests so) and at end_session.
     enableHttpPostMethods: true,
-    scopes: SCOPES,
+    // The admin API scopes are configured scopes so that each client's `scope` whitelist covers them
+    // (scopesOfKind): only admin clients have them in theirs.
+    scopes: [...SCOPES, ...Object.keys(ADMIN_API_SCOPES)],
+    extraClientMetadata: { properties: [CLIENT_KIND_METADATA, CLIENT_REVISION_METADATA], validator: scopesOfKind },
+    // Client-credentials tokens carry the revision of their client's row: the admin API's bearer check
+    // (admin-tokens.ts) refuses one whose client changed since (its secret rotated, or it was re-created).
+    extraTokenClaims(_ctx, token) {
+      if (token.kind !== 'ClientCredentials') return undefined;
+      const revision = token.client?.metadata()[CLIENT_REVISION_METADATA];
+      return typeof revision === 'string' ? { [ADMIN_TOKEN_REVISION_CLAIM]: revision } : undefined;
+    },
     claims: {
       acr: null,
       amr: null,

@@ -1,6 +1,7 @@
 // The account page is never simply blocked for want of a managed device: that is where users set one up.
 // Where enabled policies deny the built-in account client only because no device is proven, the sign-in is
 // allowed with the highest MFA the user has instead (JumpCloud's User Portal rule).
+import { applyConsoleRule, type BuiltInRuleInputs } from './console.js';
 import { evaluatePolicies } from './evaluate.js';
 import {
   combineRequirements,
@@ -50,9 +51,17 @@ export function applyAccountPageRule(decision: Decision, facts: Facts): Decision
   };
 }
 
-/** evaluatePolicies followed by the account-page rule: what enforcement and what-if both use. */
-export function decide(policySet: PolicySet, facts: Facts, now: EpochSeconds): Decision {
-  return applyAccountPageRule(evaluatePolicies(policySet, facts, now), facts);
+/**
+ * evaluatePolicies followed by the built-in rules (the account page's, the admin console's): what
+ * enforcement and what-if both use. `builtIn` carries what those rules need (the admin group).
+ */
+export function decide(
+  policySet: PolicySet,
+  facts: Facts,
+  now: EpochSeconds,
+  builtIn: BuiltInRuleInputs = {},
+): Decision {
+  return applyConsoleRule(applyAccountPageRule(evaluatePolicies(policySet, facts, now), facts), facts, builtIn);
 }
 
 /** Drop clauses only a device proof could meet: an unmanaged device has no certificate and no device-bound passkey. */

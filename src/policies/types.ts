@@ -217,7 +217,7 @@ export interface PolicyVerdict {
 export type DecisionOutcome = 'allow' | 'deny' | 'pending_user';
 
 /** Why the outcome is what it is. */
-export type DecisionBasis = 'policy' | 'default' | 'account_page_rule';
+export type DecisionBasis = 'policy' | 'default' | 'account_page_rule' | 'console_rule';
 
 export interface ReportOnlySummary {
   /** Report-only policies that would deny. */

@@ -19,6 +19,7 @@ import { deviceCheckTlsMaterial, loadTlsMaterial, type TlsMaterial } from './tls
 import { ensureAccountClient } from '../account-page/client.js';
 import { accountRouter } from '../account-page/router.js';
 import { passkeyLinkRouter } from '../account-page/passkey-link.js';
+import { openConsole } from '../console/router.js';
 import { perIpRateLimit } from '../http/rate-limit.js';
 import { openAccess } from '../interactions/open.js';
 import {
@@ -52,6 +53,14 @@ import { deviceApiRouter, deviceCheckApp } from '../trust/service/http.js';
 import { scepAdminRouter, scepPlainHttpApp, scepRouter } from '../trust/service/scep/http.js';
 import { listenScepPlainHttp } from './scep-listener.js';
 import { TicketStore } from '../store/tickets.js';
+import { whatIf, type AdminWhatIf } from '../admin/what-if.js';
+import { clientMetadataValidator } from '../oidc/client-validation.js';
+import { adminServices } from './admin-services.js';
+import { adminApi } from '../admin-api/router.js';
+import { adminApiRoutes } from '../admin-api/resources/index.js';
+import { adminBearerVerifier } from '../oidc/admin-tokens.js';
+
+export type { AdminWhatIf } from '../admin/what-if.js';
 
 export interface LatchkeyApp {
   services: Services;
@@ -128,6 +137,16 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     log,
   });
   const evaluator = new SignInEvaluator(access, methods);
+  // The administration services the admin API and the console share (the CLI builds the same ones).
+  const admin = adminServices(services, {
+    validateClientMetadata: (metadata) => clientMetadataValidator(oidcHost.provider)(metadata),
+  });
+  const adminWhatIf: AdminWhatIf = (options, draft) =>
+    whatIf(
+      { ...services, policies, countries: opened.countries, methods, adminGroup: config.admin.group },
+      options,
+      draft,
+    );
   const federation = new FederatedSignIn({
     clients: services.clients,
     users: services.users,
@@ -202,6 +221,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   koa.use(
     staticFiles({
       'latchkey.css': path.join(staticDir, 'latchkey.css'),
+      'console.css': path.join(staticDir, 'console.css'),
       'form-post.js': path.join(staticDir, 'form-post.js'),
       ...passkeys.staticFiles,
     }),
@@ -221,7 +241,40 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     log,
     passkeys: passkeys.account(sessionProofs, accountCsrf),
   });
+  koa.use(
+    adminApi({
+      routes: adminApiRoutes({
+        admin,
+        devices: services.deviceTrust,
+        scep: services.scep,
+        scepUrl: (profile) => `${config.issuer}${config.scep.path}/${profile}`,
+        whatIf: adminWhatIf,
+      }),
+      verifier: adminBearerVerifier({
+        provider: () => oidcHost.provider,
+        clients: services.clients,
+        apiTokens: services.adminTokens,
+      }),
+      audit: services.audit,
+      rateLimits: services.rateLimits,
+      limit: config.admin.api_rate_limit,
+      issuer: config.issuer,
+      log,
+    }),
+  );
   koa.use(account.routes());
+  const adminConsole = await openConsole({
+    ...services,
+    oidc: oidcHost,
+    issuer: config.issuer,
+    adminGroup: config.admin.group,
+    admin,
+    devices: services.deviceTrust,
+    whatIf: adminWhatIf,
+    sessionProofs,
+    csrf: new CsrfTokens(cookieKeys),
+  });
+  koa.use(adminConsole.routes());
   koa.use(interactions.routes());
   koa.use(interactions.allowedMethods());
   const deviceHttp = {

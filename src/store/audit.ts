@@ -1,5 +1,6 @@
 // The append-only audit log: every sign-in success and failure, policy decision and admin action, with
 // its reasons. Nothing here ever updates or deletes a row.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { announce, auditAppended, type AuditAppended } from '../signals.js';
 import type { Database } from './database.js';
 
@@ -13,6 +14,8 @@ export interface AuditEvent {
   ip?: string | null;
   userAgent?: string | null;
   deviceId?: string | null;
+  /** The sign-in (interaction uid) the event belongs to; by default the one being handled (withinSignIn). */
+  signIn?: string | null;
   reasons?: string[];
   detail?: Record<string, unknown>;
 }
@@ -28,7 +31,14 @@ export interface AuditQuery {
   username?: string;
   clientId?: string;
   event?: string;
+  signIn?: string;
   since?: number;
+  /** Only events older than this one (cursor pagination). */
+  beforeId?: number;
+  /** Only events with this outcome. */
+  outcome?: AuditEvent['outcome'];
+  /** Only events recorded by this actor ("cli", "client:<id>", "admin:<username>"). */
+  actor?: string;
   limit?: number;
 }
 
@@ -44,8 +54,19 @@ interface AuditRow {
   ip: string | null;
   user_agent: string | null;
   device_id: string | null;
+  sign_in: string | null;
   reasons: string;
   detail: string | null;
+}
+
+const currentSignIn = new AsyncLocalStorage<string>();
+
+/**
+ * Runs `work` as part of sign-in `uid`: every event recorded meanwhile carries it. A uid that cannot be an
+ * interaction's (from a forged path) is not recorded: the request fails to load its interaction anyway.
+ */
+export function withinSignIn<T>(uid: string, work: () => Promise<T>): Promise<T> {
+  return /^[A-Za-z0-9_-]{1,64}$/.test(uid) ? currentSignIn.run(uid, work) : work();
 }
 
 export class AuditLog {
@@ -64,6 +85,7 @@ export class AuditLog {
       ip: event.ip ?? null,
       user_agent: event.userAgent?.slice(0, 1024) ?? null,
       device_id: event.deviceId ?? null,
+      sign_in: event.signIn ?? currentSignIn.getStore() ?? null,
       reasons: JSON.stringify(event.reasons ?? []),
       detail: event.detail ? JSON.stringify(event.detail) : null,
     });
@@ -79,7 +101,11 @@ export class AuditLog {
     if (query.username) q.where('username', query.username.toLowerCase());
     if (query.clientId) q.where('client_id', query.clientId);
     if (query.event) q.where('event', query.event);
+    if (query.signIn) q.where('sign_in', query.signIn);
     if (query.since !== undefined) q.where('at', '>=', query.since);
+    if (query.beforeId !== undefined) q.where('id', '<', query.beforeId);
+    if (query.outcome) q.where('outcome', query.outcome);
+    if (query.actor) q.where('actor', query.actor);
     const rows = await q;
     return rows.map((row) => ({
       id: Number(row.id),
@@ -93,6 +119,7 @@ export class AuditLog {
       ip: row.ip,
       userAgent: row.user_agent,
       deviceId: row.device_id,
+      signIn: row.sign_in,
       reasons: JSON.parse(row.reasons) as string[],
       detail: row.detail ? (JSON.parse(row.detail) as Record<string, unknown>) : null,
     }));

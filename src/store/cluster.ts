@@ -2,7 +2,8 @@
 // force everywhere) and each node's record of what it has applied, so an operator can see that a change
 // reached every node. Nodes poll these tables (cluster.poll_seconds).
 import { createHash } from 'node:crypto';
-import type { Database } from './database.js';
+import { ConflictError } from '../errors.js';
+import { isSqlite, type Database } from './database.js';
 
 export interface PublishedPolicySet {
   version: number;
@@ -80,27 +81,46 @@ export class PolicySetRepository {
 
   /**
    * Publishes a validated policy file's text as the set in force; when the newest version already has this
-   * text, nothing changes and that version is returned.
+   * text, nothing changes and that version is returned. With `expectedVersion`, publishes only if that is
+   * still the newest version (ConflictError ERR_POLICY_CHANGED otherwise): the check and the insert are one
+   * transaction holding the table's write lock, so of parallel edits from one version exactly one wins.
    */
-  async publish(input: { text: string; source: string; policies: number; by: string | null }): Promise<{
+  async publish(input: {
+    text: string;
+    source: string;
+    policies: number;
+    by: string | null;
+    expectedVersion?: number;
+  }): Promise<{
     version: number;
     changed: boolean;
   }> {
     const sha256 = sha256Hex(input.text);
-    const latest = await this.latest();
-    if (latest?.sha256 === sha256) return { version: latest.version, changed: false };
-    const [row] = await this.db('policy_sets')
-      .insert({
-        text: input.text,
-        source: input.source,
-        sha256,
-        policies: input.policies,
-        published_at: Date.now(),
-        published_by: input.by,
-      })
-      .returning('version');
-    const version = typeof row === 'object' ? (row as { version: number }).version : row;
-    return { version: Number(version), changed: true };
+    return this.db.transaction(async (trx) => {
+      // SQLite runs one write transaction at a time already; PostgreSQL needs the lock for the version check.
+      if (!isSqlite(this.db)) await trx.raw('LOCK TABLE policy_sets IN SHARE ROW EXCLUSIVE MODE');
+      const row = await trx<PolicySetRow>('policy_sets').orderBy('version', 'desc').first();
+      const latest = row ? toPolicySet(row) : undefined;
+      if (input.expectedVersion !== undefined && (latest?.version ?? 0) !== input.expectedVersion) {
+        throw new ConflictError(
+          'ERR_POLICY_CHANGED',
+          `version ${latest?.version ?? 0} was published after version ${input.expectedVersion} that this edit started from: reload and apply the change again`,
+        );
+      }
+      if (latest?.sha256 === sha256) return { version: latest.version, changed: false };
+      const [inserted] = await trx('policy_sets')
+        .insert({
+          text: input.text,
+          source: input.source,
+          sha256,
+          policies: input.policies,
+          published_at: Date.now(),
+          published_by: input.by,
+        })
+        .returning('version');
+      const version = typeof inserted === 'object' ? (inserted as { version: number }).version : inserted;
+      return { version: Number(version), changed: true };
+    });
   }
 }
 

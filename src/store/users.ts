@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from './database.js';
 import { ConflictError, NotFoundError } from '../errors.js';
+import { isForeignKeyViolation, uniquely } from './constraints.js';
 import { RevisionCache, revisionOf, type RevisionCacheOptions } from './revision-cache.js';
 
 export interface User {
@@ -137,8 +138,42 @@ export class UserRepository {
       created_at: now,
       updated_at: now,
     };
-    await written(this.cache, this.db('users').insert(row));
+    // The checks above answer the usual case; of parallel creations the unique keys decide.
+    await uniquely(written(this.cache, this.db('users').insert(row)), async () =>
+      (await this.findByUsername(username))
+        ? new ConflictError('ERR_USER_EXISTS', `a user named "${username}" already exists`)
+        : new ConflictError('ERR_EMAIL_EXISTS', `another user already has ${email} as email or username`),
+    );
     return (await this.findById(row.id))!;
+  }
+
+  /** Changes a user's email and/or display name (null clears); the email stays unique as in create. */
+  async update(id: string, changes: { email?: string | null; name?: string | null }): Promise<User> {
+    const user = await this.findById(id);
+    if (!user) throw new NotFoundError('ERR_USER_NOT_FOUND', `no user with id "${id}"`);
+    const row: Record<string, unknown> = { updated_at: Date.now() };
+    if (changes.email !== undefined) {
+      const email = changes.email ? changes.email.trim().toLowerCase() : null;
+      if (email !== null && !EMAIL.test(email)) {
+        throw new ConflictError('ERR_EMAIL_INVALID', `"${changes.email}" is not an email address`);
+      }
+      if (
+        email &&
+        (await this.db('users')
+          .whereNot({ id })
+          .andWhere((q) => q.where({ email }).orWhere({ username: email }))
+          .first())
+      ) {
+        throw new ConflictError('ERR_EMAIL_EXISTS', `another user already has ${email} as email or username`);
+      }
+      row.email = email;
+    }
+    if (changes.name !== undefined) row.name = changes.name;
+    await uniquely(
+      written(this.cache, this.db('users').where({ id }).update(row)),
+      () => new ConflictError('ERR_EMAIL_EXISTS', `another user already has ${String(row.email)} as email or username`),
+    );
+    return (await this.findById(id))!;
   }
 
   async findById(id: string): Promise<User | undefined> {
@@ -235,10 +270,13 @@ export class UserRepository {
     if (holder && holder.user_id !== userId) {
       throw new ConflictError('ERR_ATTRIBUTE_TAKEN', `another user already has ${name} = "${value}"`);
     }
-    await this.db('user_attributes')
-      .insert({ user_id: userId, name, value })
-      .onConflict(['user_id', 'name'])
-      .merge(['value']);
+    await uniquely(
+      this.db('user_attributes')
+        .insert({ user_id: userId, name, value })
+        .onConflict(['user_id', 'name'])
+        .merge(['value']),
+      () => new ConflictError('ERR_ATTRIBUTE_TAKEN', `another user already has ${name} = "${value}"`),
+    );
   }
 
   /** The user whose attribute `name` is `value`. */
@@ -286,7 +324,10 @@ export class GroupRepository {
     }
     if (await this.find(name)) throw new ConflictError('ERR_GROUP_EXISTS', `a group named "${name}" already exists`);
     const group = { id: randomUUID(), name, description };
-    await written(this.cache, this.db('groups').insert({ ...group, created_at: Date.now() }));
+    await uniquely(
+      written(this.cache, this.db('groups').insert({ ...group, created_at: Date.now() })),
+      () => new ConflictError('ERR_GROUP_EXISTS', `a group named "${name}" already exists`),
+    );
     return group;
   }
 
@@ -312,23 +353,32 @@ export class GroupRepository {
 
   async remove(name: string): Promise<void> {
     const group = await this.require(name);
-    await written(
+    const removed = await written(
       this.cache,
-      this.db.transaction(async (trx) => {
+      this.db.transaction(async (trx): Promise<number> => {
         await trx('group_members').where({ group_id: group.id }).delete();
-        await trx('groups').where({ id: group.id }).delete();
+        return trx('groups').where({ id: group.id }).delete();
       }),
     );
+    // Removed meanwhile by a parallel request: the same answer as a sequential second removal.
+    if (removed === 0) throw new NotFoundError('ERR_GROUP_NOT_FOUND', `no group named "${name}"`);
   }
 
   async addMember(groupId: string, userId: string): Promise<void> {
-    await written(
-      this.cache,
-      this.db('group_members')
-        .insert({ group_id: groupId, user_id: userId })
-        .onConflict(['group_id', 'user_id'])
-        .ignore(),
-    );
+    try {
+      await written(
+        this.cache,
+        this.db('group_members')
+          .insert({ group_id: groupId, user_id: userId })
+          .onConflict(['group_id', 'user_id'])
+          .ignore(),
+      );
+    } catch (error) {
+      // The group (or user) was removed after it was looked up.
+      if (isForeignKeyViolation(error))
+        throw new NotFoundError('ERR_GROUP_NOT_FOUND', 'the group or user no longer exists');
+      throw error;
+    }
   }
 
   async removeMember(groupId: string, userId: string): Promise<void> {

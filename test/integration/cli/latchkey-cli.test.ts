@@ -107,6 +107,22 @@ describe(`latchkey CLI [${backendName()}]`, () => {
     expect(cli(['clients', 'list']).stdout).not.toContain('Bad');
   });
 
+  it('registers an admin API client with its scopes, rotates its secret, and refuses unknown scopes', () => {
+    const added = cli(['clients', 'add-admin', '--name', 'terraform', '--scope', 'latchkey.users.read', '--json']);
+    expect({ status: added.status, stderr: added.stderr }).toEqual({ status: 0, stderr: '' });
+    const { client_id, client_secret } = JSON.parse(added.stdout) as { client_id: string; client_secret: string };
+    const shown = JSON.parse(cli(['clients', 'show', client_id]).stdout) as Record<string, unknown>;
+    expect(shown).toMatchObject({ kind: 'admin', scope: 'latchkey.users.read', grant_types: ['client_credentials'] });
+    const rotated = cli(['clients', 'rotate-secret', client_id]);
+    expect(rotated.status).toBe(0);
+    expect(rotated.stdout).toMatch(/client_secret: [A-Za-z0-9_-]{43}/);
+    expect(rotated.stdout).not.toContain(client_secret);
+    const unknown = cli(['clients', 'add-admin', '--name', 'x', '--scope', 'latchkey.everything']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('unknown scope latchkey.everything');
+    expect(cli(['clients', 'remove', 'latchkey-account']).stderr).toContain("is Latchkey's own client");
+  });
+
   it('rotates signing keys in stages and refuses to retire a key that signs', () => {
     const rotated = cli(['keys', 'rotate']);
     expect(rotated.status).toBe(0);

@@ -1,0 +1,67 @@
+// What every administration service shares: who asked (the audit actor and where from) and the audit port.
+// The CLI, the admin API and the console call the same services, so they never disagree; only the actor
+// differs: "cli", "client:<client_id>" or "token:<name>" (admin API), "admin:<username>" (console).
+import { ForbiddenError } from '../errors.js';
+import type { AuditEvent } from '../store/audit.js';
+
+/** Who asked for a change: recorded with every audit event the change writes. */
+export interface AdminOrigin {
+  actor: string;
+  ip?: string | null;
+  userAgent?: string | null;
+  /**
+   * The admin API scopes the caller holds; absent for a full administrator (the CLI on a node, a console
+   * admin). Changes that could hand out more than the caller holds check it (mayGrant, mayChangeAdmins).
+   */
+  grants?: readonly string[];
+}
+
+/** The scope that changes the administrators themselves: the admin group's members and their sign-in. */
+export const ADMINS_SCOPE = 'latchkey.admins.manage';
+
+/** Whether `origin` may grant `scope` (manage includes read), i.e. holds it itself. */
+export function mayGrant(origin: AdminOrigin, scope: string): boolean {
+  if (origin.grants === undefined) return true;
+  if (origin.grants.includes(scope)) return true;
+  const read = /^latchkey\.([a-z]+)\.read$/.exec(scope);
+  return read !== null && origin.grants.includes(`latchkey.${read[1]}.manage`);
+}
+
+/**
+ * Refuses a change that would let `origin` act as more than it holds: giving a scope it lacks, or changing
+ * an administrator (a member of the admin group: their credentials, identifiers, devices) without
+ * latchkey.admins.manage.
+ */
+export function refuseEscalation(origin: AdminOrigin, scopes: readonly string[], what: string): void {
+  const missing = scopes.filter((scope) => !mayGrant(origin, scope));
+  if (missing.length > 0) {
+    throw new ForbiddenError(
+      'ERR_ADMIN_SCOPE_ESCALATION',
+      `${what} needs ${missing.join(', ')}, which this caller does not hold`,
+      { missing },
+    );
+  }
+}
+
+/** The audit log as the services use it (store/audit.ts implements it). */
+export interface AuditPort {
+  record(event: AuditEvent): Promise<void>;
+}
+
+/** Records a successful administrative change `event` by `origin`. */
+export function recordChange(
+  audit: AuditPort,
+  origin: AdminOrigin,
+  event: string,
+  fields: Omit<AuditEvent, 'event' | 'outcome' | 'actor' | 'ip' | 'userAgent'> = {},
+  outcome: AuditEvent['outcome'] = 'success',
+): Promise<void> {
+  return audit.record({
+    event,
+    outcome,
+    actor: origin.actor,
+    ip: origin.ip ?? null,
+    userAgent: origin.userAgent ?? null,
+    ...fields,
+  });
+}
