@@ -78,7 +78,7 @@ export function consoleRouter(deps: ConsoleDeps): Router {
         } catch (error) {
           if (!(error instanceof LatchkeyError)) throw error;
           deps.log.info({ code: error.code, path: ctx.path }, 'console action refused');
-          ctx.status = error.status >= 500 ? 500 : error.status;
+          ctx.status = error.status;
           await back(
             request,
             error.status >= 500 ? 'The server could not do that just now: try again.' : error.message,
