@@ -3,12 +3,12 @@
 // writes is installed where Debian's Chromium reads managed policies, so the certificate is chosen without
 // a picker (headless Chromium would hang on one). The same profile without the certificate is refused at
 // the relying party with a reason.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
-import { CHROME_POLICY_FILE, DEFAULT_CHROME_POLICY_DIR } from '../../src/agent/chrome-policy.js';
+import { CHROME_POLICY_FILE } from '../../src/agent/chrome-policy.js';
+import { shareAutoSelectRules, sharedAutoSelectRules } from '../helpers/chromium-policy.js';
 import { loadAgentState } from '../../src/agent/state.js';
 import { describeIfAvailable } from '../helpers/ci.js';
 import {
@@ -23,7 +23,8 @@ import { adminCli, agentHome, enrollArgs, type AgentHome } from '../integration/
 
 const RESULTS_DIR = path.resolve('test-results');
 /** A name of our own in Chromium's policy directory, removed afterwards: other runs may share the machine. */
-const POLICY_FILE = path.join(DEFAULT_CHROME_POLICY_DIR, `latchkey-test-${randomUUID()}.json`);
+/** Removes this file's rules from the shared Chromium policy (set in beforeAll). */
+let unsharePolicy: (() => Promise<void>) | undefined;
 
 describeIfAvailable('signing in from an enrolled device in a real browser', chromiumWithPoliciesAvailable(), () => {
   let server: TestServer;
@@ -51,11 +52,10 @@ describeIfAvailable('signing in from an enrolled device in a real browser', chro
     const enrolled = await laptop.run(enrollArgs(server, token));
     expect(enrolled.stderr).toBe('');
     // The policy the agent wrote, installed where Chromium reads managed policies.
-    mkdirSync(DEFAULT_CHROME_POLICY_DIR, { recursive: true });
-    copyFileSync(path.join(laptop.policyDir, CHROME_POLICY_FILE), POLICY_FILE);
+    unsharePolicy = await shareAutoSelectRules(path.join(laptop.policyDir, CHROME_POLICY_FILE));
   });
   afterAll(async () => {
-    rmSync(POLICY_FILE, { force: true });
+    await unsharePolicy?.();
     laptop?.dispose();
     await callback?.close();
     await server?.close();
@@ -92,9 +92,7 @@ describeIfAvailable('signing in from an enrolled device in a real browser', chro
 
   it('picks the device certificate by itself, proves the device, then asks for the password', async () => {
     const state = (await loadAgentState(laptop.stateDir))!;
-    expect(JSON.parse(readFileSync(POLICY_FILE, 'utf8')).AutoSelectCertificateForUrls[0]).toContain(
-      new URL(server.deviceCheckUrl).origin,
-    );
+    expect(sharedAutoSelectRules().join('\n')).toContain(new URL(server.deviceCheckUrl).origin);
     const browser = await launchChromium({ home: laptop.home });
     try {
       const landed = await signIn(browser, true);

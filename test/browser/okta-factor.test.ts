@@ -4,14 +4,14 @@
 // AutoSelectCertificateForUrls policy, no picker), once with a device-bound passkey on a CDP virtual
 // authenticator in a profile without the certificate. Neither shows a password page; each makes one
 // authorization request and one callback. Without either, Okta gets access_denied once.
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
-import { CHROME_POLICY_FILE, DEFAULT_CHROME_POLICY_DIR } from '../../src/agent/chrome-policy.js';
+import { CHROME_POLICY_FILE } from '../../src/agent/chrome-policy.js';
+import { shareAutoSelectRules } from '../helpers/chromium-policy.js';
 import { loadAgentState } from '../../src/agent/state.js';
 import { currentTotp } from '../../src/credentials/totp.js';
 import { describeIfAvailable } from '../helpers/ci.js';
@@ -27,7 +27,8 @@ import { PASSWORD, startServer, type TestServer } from '../helpers/server.js';
 import { adminCli, agentHome, enrollArgs, type AgentHome } from '../integration/device-trust/helpers.js';
 
 const RESULTS_DIR = path.resolve('test-results');
-const POLICY_FILE = path.join(DEFAULT_CHROME_POLICY_DIR, `latchkey-test-${randomUUID()}.json`);
+/** Removes this file's rules from the shared Chromium policy (set in beforeAll). */
+let unsharePolicy: (() => Promise<void>) | undefined;
 /** The account page checks the device, so the session that registers the passkey proves it. */
 const POLICIES = `default: allow
 policies:
@@ -71,11 +72,10 @@ describeIfAvailable('Okta factor in a real browser', chromiumWithPoliciesAvailab
     laptop = agentHome();
     const { token } = await server.app.services.deviceTrust.createEnrollmentToken('dana', { actor: 'test' });
     expect((await laptop.run(enrollArgs(server, token))).stderr).toBe('');
-    mkdirSync(DEFAULT_CHROME_POLICY_DIR, { recursive: true });
-    copyFileSync(path.join(laptop.policyDir, CHROME_POLICY_FILE), POLICY_FILE);
+    unsharePolicy = await shareAutoSelectRules(path.join(laptop.policyDir, CHROME_POLICY_FILE));
   });
   afterAll(async () => {
-    rmSync(POLICY_FILE, { force: true });
+    await unsharePolicy?.();
     laptop?.dispose();
     await new Promise((resolve) => oktaOrg?.close(resolve));
     await server?.close();

@@ -3,12 +3,12 @@
 // picker) signs in, creates a user, revokes a device with a reason, publishes a policy draft with a
 // deliberate error (shown inline, nothing saved) and runs a what-if. A non-admin on an enrolled device
 // and the administrator on a browser without a device are refused. Screenshots go to /tmp/console-shots.
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
-import { CHROME_POLICY_FILE, DEFAULT_CHROME_POLICY_DIR } from '../../../src/agent/chrome-policy.js';
+import { CHROME_POLICY_FILE } from '../../../src/agent/chrome-policy.js';
+import { shareAutoSelectRules } from '../../helpers/chromium-policy.js';
 import { describeIfAvailable } from '../../helpers/ci.js';
 import {
   chromiumWithPoliciesAvailable,
@@ -21,7 +21,8 @@ import { agentHome, enrollArgs, enrolledDevice, type AgentHome } from '../device
 
 const SHOTS = process.env.LATCHKEY_CONSOLE_SHOTS ?? '/tmp/console-shots';
 /** A name of our own in Chromium's policy directory, removed afterwards: other runs may share the machine. */
-const POLICY_FILE = path.join(DEFAULT_CHROME_POLICY_DIR, `latchkey-test-${randomUUID()}.json`);
+/** Removes this file's rules from the shared Chromium policy (set in beforeAll). */
+let unsharePolicy: (() => Promise<void>) | undefined;
 
 describeIfAvailable('the admin console in a real browser', chromiumWithPoliciesAvailable(), () => {
   let server: TestServer;
@@ -47,11 +48,10 @@ describeIfAvailable('the admin console in a real browser', chromiumWithPoliciesA
       const enrolled = await laptop.run(enrollArgs(server, token));
       expect(enrolled.stderr).toBe('');
     }
-    mkdirSync(DEFAULT_CHROME_POLICY_DIR, { recursive: true });
-    copyFileSync(path.join(rootLaptop.policyDir, CHROME_POLICY_FILE), POLICY_FILE);
+    unsharePolicy = await shareAutoSelectRules(path.join(rootLaptop.policyDir, CHROME_POLICY_FILE));
   });
   afterAll(async () => {
-    rmSync(POLICY_FILE, { force: true });
+    await unsharePolicy?.();
     rootLaptop?.dispose();
     bobLaptop?.dispose();
     await server?.close();
