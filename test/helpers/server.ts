@@ -58,6 +58,56 @@ export interface StartOptions {
   join?: TestServer;
 }
 
+/**
+ * Creates and starts a Latchkey on ports the OS reported free. Between that report and listen another test
+ * worker can take a port (ERR_PORT_IN_USE): then it tries again on new ports, up to three times.
+ */
+async function listening(
+  overrides: Record<string, unknown>,
+  join: TestServer | undefined,
+  backend: Backend,
+  dataDir: string,
+) {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freePort();
+    const deviceCheckPort = await freePort();
+    const issuer = join?.issuer ?? `https://localhost:${port}`;
+    const config = loadConfig({
+      env: {},
+      overrides: deepMerge(
+        {
+          issuer,
+          data_dir: dataDir,
+          // A joining node answers for the first node's issuer (as behind one load balancer) on its own port.
+          server: {
+            host: '127.0.0.1',
+            port,
+            shutdown_grace_seconds: 1,
+            host_aliases: join ? [`localhost:${port}`] : [],
+          },
+          device_check: { port: deviceCheckPort },
+          database: { url: backend.databaseUrl },
+          redis: { url: backend.redisUrl, key_prefix: backend.redisPrefix },
+          log: { level: process.env.LATCHKEY_TEST_LOG_LEVEL ?? 'silent' },
+          // Test files sign one browser in to one client many times a minute; the loop guard's own tests
+          // set the limit they test.
+          security: { loop_guard: { max_requests: 1000 } },
+        },
+        overrides,
+      ),
+    });
+    const log = createLogger(config.log.level);
+    const app = await createApp(config, log, {});
+    try {
+      await app.listen(port, '127.0.0.1');
+      return { app, config, issuer, port, deviceCheckPort };
+    } catch (error) {
+      await app.close();
+      if ((error as { code?: string }).code !== 'ERR_PORT_IN_USE' || attempt >= 3) throw error;
+    }
+  }
+}
+
 /** Picks a free port by letting the OS choose, then starts Latchkey with an issuer naming that port. */
 export async function startServer(
   overrides: Record<string, unknown> = {},
@@ -66,31 +116,7 @@ export async function startServer(
   const { join } = options;
   const backend = join?.backend ?? (await prepareBackend());
   const dataDir = join?.dataDir ?? mkdtempSync(path.join(tmpdir(), 'latchkey-test-'));
-  const port = await freePort();
-  const deviceCheckPort = await freePort();
-  const issuer = join?.issuer ?? `https://localhost:${port}`;
-  const config = loadConfig({
-    env: {},
-    overrides: deepMerge(
-      {
-        issuer,
-        data_dir: dataDir,
-        // A joining node answers for the first node's issuer (as behind one load balancer) on its own port.
-        server: { host: '127.0.0.1', port, shutdown_grace_seconds: 1, host_aliases: join ? [`localhost:${port}`] : [] },
-        device_check: { port: deviceCheckPort },
-        database: { url: backend.databaseUrl },
-        redis: { url: backend.redisUrl, key_prefix: backend.redisPrefix },
-        log: { level: process.env.LATCHKEY_TEST_LOG_LEVEL ?? 'silent' },
-        // Test files sign one browser in to one client many times a minute; the loop guard's own tests
-        // set the limit they test.
-        security: { loop_guard: { max_requests: 1000 } },
-      },
-      overrides,
-    ),
-  });
-  const log = createLogger(config.log.level);
-  const app = await createApp(config, log, {});
-  await app.listen(port, '127.0.0.1');
+  const { app, config, issuer, port, deviceCheckPort } = await listening(overrides, join, backend, dataDir);
   const dispatcher = new Agent({ connect: { ca: app.tls.cert } });
   const boundFetch = ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) =>
     undiciFetch(input, { ...init, dispatcher })) as unknown as typeof globalThis.fetch;
