@@ -10,9 +10,9 @@ import type { AdminOrigin, AuditPort } from '../admin/context.js';
 import type { AdminApiCaller, AdminApiState, AdminBearerVerifier } from '../http/admin-auth.js';
 import { requireAdminApiScope } from '../http/admin-auth.js';
 import { parseRequest, readJsonBody } from '../http/json-body.js';
-import { perIpRateLimit, type RequestLimit } from '../http/rate-limit.js';
+import { perIpRateLimit, rateLimitBy, type RequestLimit } from '../http/rate-limit.js';
 import compose from 'koa-compose';
-import { InvalidInputError, isLatchkeyError, LatchkeyError, RateLimitedError } from '../errors.js';
+import { InvalidInputError, isLatchkeyError, LatchkeyError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RateLimitStore } from '../store/rate-limits.js';
 import { openApiDocument } from './openapi.js';
@@ -70,7 +70,11 @@ export function adminApiRouter(deps: AdminApiDeps): Router {
       definition.path,
       auditRefusals(deps.audit),
       requireAdminApiScope(deps.verifier, definition.scope),
-      perCallerLimit(deps.rateLimits, deps.limit),
+      // Each caller's own budget, after the token check (the per-IP one ran before it).
+      rateLimitBy(deps.rateLimits, 'admin-api', deps.limit, (ctx) => {
+        const { actor } = (ctx.state as AdminApiState).adminCaller;
+        return { key: `caller:${actor}`, who: actor, detail: { actor } };
+      }),
       handler(definition),
     );
   }
@@ -122,20 +126,6 @@ function auditRefusals(audit: AuditPort): Middleware {
       }
       throw error;
     }
-  };
-}
-
-/** Counts every request of one caller across the cluster; over the limit: 429 with Retry-After. */
-function perCallerLimit(store: RateLimitStore, limit: RequestLimit): Middleware {
-  return async (ctx, next) => {
-    const { actor } = (ctx.state as AdminApiState).adminCaller;
-    const now = Date.now();
-    const counter = await store.increment(`admin-api:caller:${actor}`, limit.window_seconds, now);
-    if (counter.count > limit.max) {
-      const retryAfter = Math.max(1, Math.ceil((counter.resetAt - now) / 1000));
-      throw new RateLimitedError(`too many admin API requests from ${actor}: try again in ${retryAfter} s`, retryAfter);
-    }
-    await next();
   };
 }
 

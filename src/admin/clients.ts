@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { serializeFactorSettings, type FactorSettings } from '../federation/settings.js';
 import { ClientRepository, type ClientKind, type ClientMetadata, type StoredClient } from '../store/clients.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
-import { ACCOUNT_CLIENT_ID, CONSOLE_CLIENT_ID } from '../policies/index.js';
+import { isBuiltInClient } from '../policies/index.js';
 import { recordChange, refuseEscalation, type AdminOrigin, type AuditPort } from './context.js';
 import {
   applySettingOptions,
@@ -19,9 +19,6 @@ import { ADMIN_API_SCOPES, type AdminApiScope } from './scopes.js';
 
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 const SECRET_METHODS = new Set(['client_secret_basic', 'client_secret_post']);
-/** Clients Latchkey registers for its own pages at start: never removed or changed by an administrator. */
-const BUILT_IN_CLIENTS: ReadonlySet<string> = new Set([ACCOUNT_CLIENT_ID, CONSOLE_CLIENT_ID]);
-
 /** Kinds created by `add`: factor and admin clients have their own constructors. */
 const RELYING_PARTY_KINDS = ['first_party', 'third_party'] as const;
 
@@ -169,7 +166,7 @@ export class ClientAdmin {
 }
 
 function refuseBuiltIn(clientId: string): void {
-  if (BUILT_IN_CLIENTS.has(clientId)) {
+  if (isBuiltInClient(clientId)) {
     throw new ConflictError(
       'ERR_CLIENT_BUILT_IN',
       `${clientId} is Latchkey's own client (its account page or admin console) and cannot be changed or removed`,

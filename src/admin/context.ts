@@ -2,6 +2,7 @@
 // The CLI, the admin API and the console call the same services, so they never disagree; only the actor
 // differs: "cli", "client:<client_id>" or "token:<name>" (admin API), "admin:<username>" (console).
 import { ForbiddenError } from '../errors.js';
+import { grantsScope, type AdminApiScope } from '../http/admin-auth.js';
 import type { AuditEvent } from '../store/audit.js';
 
 /** Who asked for a change: recorded with every audit event the change writes. */
@@ -11,7 +12,7 @@ export interface AdminOrigin {
   userAgent?: string | null;
   /**
    * The admin API scopes the caller holds; absent for a full administrator (the CLI on a node, a console
-   * admin). Changes that could hand out more than the caller holds check it (mayGrant, mayChangeAdmins).
+   * admin). Changes that could hand out more than the caller holds check it (refuseEscalation).
    */
   grants?: readonly string[];
 }
@@ -19,12 +20,9 @@ export interface AdminOrigin {
 /** The scope that changes the administrators themselves: the admin group's members and their sign-in. */
 export const ADMINS_SCOPE = 'latchkey.admins.manage';
 
-/** Whether `origin` may grant `scope` (manage includes read), i.e. holds it itself. */
-export function mayGrant(origin: AdminOrigin, scope: string): boolean {
-  if (origin.grants === undefined) return true;
-  if (origin.grants.includes(scope)) return true;
-  const read = /^latchkey\.([a-z]+)\.read$/.exec(scope);
-  return read !== null && origin.grants.includes(`latchkey.${read[1]}.manage`);
+/** Whether `origin` may grant `scope`, i.e. holds it itself (by the bearer check's own rule: manage includes read). */
+function mayGrant(origin: AdminOrigin, scope: string): boolean {
+  return origin.grants === undefined || grantsScope(origin.grants, scope as AdminApiScope);
 }
 
 /**

@@ -15,12 +15,12 @@ import type { Logger } from '../log.js';
 import {
   ACCOUNT_CLIENT_ID,
   AUTH_METHODS,
-  CONSOLE_CLIENT_ID,
   CLIENT_TYPES,
   DEVICE_TRUST_LEVELS,
   PLATFORMS,
   decisionToJson,
   formatRequirement,
+  isBuiltInClient,
   normaliseCountryCode,
   renderDecisionText,
   type ClientType,
@@ -174,13 +174,7 @@ async function requireClient(
   clientId: string,
   clientType: ClientType | undefined,
 ): Promise<void> {
-  if (
-    clientId === ACCOUNT_CLIENT_ID ||
-    clientId === CONSOLE_CLIENT_ID ||
-    clientType ||
-    (await s.clients.find(clientId))
-  )
-    return;
+  if (isBuiltInClient(clientId) || clientType || (await s.clients.find(clientId))) return;
   const clients = await s.clients.list();
   const byId = closestMatch(clientId, [ACCOUNT_CLIENT_ID, ...clients.map((c) => c.clientId)]);
   const byName = clients.find((c) => c.name.toLowerCase() === clientId.toLowerCase());

@@ -2,6 +2,7 @@
 // people enrolling a device by hand (an MDM fetches its own from POST /admin/scep/challenges). Every change
 // is audited (actor "cli") by the SCEP service; errors are one line with a non-zero exit, as everywhere.
 import type { Command } from 'commander';
+import { scepProfileUrl } from '../config/scep.js';
 import { InvalidInputError } from '../errors.js';
 import { parseDuration } from '../policies/duration.js';
 import { joinPem } from '../trust/pem.js';
@@ -43,7 +44,7 @@ export function registerScepCommands(program: Command, globals: () => GlobalOpti
             profile.name,
             profile.platform,
             profile.integrity,
-            `${s.config.issuer}${s.config.scep.path}/${profile.name}`,
+            scepProfileUrl(s.config, profile.name),
             since ? `set ${isoTime(since.getTime())}` : 'none',
           ]);
         }
@@ -83,7 +84,7 @@ export function registerScepCommands(program: Command, globals: () => GlobalOpti
         const ttlSeconds = options.ttl === undefined ? undefined : ttl(options.ttl);
         const profile = options.profile ?? s.scep.defaultProfile();
         const created = await s.scep.createChallenge(options.user, profile, { ttlSeconds, ...CLI });
-        const url = `${s.config.issuer}${s.config.scep.path}/${created.profile}`;
+        const url = scepProfileUrl(s.config, created.profile);
         if (options.json) {
           process.stdout.write(`${JSON.stringify({ ...created, expiresAt: created.expiresAt.toISOString(), url })}\n`);
           return;

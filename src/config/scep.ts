@@ -75,4 +75,9 @@ export const scepSchema = z.strictObject({
 });
 
 export type ScepSettings = z.infer<typeof scepSchema>;
+
+/** The URL an MDM is given for SCEP profile `profile`. */
+export function scepProfileUrl(config: { issuer: string; scep: Pick<ScepSettings, 'path'> }, profile: string): string {
+  return `${config.issuer}${config.scep.path}/${profile}`;
+}
 export type ScepProfileSettings = z.infer<typeof profile>;

@@ -2,7 +2,7 @@
 // admin API clients, registered, re-keyed, changed and removed here as with `latchkey clients`. A secret is
 // shown once, on the page that answers its creation or rotation, and never again.
 import { NotFoundError } from '../errors.js';
-import { ACCOUNT_CLIENT_ID, CONSOLE_CLIENT_ID } from '../policies/index.js';
+import { isBuiltInClient } from '../policies/index.js';
 import type { ClientView, ClientWithSecret } from '../admin/clients.js';
 import { ADMIN_API_SCOPES } from '../admin/scopes.js';
 import { html } from '../views/html.js';
@@ -244,7 +244,7 @@ async function showClient(
   const list = (key: string) => ((client.metadata[key] as string[] | undefined) ?? []).join(', ');
   const csrf = request.chrome().csrf;
   const path = `/admin/clients/${encodeURIComponent(client.clientId)}`;
-  const builtIn = client.clientId === ACCOUNT_CLIENT_ID || client.clientId === CONSOLE_CLIENT_ID;
+  const builtIn = isBuiltInClient(client.clientId);
   const body = html`<p><a href="/admin/clients">← All clients</a></p>
     ${
       extra.secret

@@ -3,9 +3,8 @@
 // every decision to the audit log. The interactions, the session check and `latchkey policy what-if` all go
 // through here, so enforcement and what-if see the same facts the same way.
 import {
-  ACCOUNT_CLIENT_ID,
-  CONSOLE_CLIENT_ID,
   decide,
+  isBuiltInClient,
   decisionToJson,
   parseUserAgent,
   type ClientType,
@@ -51,7 +50,7 @@ export class AccessControl {
   constructor(private readonly deps: AccessDeps) {}
 
   async clientType(clientId: string): Promise<ClientType> {
-    if (clientId === ACCOUNT_CLIENT_ID || clientId === CONSOLE_CLIENT_ID) return 'first_party';
+    if (isBuiltInClient(clientId)) return 'first_party';
     const kind = (await this.deps.clients.find(clientId))?.kind;
     // Admin API clients have no interactive sign-in (client credentials only); counted as third_party if
     // one ever reached here, so no first-party default lets it through.

@@ -6,6 +6,7 @@ export { PolicyFileError, formatPolicyFileIssue, type PolicyFileIssue } from './
 export { evaluatePolicies } from './evaluate.js';
 export { deviceTrustLevel } from './device-trust.js';
 export { ACCOUNT_CLIENT_ID, applyAccountPageRule, decide } from './account-page.js';
+export { isBuiltInClient } from './built-in-clients.js';
 export { CONSOLE_CLIENT_ID, CONSOLE_RULE_NAME, applyConsoleRule, type BuiltInRuleInputs } from './console.js';
 export {
   combineRequirements,

@@ -7,6 +7,7 @@ import path from 'node:path';
 import Koa from 'koa';
 import type { Provider } from 'oidc-provider';
 import { PACKAGE_ROOT, type LoadedConfig } from '../config/load.js';
+import { scepProfileUrl } from '../config/scep.js';
 import { CsrfTokens } from '../http/csrf.js';
 import { errorHandler } from '../http/errors.js';
 import { health, HEALTH_PATHS } from '../http/health.js';
@@ -247,7 +248,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
         admin,
         devices: services.deviceTrust,
         scep: services.scep,
-        scepUrl: (profile) => `${config.issuer}${config.scep.path}/${profile}`,
+        scepUrl: (profile) => scepProfileUrl(config, profile),
         whatIf: adminWhatIf,
       }),
       verifier: adminBearerVerifier({
