@@ -96,6 +96,13 @@ export class PolicyAdmin {
       : { ok: false, issues: read.issues };
   }
 
+  /** The parsed draft (for a what-if preview), or ERR_POLICY_INVALID with every problem in `issues`. */
+  parse(text: string): PolicySet {
+    const checked = this.check(text);
+    if (!checked.ok) throw invalidDraft(checked.issues);
+    return checked.policySet;
+  }
+
   /**
    * Publishes `text` as the set in force on every node, if it parses (else ERR_POLICY_INVALID with the
    * issues, nothing published). With `expectedVersion`, refuses (ERR_POLICY_CHANGED) when another version
@@ -111,11 +118,7 @@ export class PolicyAdmin {
         { reasons: checked.issues.map((i) => i.message).slice(0, 20) },
         'failure',
       );
-      throw new InvalidInputError(
-        'ERR_POLICY_INVALID',
-        `the policy set has ${checked.issues.length === 1 ? '1 problem' : `${checked.issues.length} problems`}: nothing was published`,
-        { issues: checked.issues },
-      );
+      throw invalidDraft(checked.issues);
     }
     const policies = checked.policySet.policies.length;
     const { version, changed } = await this.deps.policySets.publish({
@@ -159,6 +162,12 @@ export class PolicyAdmin {
       await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, 500)));
     }
   }
+}
+
+/** The refusal of a draft that does not parse, with every problem (shown by the API and the console). */
+function invalidDraft(issues: readonly PolicyFileIssue[]): InvalidInputError {
+  const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
+  return new InvalidInputError('ERR_POLICY_INVALID', `the policy set has ${count}: nothing was published`, { issues });
 }
 
 /** Rollout in words, as the CLI prints it. */

@@ -4,7 +4,6 @@
 // editor, it runs against that draft instead of the set in force.
 import type { WhatIfOptions, WhatIfResult } from '../admin/what-if.js';
 import { describeReason, renderPrediction } from '../admin/what-if.js';
-import { InvalidInputError } from '../errors.js';
 import {
   ACCOUNT_CLIENT_ID,
   AUTH_METHODS,
@@ -26,14 +25,7 @@ export function whatIfRoutes(routes: ConsoleRoutes, deps: ConsoleDeps): void {
     '/what-if',
     async (request) => {
       const draft = request.form.draft || undefined;
-      let policySet;
-      if (draft) {
-        const checked = deps.admin.policies.check(draft);
-        if (!checked.ok)
-          throw new InvalidInputError('ERR_POLICY_INVALID', 'The draft no longer parses: edit it again.');
-        policySet = checked.policySet;
-      }
-      const result = await deps.whatIf(optionsFrom(request), policySet);
+      const result = await deps.whatIf(optionsFrom(request), draft ? deps.admin.policies.parse(draft) : undefined);
       await showWhatIf(request, deps, { draft, result });
     },
     (request, error) => showWhatIf(request, deps, { draft: request.form.draft || undefined, error }),

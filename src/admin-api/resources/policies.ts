@@ -1,7 +1,6 @@
 // /policies: the set in force, validating a draft, publishing it (with a what-if preview and a version
 // check), switching one policy's state, and the what-if itself.
 import { z } from 'zod';
-import { InvalidInputError } from '../../errors.js';
 import { whatIfToJson, type WhatIfOptions } from '../../admin/what-if.js';
 import { MAX_POLICY_TEXT } from '../../admin/policies.js';
 import { POLICY_STATES } from '../../policies/index.js';
@@ -34,16 +33,6 @@ function whatIfOptions(input: z.infer<typeof signIn>): WhatIfOptions {
 }
 
 export function policyRoutes({ admin, whatIf }: ResourceDeps) {
-  /** Parses `text`, refusing it with every problem (ERR_POLICY_INVALID) when it does not parse. */
-  const draftOf = (text: string) => {
-    const checked = admin.policies.check(text);
-    if (!checked.ok) {
-      throw new InvalidInputError('ERR_POLICY_INVALID', 'the policy set does not parse: nothing was published', {
-        issues: checked.issues,
-      });
-    }
-    return checked.policySet;
-  };
   return [
     route({
       method: 'get',
@@ -81,7 +70,7 @@ export function policyRoutes({ admin, whatIf }: ResourceDeps) {
         dryRun: z.boolean().optional(),
       }),
       handle: async ({ body, origin }) => {
-        const draft = draftOf(body.text);
+        const draft = admin.policies.parse(body.text);
         const preview = await Promise.all(
           (body.preview ?? []).map(async (input) => whatIfToJson(await whatIf(whatIfOptions(input), draft))),
         );
@@ -110,7 +99,7 @@ export function policyRoutes({ admin, whatIf }: ResourceDeps) {
       handle: async ({ body }) => {
         const { text: draftText, ...input } = body;
         return whatIfToJson(
-          await whatIf(whatIfOptions(input), draftText === undefined ? undefined : draftOf(draftText)),
+          await whatIf(whatIfOptions(input), draftText === undefined ? undefined : admin.policies.parse(draftText)),
         );
       },
     }),
