@@ -5,6 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AdapterPayload } from 'oidc-provider';
 import type { Services } from '../../src/server/services.js';
+import { isSqlite } from '../../src/store/database.js';
 
 // Rows per multi-row INSERT on PostgreSQL (12 columns × 2,000 stays far below its 65,535 parameters).
 const CHUNK = 2000;
@@ -23,7 +24,7 @@ interface SqliteConnection {
 async function bulkInsert(s: Services, table: string, rows: Array<Record<string, unknown>>): Promise<void> {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]!);
-  if (s.db.client.config.client === 'better-sqlite3') {
+  if (isSqlite(s.db)) {
     const connection = (await s.db.client.acquireConnection()) as SqliteConnection;
     try {
       const insert = connection.prepare(

@@ -68,7 +68,7 @@ export function openDatabase(options: DatabaseOptions): Database {
   }
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   return knexFactory({
-    client: 'better-sqlite3',
+    client: sqliteClient(),
     connection: { filename: path.join(options.dataDir, 'latchkey.sqlite') },
     useNullAsDefault: true,
     log,
@@ -85,6 +85,35 @@ export function openDatabase(options: DatabaseOptions): Database {
       },
     },
   });
+}
+
+type KnexInternals = new (...args: never[]) => object;
+
+/**
+ * knex's better-sqlite3 client, with transactions that begin IMMEDIATE. knex begins them DEFERRED: the
+ * first read takes a snapshot, and the first write after it must upgrade to the write lock; when another
+ * connection (a second node on the same file, or the CLI beside the server) wrote since that snapshot,
+ * SQLite refuses the upgrade at once with SQLITE_BUSY, and busy_timeout does not help because waiting
+ * cannot make the snapshot current. IMMEDIATE takes the write lock first, so busy_timeout applies and a
+ * read-then-write transaction (publishing a policy set, say) waits its turn instead of failing.
+ * Within one process the pool has a single connection, so this costs nothing there. The classes are knex's
+ * own extension point (its `client` option takes a class); knex has no option for the BEGIN mode.
+ */
+function sqliteClient(): typeof Knex.Client {
+  const load = createRequire(import.meta.url);
+  const BetterSqlite = load('knex/lib/dialects/better-sqlite3/index.js') as KnexInternals;
+  const SqliteTransaction = load('knex/lib/dialects/sqlite3/execution/sqlite-transaction.js') as KnexInternals;
+  class ImmediateTransaction extends SqliteTransaction {
+    begin(this: { query(conn: unknown, sql: string): Promise<unknown> }, conn: unknown) {
+      return this.query(conn, 'BEGIN IMMEDIATE;');
+    }
+  }
+  class ImmediateClient extends BetterSqlite {
+    transaction(...args: unknown[]) {
+      return new (ImmediateTransaction as unknown as new (...a: unknown[]) => object)(this, ...args);
+    }
+  }
+  return ImmediateClient as unknown as typeof Knex.Client;
 }
 
 interface SqliteStatement {
@@ -142,7 +171,7 @@ function knexLog(log: Logger | undefined): Knex.Logger {
 }
 
 export function isSqlite(db: Database): boolean {
-  return db.client.config.client === 'better-sqlite3';
+  return (db.client as { driverName?: string }).driverName === 'better-sqlite3';
 }
 
 class ListedMigrations implements Knex.MigrationSource<readonly [string, Migration]> {

@@ -110,6 +110,7 @@ describe(`two nodes [${backendName()}]`, () => {
     mkdirSync(path.join(workDir, 'config'), { recursive: true });
     writeFileSync(path.join(workDir, 'config', 'policies.yaml'), 'default: allow\npolicies: []\n');
     const reload = await adminCli(a, {}, workDir)(['policy', 'reload']);
+    expect(reload.stderr).toBe('');
     expect(reload.stdout).toContain(`${path.join(workDir, 'config', 'policies.yaml')}: 0 policies, published`);
     expect(reload.stdout).toContain('applied by 2 of 2 live node(s)');
     expect((await signInAt(b)).idToken).toBeDefined();
