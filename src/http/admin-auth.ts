@@ -58,7 +58,7 @@ export interface AdminTokenVerifier {
 
 /** State the middleware leaves for the route: who called, for the audit log. */
 export interface AdminCaller {
-  adminToken: { id: string; name: string };
+  adminToken: { id: string; name: string; scopes: readonly string[] };
 }
 
 /** Who called the admin API: `client:<client_id>` (an admin client) or `token:<name>` (an API token). */
@@ -90,7 +90,7 @@ export function requireAdminScope(verifier: AdminTokenVerifier, scope: AdminScop
     const token = await verifier.authenticate(bearerToken(ctx, scope), Date.now());
     if (!token) throw invalidToken(ctx);
     if (!token.scopes.includes(scope)) throw insufficientScope(ctx, scope);
-    (ctx.state as AdminCaller).adminToken = { id: token.id, name: token.name };
+    (ctx.state as AdminCaller).adminToken = { id: token.id, name: token.name, scopes: token.scopes };
     await next();
   };
 }

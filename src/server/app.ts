@@ -294,7 +294,14 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     limit: config.scep.rate_limits.pki_operation_per_ip,
     log,
   };
-  for (const router of [scepRouter(scepHttp), scepAdminRouter({ ...scepHttp, adminTokens: services.adminTokens })]) {
+  const scepChallenges = scepAdminRouter({
+    ...scepHttp,
+    adminTokens: services.adminTokens,
+    mayChallenge: async (login, caller) => {
+      await admin.users.changeableLogin(login, { actor: caller.actor, grants: caller.scopes });
+    },
+  });
+  for (const router of [scepRouter(scepHttp), scepChallenges]) {
     koa.use(router.routes());
     koa.use(router.allowedMethods());
   }

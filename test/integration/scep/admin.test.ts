@@ -82,6 +82,34 @@ describe(`SCEP administration [${backendName()}]`, () => {
       expect(await unscoped.json()).toMatchObject({ error: 'ERR_ADMIN_TOKEN_SCOPE' });
     });
 
+    it('refuses a challenge for an administrator unless the token also holds latchkey.admins.manage', async () => {
+      // A device enrolled for an administrator opens the admin console, so this route asks what the admin
+      // API's own SCEP route asks; before, any scep:challenges token got one.
+      const { user } = await server.addUser('root-admin');
+      const { groups } = server.app.services;
+      const adminGroup = (await groups.find('latchkey-admins')) ?? (await groups.create('latchkey-admins'));
+      await groups.addMember(adminGroup.id, user.id);
+      const count = async () =>
+        Number(((await server.app.services.db('scep_challenges').count({ n: '*' }).first()) as { n: number }).n);
+      const before = await count();
+      for (const login of ['root-admin', 'ROOT-ADMIN@example.com']) {
+        const refused = await challenges({ user: login, profile: 'ios' }, await token(['scep:challenges']));
+        expect(refused.status).toBe(403);
+        expect(await refused.json()).toMatchObject({
+          error: 'ERR_ADMIN_SCOPE_ESCALATION',
+          error_description:
+            'changing root-admin, a member of the admin group needs latchkey.admins.manage, which this caller does not hold',
+        });
+      }
+      expect(await count()).toBe(before);
+      const allowed = await challenges(
+        { user: 'root-admin', profile: 'ios' },
+        await token(['scep:challenges', 'latchkey.admins.manage']),
+      );
+      expect(allowed.status).toBe(201);
+      expect(await count()).toBe(before + 1);
+    });
+
     it('refuses unknown users (404) and profiles (404), a missing profile with two configured (400), and bad bodies (400)', async () => {
       const good = await token(['scep:challenges']);
       const cases: Array<[unknown, number, string]> = [

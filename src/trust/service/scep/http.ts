@@ -78,13 +78,26 @@ export function scepRouter(deps: ScepHttpDeps): Router {
   return router;
 }
 
+/**
+ * Refuses (by throwing) a challenge for `login` that the caller holding `scopes` may not get: a device
+ * enrolled for an administrator opens the admin console, so that takes latchkey.admins.manage, as it does on
+ * the admin API's own route (the admin services implement it).
+ */
+export type ChallengeGuard = (login: string, caller: { actor: string; scopes: readonly string[] }) => Promise<void>;
+
 /** The admin API route for one-time challenges (main listener only). */
-export function scepAdminRouter(deps: { service: ScepService; adminTokens: AdminTokenVerifier; log: Logger }): Router {
+export function scepAdminRouter(deps: {
+  service: ScepService;
+  adminTokens: AdminTokenVerifier;
+  mayChallenge: ChallengeGuard;
+  log: Logger;
+}): Router {
   const router = new Router();
   const api = errorHandler(deps.log, { json: true });
   router.post('/admin/scep/challenges', api, requireAdminScope(deps.adminTokens, 'scep:challenges'), async (ctx) => {
     const request = parseRequest(challengeRequestSchema, await readJsonBody(ctx, { limitBytes: 4096 }));
     const caller = (ctx.state as AdminCaller).adminToken;
+    await deps.mayChallenge(request.user, { actor: `api:${caller.name}`, scopes: caller.scopes });
     const profile = request.profile ?? deps.service.defaultProfile();
     const created = await deps.service.createChallenge(request.user, profile, {
       ttlSeconds: request.ttl_seconds,
