@@ -5,6 +5,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { AdminOrigin } from '../admin/context.js';
 import type { AdminApiScope } from '../admin/scopes.js';
+import { MAX_PAGE_SIZE, type Page } from '../store/pages.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -56,3 +57,14 @@ export const queryInt = (min: number, max: number) =>
     .regex(/^\d{1,9}$/, 'must be a whole number')
     .transform(Number)
     .refine((n) => n >= min && n <= max, `must be from ${min} to ${max}`);
+
+/** The query fields of a paged list: `limit`, and `after` (the previous page's nextCursor). */
+export const pageQuery = {
+  limit: queryInt(1, MAX_PAGE_SIZE).optional(),
+  after: text(1400).optional(),
+};
+
+/** A page as the API answers it: the items under `name`, and nextCursor unless it is the last page. */
+export function pageBody<T>(name: string, page: Page<T>): Record<string, unknown> {
+  return { [name]: page.items, ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }) };
+}

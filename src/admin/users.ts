@@ -5,6 +5,7 @@ import { InvalidInputError, NotFoundError } from '../errors.js';
 import { ATTRIBUTE_NAME } from '../federation/user-fields.js';
 import type { SealedBox } from '../crypto/sealed-box.js';
 import type { GroupRepository, User, UserRepository } from '../store/users.js';
+import type { Page, PageRequest } from '../store/pages.js';
 import { ADMINS_SCOPE, recordChange, refuseEscalation, type AdminOrigin, type AuditPort } from './context.js';
 
 export interface UserAdminDeps {
@@ -81,6 +82,12 @@ export class UserAdmin {
   /** Every user, by username. */
   async list(): Promise<UserSummary[]> {
     return (await this.deps.users.list()).map(summary);
+  }
+
+  /** One page of users by username; `search` keeps those whose username, email or name contains it. */
+  async page(request: PageRequest & { search?: string }): Promise<Page<UserSummary>> {
+    const page = await this.deps.users.listPage(request);
+    return { ...page, items: page.items.map(summary) };
   }
 
   /** One user with groups and attributes (NotFoundError ERR_USER_NOT_FOUND). */

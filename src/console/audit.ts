@@ -8,7 +8,7 @@ import { html, type SafeHtml } from '../views/html.js';
 import type { ConsoleDeps, ConsoleRequest } from './deps.js';
 import { queryValue, render } from './render.js';
 import type { ConsoleRoutes } from './router.js';
-import { badge, consolePage, field, select, table, text, when } from './views/layout.js';
+import { badge, consolePage, field, pager, select, table, text, when } from './views/layout.js';
 
 const OUTCOMES: ReadonlyArray<AuditEvent['outcome']> = ['success', 'failure', 'allow', 'deny', 'info'];
 const PAGE_SIZE = 50;
@@ -56,9 +56,6 @@ async function showAudit(request: ConsoleRequest, deps: ConsoleDeps): Promise<vo
     error = failure.message;
     request.ctx.status = 400;
   }
-  const older = page.nextCursor
-    ? `/admin/audit?${new URLSearchParams({ ...withoutEmpty({ ...q, before: '' }), before: page.nextCursor }).toString()}`
-    : undefined;
   const body = html`<form method="get" action="/admin/audit" class="filters" role="search">
       ${field('user', 'User', { value: q.user })} ${field('client', 'Client id', { value: q.client })}
       ${field('event', 'Event', { value: q.event, placeholder: 'login.complete' })}
@@ -67,10 +64,7 @@ async function showAudit(request: ConsoleRequest, deps: ConsoleDeps): Promise<vo
       <button type="submit" class="small">Filter</button>
     </form>
     ${eventTable(page.events, true)}
-    <nav aria-label="Audit pages" class="pager">
-      ${q.before ? html`<a href="/admin/audit?${new URLSearchParams(withoutEmpty({ ...q, before: '' })).toString()}">Newest</a>` : html``}
-      ${older ? html`<a href="${older}" rel="next">Older events →</a>` : html``}
-    </nav>`;
+    ${pager('Audit pages', '/admin/audit', q, 'before', page.nextCursor, { first: 'Newest', next: 'Older events →' })}`;
   render(request, consolePage({ title: 'Audit', section: 'audit', chrome: request.chrome({ error }), body }));
 }
 
@@ -135,8 +129,4 @@ function eventTable(events: readonly StoredAuditEvent[], linkSignIns: boolean): 
       html`<span class="reasons">${e.reasons.slice(0, 3).join('; ')}${e.reasons.length > 3 ? ' …' : ''}</span>`,
     ]),
   );
-}
-
-function withoutEmpty(values: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ''));
 }

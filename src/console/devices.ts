@@ -3,6 +3,8 @@
 // Revocation is database state: Latchkey's own checks refuse the device at once; the CRL follows.
 import { LatchkeyError } from '../errors.js';
 import { REVOCATION_REASONS } from '../trust/index.js';
+import { deviceTrustLevel, type DeviceTrustLevel } from '../store/device-trust.js';
+import type { Page } from '../store/pages.js';
 import type { DeviceDetails, DeviceListing } from '../trust/service/index.js';
 import { html, type SafeHtml } from '../views/html.js';
 import type { ConsoleDeps, ConsoleRequest } from './deps.js';
@@ -15,19 +17,14 @@ import {
   csrfField,
   details,
   field,
+  pager,
   select,
   table,
   text,
   when,
 } from './views/layout.js';
 
-export type TrustLevel = 'trusted' | 'managed' | 'revoked';
-
-/** A device's standing in words: revoked, or trusted (managed with integrity passed), else managed. */
-export function trustLevel(device: Pick<DeviceListing, 'status' | 'managed' | 'integrity'>): TrustLevel {
-  if (device.status !== 'active') return 'revoked';
-  return device.managed && device.integrity === 'passed' ? 'trusted' : 'managed';
-}
+const TRUST_LEVELS: readonly DeviceTrustLevel[] = ['trusted', 'managed', 'revoked'];
 
 const REASON_LABELS: Record<string, string> = {
   cessationOfOperation: 'No longer used (cessationOfOperation)',
@@ -114,16 +111,20 @@ async function showDevices(
 ): Promise<void> {
   const user = queryValue(request, 'user');
   const trust = queryValue(request, 'trust');
-  let devices: DeviceListing[] = [];
+  const after = queryValue(request, 'after');
+  let page: Page<DeviceListing> = { items: [] };
   let error = refused;
   const distribution = await deps.devices.distributionEnabled();
   try {
-    devices = await deps.devices.listDevices(user ? { username: user } : {});
+    page = await deps.devices.devicesPage(
+      { username: user || undefined, trust: TRUST_LEVELS.find((level) => level === trust) },
+      { after: after || undefined },
+    );
   } catch (failure) {
     if (!(failure instanceof LatchkeyError)) throw failure;
     error = failure.message;
+    request.ctx.status = failure.status;
   }
-  const shown = devices.filter((d) => !trust || trustLevel(d) === trust);
   const body = html`<form method="get" action="/admin/devices" class="filters" role="search">
       ${field('user', 'User', { value: user })}
       ${select(
@@ -142,15 +143,19 @@ async function showDevices(
     ${table(
       'Devices',
       ['Device', 'User', 'Platform', 'Trust', 'Enrolled', 'Last seen'],
-      shown.map((d) => [
+      page.items.map((d) => [
         html`<a href="/admin/devices/${encodeURIComponent(d.id)}">${d.hostname ?? d.id}</a>`,
         text(d.username),
         text([d.platform, d.osVersion].filter(Boolean).join(' ')),
-        badge(trustLevel(d)),
+        badge(deviceTrustLevel(d)),
         when(d.enrolledAt),
         when(d.lastSeenAt),
       ]),
     )}
+    ${pager('Device pages', '/admin/devices', { user, trust, after }, 'after', page.nextCursor, {
+      first: 'Newest',
+      next: 'Older devices →',
+    })}
     <p class="muted">
       Enroll a device from its user's page: create an enrollment token, then run <code>latchkey-agent enroll</code> on
       the device.
@@ -207,7 +212,7 @@ async function showDevice(
       ['Platform', text([device.platform, device.osVersion].filter(Boolean).join(' '))],
       ['Managed', device.managed ? 'yes' : 'no'],
       ['Integrity', device.integrity],
-      ['Trust', badge(trustLevel(device))],
+      ['Trust', badge(deviceTrustLevel(device))],
       ['Enrolled', when(device.enrolledAt)],
       ['Last seen', when(device.lastSeenAt)],
       ...(device.revokedAt

@@ -5,7 +5,7 @@ import type { ConsoleDeps, ConsoleRequest } from './deps.js';
 import type { ConsoleRoutes } from './router.js';
 import { render } from './render.js';
 import { consolePage, table, text, when } from './views/layout.js';
-import { trustLevel } from './devices.js';
+import { deviceTrustLevel } from '../store/device-trust.js';
 
 const EXPIRING_DAYS = 14;
 const COUNT_LIMIT = 500;
@@ -30,7 +30,7 @@ async function showOverview(request: ConsoleRequest, deps: ConsoleDeps): Promise
     deps.devices.distributionEnabled(),
   ]);
   const levels = { trusted: 0, managed: 0, revoked: 0 };
-  for (const device of devices) levels[trustLevel(device)] += 1;
+  for (const device of devices) levels[deviceTrustLevel(device)] += 1;
   const now = Date.now();
   const soon = now + EXPIRING_DAYS * 86_400_000;
   const active = new Set(devices.filter((d) => d.status === 'active').map((d) => d.id));

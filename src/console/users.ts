@@ -1,13 +1,25 @@
 // Users: the list with a create form, and one user's page with their groups, devices and passkeys and
 // the actions an administrator takes on a person: disable or enable, reset the authenticator app, end
 // every session, and issue a device enrollment token (shown once).
-import type { UserView } from '../admin/users.js';
-import { NotFoundError } from '../errors.js';
+import type { UserSummary, UserView } from '../admin/users.js';
+import { LatchkeyError, NotFoundError } from '../errors.js';
+import type { Page } from '../store/pages.js';
 import { html, type SafeHtml } from '../views/html.js';
 import type { ConsoleDeps, ConsoleRequest } from './deps.js';
 import { render, queryValue } from './render.js';
 import type { ConsoleRoutes } from './router.js';
-import { actionButton, badge, consolePage, csrfField, details, field, table, text, when } from './views/layout.js';
+import {
+  actionButton,
+  badge,
+  consolePage,
+  csrfField,
+  details,
+  field,
+  pager,
+  table,
+  text,
+  when,
+} from './views/layout.js';
 
 export function userRoutes(routes: ConsoleRoutes, deps: ConsoleDeps): void {
   routes.get('/users', (request) => showUsers(request, deps));
@@ -74,12 +86,20 @@ function param(request: ConsoleRequest): string {
   return String((request.ctx.params as Record<string, string>).username ?? '');
 }
 
-async function showUsers(request: ConsoleRequest, deps: ConsoleDeps, error?: string): Promise<void> {
-  const filter = queryValue(request, 'q').toLowerCase();
-  const users = (await deps.admin.users.list()).filter(
-    (u) => !filter || [u.username, u.email ?? '', u.name ?? ''].some((v) => v.toLowerCase().includes(filter)),
-  );
-  const kept = error ? request.form : {};
+async function showUsers(request: ConsoleRequest, deps: ConsoleDeps, refused?: string): Promise<void> {
+  let error = refused;
+  const filter = queryValue(request, 'q');
+  const after = queryValue(request, 'after');
+  let page: Page<UserSummary> = { items: [] };
+  try {
+    page = await deps.admin.users.page({ search: filter || undefined, after: after || undefined });
+  } catch (failure) {
+    if (!(failure instanceof LatchkeyError)) throw failure;
+    error ??= failure.message;
+    request.ctx.status = failure.status;
+  }
+  const users = page.items;
+  const kept = refused ? request.form : {};
   const body = html`<form method="get" action="/admin/users" class="filters" role="search">
       ${field('q', 'Find a user', { value: filter, type: 'search' })}
       <button type="submit" class="small">Find</button>
@@ -96,6 +116,10 @@ async function showUsers(request: ConsoleRequest, deps: ConsoleDeps, error?: str
         when(u.createdAt),
       ]),
     )}
+    ${pager('User pages', '/admin/users', { q: filter, after }, 'after', page.nextCursor, {
+      first: 'First page',
+      next: 'Next page →',
+    })}
     <section aria-labelledby="create-user">
       <h2 id="create-user">Create a user</h2>
       <form method="post" action="/admin/users" class="stacked">

@@ -4,6 +4,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Database } from './database.js';
+import { decodeCursor, pageOf, pageSize, type Page, type PageRequest } from './pages.js';
 import { RevisionCache, revisionOf, type RevisionCacheOptions } from './revision-cache.js';
 
 type Db = Database | Knex.Transaction;
@@ -40,6 +41,17 @@ export interface DeviceRecord {
   lastSeenAt: number | null;
   revokedAt: number | null;
   revokedReason: string | null;
+}
+
+/**
+ * How much a device is trusted, as the console shows it: revoked, trusted (managed with integrity passed),
+ * or managed (enrolled, not yet proven). listDevicesPage filters by the same rule in SQL.
+ */
+export type DeviceTrustLevel = 'trusted' | 'managed' | 'revoked';
+
+export function deviceTrustLevel(device: Pick<DeviceRecord, 'status' | 'managed' | 'integrity'>): DeviceTrustLevel {
+  if (device.status !== 'active') return 'revoked';
+  return device.managed && device.integrity === 'passed' ? 'trusted' : 'managed';
 }
 
 export interface DeviceCertificateRecord {
@@ -284,6 +296,26 @@ export class DeviceTrustStore {
     return (await q).map(toDevice);
   }
 
+  /** One page of devices, newest first, filtered by owner and trust level (as the console names them). */
+  async listDevicesPage(
+    filter: { userId?: string; trust?: DeviceTrustLevel },
+    request: PageRequest,
+  ): Promise<Page<DeviceRecord>> {
+    const size = pageSize(request);
+    const q = this.db('devices').orderBy([
+      { column: 'enrolled_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ]);
+    if (filter.userId) q.where({ user_id: filter.userId });
+    if (filter.trust === 'revoked') q.whereNot({ status: 'active' });
+    const trusted = { status: 'active', managed: true, integrity: 'passed' };
+    if (filter.trust === 'trusted') q.where(trusted);
+    if (filter.trust === 'managed') q.where({ status: 'active' }).whereNot((w) => w.where(trusted));
+    if (request.after !== undefined) olderThan(q, 'enrolled_at', 'id', decodeCursor(request.after, [0, '']));
+    const rows = (await q.limit(size + 1)).map(toDevice);
+    return pageOf(rows, size, (device) => [device.enrolledAt, device.id]);
+  }
+
   async updatePosture(
     id: string,
     posture: { osVersion?: string | null; hostname?: string | null; integrity?: DeviceRecord['integrity'] },
@@ -352,6 +384,23 @@ export class DeviceTrustStore {
     return (await q).map(toCertificate);
   }
 
+  /** One page of certificates, newest first, filtered by device and/or owner. */
+  async listCertificatesPage(
+    filter: { deviceId?: string; userId?: string },
+    request: PageRequest,
+  ): Promise<Page<DeviceCertificateRecord>> {
+    const size = pageSize(request);
+    const q = this.db('device_certificates').orderBy([
+      { column: 'issued_at', order: 'desc' },
+      { column: 'serial', order: 'desc' },
+    ]);
+    if (filter.deviceId) q.where({ device_id: filter.deviceId });
+    if (filter.userId) q.where({ user_id: filter.userId });
+    if (request.after !== undefined) olderThan(q, 'issued_at', 'serial', decodeCursor(request.after, [0, '']));
+    const rows = (await q.limit(size + 1)).map(toCertificate);
+    return pageOf(rows, size, (certificate) => [certificate.issuedAt, certificate.serial]);
+  }
+
   /** Revokes one certificate; false when it was already revoked or does not exist. */
   async revokeCertificate(serial: string, reason: string, now: number, db: Db = this.db): Promise<boolean> {
     const updated = await db('device_certificates')
@@ -399,6 +448,11 @@ function toCa(row: Record<string, unknown>): CaRecord {
     notAfter: num(row.not_after),
     status: row.status as CaRecord['status'],
   };
+}
+
+/** Keeps rows after `key` in descending (time, id) order: older, or as old with a smaller id. */
+function olderThan(q: Knex.QueryBuilder, time: string, id: string, [at, last]: readonly [number, string]): void {
+  q.where((w) => w.where(time, '<', at).orWhere((same) => same.where(time, at).andWhere(id, '<', last)));
 }
 
 function toDevice(row: Record<string, unknown>): DeviceRecord {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from './database.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { isForeignKeyViolation, uniquely } from './constraints.js';
+import { decodeCursor, pageOf, pageSize, type Page, type PageRequest } from './pages.js';
 import { RevisionCache, revisionOf, type RevisionCacheOptions } from './revision-cache.js';
 
 export interface User {
@@ -37,6 +38,11 @@ interface UserRow {
   disabled: boolean | number;
   sessions_revoked_at: number | null;
   created_at: number;
+}
+
+/** A LIKE pattern matching text that contains `value` literally (its % _ and \\ escaped). */
+function containing(value: string): string {
+  return `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 function toUser(row: UserRow): User {
@@ -206,6 +212,25 @@ export class UserRepository {
   async list(): Promise<User[]> {
     const rows = await this.db<UserRow>('users').orderBy('username');
     return rows.map(toUser);
+  }
+
+  /** One page of users by username; `search` keeps those whose username, email or name contains it (any case). */
+  async listPage(request: PageRequest & { search?: string }): Promise<Page<User>> {
+    const size = pageSize(request);
+    const q = this.db<UserRow>('users')
+      .orderBy('username')
+      .limit(size + 1);
+    if (request.after !== undefined) q.where('username', '>', decodeCursor(request.after, [''])[0]);
+    if (request.search) {
+      const pattern = containing(request.search.toLowerCase());
+      q.where((w) =>
+        w
+          .whereRaw(`username like ? escape '\\'`, [pattern])
+          .orWhereRaw(`email like ? escape '\\'`, [pattern])
+          .orWhereRaw(`lower(name) like ? escape '\\'`, [pattern]),
+      );
+    }
+    return pageOf((await q).map(toUser), size, (user) => [user.username]);
   }
 
   async setDisabled(id: string, disabled: boolean): Promise<void> {

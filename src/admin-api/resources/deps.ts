@@ -8,9 +8,9 @@ export interface ResourceDeps {
   admin: AdminServices;
   devices: Pick<
     DeviceTrustService,
-    | 'listDevices'
+    | 'devicesPage'
     | 'device'
-    | 'listCertificates'
+    | 'certificatesPage'
     | 'revokeDevice'
     | 'revokeCertificate'
     | 'renewNow'

@@ -2,7 +2,7 @@
 // (it audits every change with the caller as actor), and /passkeys (admin/passkeys.ts).
 import { z } from 'zod';
 import { REVOCATION_REASONS, type RevocationReason } from '../../trust/ca/crl.js';
-import { route, text } from '../route.js';
+import { pageBody, pageQuery, route, text } from '../route.js';
 import type { ResourceDeps } from './deps.js';
 
 const reason = z.enum(REVOCATION_REASONS as [RevocationReason, ...RevocationReason[]]);
@@ -14,9 +14,16 @@ export function deviceRoutes({ admin, devices }: ResourceDeps) {
       path: '/devices',
       scope: 'latchkey.devices.read',
       tag: 'devices',
-      summary: "List devices, newest first (one user's with ?username=)",
-      query: z.strictObject({ username: text(255).optional() }),
-      handle: async ({ query }) => ({ devices: await devices.listDevices(query) }),
+      summary: "List devices, newest first, a page at a time (one user's with ?username=, by ?trust=)",
+      query: z.strictObject({
+        username: text(255).optional(),
+        trust: z.enum(['trusted', 'managed', 'revoked']).optional(),
+        ...pageQuery,
+      }),
+      handle: async ({ query }) => {
+        const { username, trust, ...page } = query;
+        return pageBody('devices', await devices.devicesPage({ username, trust }, page));
+      },
     }),
     route({
       method: 'get',
@@ -50,9 +57,12 @@ export function deviceRoutes({ admin, devices }: ResourceDeps) {
       path: '/certificates',
       scope: 'latchkey.devices.read',
       tag: 'devices',
-      summary: 'List device certificates (filter by deviceId or username)',
-      query: z.strictObject({ deviceId: text(64).optional(), username: text(255).optional() }),
-      handle: async ({ query }) => ({ certificates: await devices.listCertificates(query) }),
+      summary: 'List device certificates, newest first, a page at a time (filter by deviceId or username)',
+      query: z.strictObject({ deviceId: text(64).optional(), username: text(255).optional(), ...pageQuery }),
+      handle: async ({ query }) => {
+        const { deviceId, username, ...page } = query;
+        return pageBody('certificates', await devices.certificatesPage({ deviceId, username }, page));
+      },
     }),
     route({
       method: 'post',

@@ -1,6 +1,6 @@
 // /users and /groups: people, their credentials, sessions and groups (admin/users.ts, admin/groups.ts).
 import { z } from 'zod';
-import { clearable, route, text } from '../route.js';
+import { clearable, pageBody, pageQuery, route, text } from '../route.js';
 import type { ResourceDeps } from './deps.js';
 
 const password = z.string().min(1).max(1024);
@@ -13,8 +13,12 @@ export function userRoutes({ admin }: ResourceDeps) {
       path: '/users',
       scope: 'latchkey.users.read',
       tag: 'users',
-      summary: 'List users',
-      handle: async () => ({ users: await admin.users.list() }),
+      summary: 'List users by username, a page at a time (?q= finds text in username, email or name)',
+      query: z.strictObject({ q: text(255).optional(), ...pageQuery }),
+      handle: async ({ query }) => {
+        const { q, ...page } = query;
+        return pageBody('users', await admin.users.page({ ...page, search: q }));
+      },
     }),
     route({
       method: 'post',

@@ -200,3 +200,24 @@ export function details(pairs: ReadonlyArray<readonly [string, SafeHtml | string
     )}
   </dl>`;
 }
+
+/**
+ * Links between the pages of a list at `path` filtered by `query` (empty values dropped): back to the
+ * first page when this is not it, and on to the next when `nextCursor` says there is one, passed as `param`.
+ */
+export function pager(
+  label: string,
+  path: string,
+  query: Readonly<Record<string, string>>,
+  param: string,
+  nextCursor: string | undefined,
+  labels: { first: string; next: string },
+): SafeHtml {
+  const filters = Object.fromEntries(Object.entries(query).filter(([k, v]) => v !== '' && k !== param));
+  const href = (cursor?: string) =>
+    `${path}?${new URLSearchParams(cursor ? { ...filters, [param]: cursor } : filters).toString()}`;
+  return html`<nav aria-label="${label}" class="pager">
+    ${query[param] ? html`<a href="${href()}">${labels.first}</a>` : html``}
+    ${nextCursor ? html`<a href="${href(nextCursor)}" rel="next">${labels.next}</a>` : html``}
+  </nav>`;
+}

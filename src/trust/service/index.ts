@@ -1,14 +1,23 @@
 // DeviceTrustService: the device PKI with storage around it, as the HTTP handlers and the admin CLI use
 // it. Each operation lives in its own module (enrollment, renewal, check, revocation, CRL, CA admin) over
 // one TrustContext; pure decisions are in decisions.ts. Built once in services.ts from the ports it needs.
-import type { DeviceCertificateRecord } from '../../store/device-trust.js';
+import type { DeviceCertificateRecord, DeviceTrustLevel } from '../../store/device-trust.js';
+import type { Page, PageRequest } from '../../store/pages.js';
 import type { BuiltCrl } from '../ca/crl.js';
 import { type CaSummary, type ImportCaInput, importCa, initCa, rotateIntermediate, showCa } from './ca-admin.js';
 import { checkDevice, type DeviceCheckResult } from './check.js';
 import { createTrustContext, type DeviceTrustDeps, distributionOn, type Origin, type TrustContext } from './context.js';
 import { CrlPublisher } from './crl.js';
 import { type CreatedEnrollmentToken, createEnrollmentToken, enroll } from './enrollment.js';
-import { type DeviceDetails, deviceDetails, type DeviceListing, listCertificates, listDevices } from './inventory.js';
+import {
+  certificatesPage,
+  type DeviceDetails,
+  deviceDetails,
+  type DeviceListing,
+  devicesPage,
+  listCertificates,
+  listDevices,
+} from './inventory.js';
 import type { IssuedDevice } from './issuing.js';
 import { renew, type RenewalInput } from './renewal.js';
 import { renewNow } from './renew-now.js';
@@ -97,12 +106,26 @@ export class DeviceTrustService {
     return listDevices(this.#ctx, filter);
   }
 
+  devicesPage(
+    filter: { username?: string; trust?: DeviceTrustLevel },
+    page: PageRequest,
+  ): Promise<Page<DeviceListing>> {
+    return devicesPage(this.#ctx, filter, page);
+  }
+
   device(deviceId: string): Promise<DeviceDetails> {
     return deviceDetails(this.#ctx, deviceId);
   }
 
   listCertificates(filter: { deviceId?: string; username?: string } = {}): Promise<DeviceCertificateRecord[]> {
     return listCertificates(this.#ctx, filter);
+  }
+
+  certificatesPage(
+    filter: { deviceId?: string; username?: string },
+    page: PageRequest,
+  ): Promise<Page<DeviceCertificateRecord>> {
+    return certificatesPage(this.#ctx, filter, page);
   }
 
   // ---- revocation --------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
-// Reading what device trust holds, for the admin CLI: devices and certificates, with owners' usernames.
-import type { DeviceCertificateRecord, DeviceRecord } from '../../store/device-trust.js';
+// Reading what device trust holds, for administrators: devices and certificates, with owners' usernames;
+// whole lists for the CLI, pages (store/pages.ts) for the admin API and console.
+import type { DeviceCertificateRecord, DeviceRecord, DeviceTrustLevel } from '../../store/device-trust.js';
+import type { Page, PageRequest } from '../../store/pages.js';
 import type { TrustContext } from './context.js';
 import { DeviceTrustError } from './errors.js';
 
@@ -16,6 +18,27 @@ export async function listDevices(ctx: TrustContext, filter: { username?: string
   const user = filter.username ? await ctx.users.require(filter.username) : undefined;
   const devices = await ctx.store.listDevices(user?.id);
   return withUsernames(ctx, devices);
+}
+
+/** One page of devices, newest first, filtered by owner and trust level. */
+export async function devicesPage(
+  ctx: TrustContext,
+  filter: { username?: string; trust?: DeviceTrustLevel },
+  request: PageRequest,
+): Promise<Page<DeviceListing>> {
+  const user = filter.username ? await ctx.users.require(filter.username) : undefined;
+  const page = await ctx.store.listDevicesPage({ userId: user?.id, trust: filter.trust }, request);
+  return { ...page, items: await withUsernames(ctx, page.items) };
+}
+
+/** One page of certificates, newest first, filtered by device and/or owner. */
+export async function certificatesPage(
+  ctx: TrustContext,
+  filter: { deviceId?: string; username?: string },
+  request: PageRequest,
+): Promise<Page<DeviceCertificateRecord>> {
+  const user = filter.username ? await ctx.users.require(filter.username) : undefined;
+  return ctx.store.listCertificatesPage({ deviceId: filter.deviceId, userId: user?.id }, request);
 }
 
 /** One device with every certificate it was issued. */
