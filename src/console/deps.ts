@@ -22,7 +22,11 @@ export interface ConsoleDevices {
   listDevices(filter?: { username?: string }): Promise<DeviceListing[]>;
   devicesPage(filter: { username?: string; trust?: DeviceTrustLevel }, page: PageRequest): Promise<Page<DeviceListing>>;
   device(deviceId: string): Promise<DeviceDetails>;
-  listCertificates(filter?: { deviceId?: string; username?: string }): Promise<DeviceCertificateRecord[]>;
+  countByTrustLevel(): Promise<Record<DeviceTrustLevel, number>>;
+  expiringCertificates(
+    before: Date,
+    limit: number,
+  ): Promise<Array<DeviceCertificateRecord & { username: string | null }>>;
   revokeDevice(deviceId: string, options: { reason?: string } & Origin): Promise<number>;
   revokeCertificate(serial: string, options: { reason: string } & Origin): Promise<void>;
   createEnrollmentToken(username: string, options: { ttlSeconds?: number } & Origin): Promise<CreatedEnrollmentToken>;

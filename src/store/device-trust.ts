@@ -384,6 +384,43 @@ export class DeviceTrustStore {
     return (await q).map(toCertificate);
   }
 
+  /** How many devices there are at each trust level (deviceTrustLevel's rule, counted in SQL). */
+  async countByTrustLevel(): Promise<Record<DeviceTrustLevel, number>> {
+    const rows = await this.db('devices')
+      .groupBy('status', 'managed', 'integrity')
+      .select('status', 'managed', 'integrity')
+      .count<Array<{ status: string; managed: unknown; integrity: string; n: number | string }>>({ n: '*' });
+    const counts: Record<DeviceTrustLevel, number> = { trusted: 0, managed: 0, revoked: 0 };
+    for (const row of rows) {
+      const level = deviceTrustLevel({
+        status: row.status as DeviceRecord['status'],
+        managed: Boolean(row.managed),
+        integrity: row.integrity as DeviceRecord['integrity'],
+      });
+      counts[level] += Number(row.n);
+    }
+    return counts;
+  }
+
+  /**
+   * The unrevoked certificates of active devices that expire by `before`, soonest first, at most `limit`
+   * (a renewed certificate is revoked as superseded, so these are the devices that have not renewed).
+   */
+  async expiringCertificates(before: number, limit: number): Promise<DeviceCertificateRecord[]> {
+    const rows = await this.db('device_certificates')
+      .join('devices', 'devices.id', 'device_certificates.device_id')
+      .where('devices.status', 'active')
+      .whereNull('device_certificates.revoked_at')
+      .where('device_certificates.not_after', '<=', before)
+      .orderBy([
+        { column: 'device_certificates.not_after', order: 'asc' },
+        { column: 'device_certificates.serial', order: 'asc' },
+      ])
+      .limit(limit)
+      .select('device_certificates.*');
+    return rows.map(toCertificate);
+  }
+
   /** One page of certificates, newest first, filtered by device and/or owner. */
   async listCertificatesPage(
     filter: { deviceId?: string; userId?: string },

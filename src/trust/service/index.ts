@@ -15,6 +15,7 @@ import {
   deviceDetails,
   type DeviceListing,
   devicesPage,
+  expiringCertificates,
   listCertificates,
   listDevices,
 } from './inventory.js';
@@ -111,6 +112,18 @@ export class DeviceTrustService {
     page: PageRequest,
   ): Promise<Page<DeviceListing>> {
     return devicesPage(this.#ctx, filter, page);
+  }
+
+  /** How many devices are trusted, managed (not proven) and revoked. */
+  countByTrustLevel(): Promise<Record<DeviceTrustLevel, number>> {
+    return this.#ctx.store.countByTrustLevel();
+  }
+
+  expiringCertificates(
+    before: Date,
+    limit: number,
+  ): Promise<Array<DeviceCertificateRecord & { username: string | null }>> {
+    return expiringCertificates(this.#ctx, before, limit);
   }
 
   device(deviceId: string): Promise<DeviceDetails> {

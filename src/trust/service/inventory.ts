@@ -41,6 +41,15 @@ export async function certificatesPage(
   return ctx.store.listCertificatesPage({ deviceId: filter.deviceId, userId: user?.id }, request);
 }
 
+/** The unrevoked certificates of active devices that expire by `before`, soonest first, with owners' usernames. */
+export async function expiringCertificates(
+  ctx: TrustContext,
+  before: Date,
+  limit: number,
+): Promise<Array<DeviceCertificateRecord & { username: string | null }>> {
+  return withUsernames(ctx, await ctx.store.expiringCertificates(before.getTime(), limit));
+}
+
 /** One device with every certificate it was issued. */
 export async function deviceDetails(ctx: TrustContext, deviceId: string): Promise<DeviceDetails> {
   const device = await ctx.store.device(deviceId);

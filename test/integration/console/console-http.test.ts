@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { backendName } from '../../helpers/backend.js';
 import type { HttpUser, Page } from '../../helpers/http-user.js';
+import { deviceTrustLevel } from '../../../src/store/device-trust.js';
 import { PASSWORD, startServer, type TestServer } from '../../helpers/server.js';
 import { deviceBrowsers, enrolledDevice, type DeviceCredentials } from '../device-trust/helpers.js';
 
@@ -200,5 +201,23 @@ describe(`admin console over HTTP [${backendName()}]`, () => {
     const response = await browser.request(`${server.issuer}/admin/users`);
     expect(response.status).toBe(403);
     expect(await response.text()).toContain('no longer counts');
+  });
+
+  it('shows devices by trust level and the certificates about to expire, counted by the database', async () => {
+    const s = server.app.services;
+    const expected = { trusted: 0, managed: 0, revoked: 0 };
+    for (const device of await s.deviceTrust.listDevices()) expected[deviceTrustLevel(device)] += 1;
+    expect(expected.revoked).toBeGreaterThan(0);
+    await s
+      .db('device_certificates')
+      .where({ serial: bobDevice.serial })
+      .update({ not_after: Date.now() + 3 * 86_400_000 });
+    const browser = browsers.on(rootDevice);
+    await signedIn(browser, 'root');
+    const overview = await open(browser, '/admin');
+    for (const [level, n] of Object.entries(expected))
+      expect(overview.html).toContain(`<strong>${n}</strong> ${level}`);
+    expect(overview.html).toContain(`<code>${bobDevice.serial}</code>`);
+    expect(overview.html).not.toContain(`<code>${rootDevice.serial}</code>`);
   });
 });
