@@ -1,6 +1,6 @@
 // The overview: how today went (sign-ins and denials since midnight UTC), the devices by trust level
-// (counted by the database),
-// and the device certificates that expire within two weeks (renewal should have replaced them by then).
+// (counted by the database), and the device certificates that expire within two weeks (renewal should
+// have replaced them by then).
 import { html } from '../views/html.js';
 import type { ConsoleDeps, ConsoleRequest } from './deps.js';
 import type { ConsoleRoutes } from './router.js';
@@ -67,12 +67,14 @@ async function showOverview(request: ConsoleRequest, deps: ConsoleDeps): Promise
       ${table(
         'Certificates expiring soon',
         ['Serial', 'Device', 'User', 'Expires'],
-        expiring.slice(0, EXPIRING_SHOWN).map((c) => [
-          html`<code>${c.serial}</code>`,
-          html`<a href="/admin/devices/${encodeURIComponent(c.deviceId)}">${c.deviceId}</a>`,
-          text(c.username ?? c.userId),
-          when(c.notAfter),
-        ]),
+        expiring
+          .slice(0, EXPIRING_SHOWN)
+          .map((c) => [
+            html`<code>${c.serial}</code>`,
+            html`<a href="/admin/devices/${encodeURIComponent(c.deviceId)}">${c.deviceId}</a>`,
+            text(c.username ?? c.userId),
+            when(c.notAfter),
+          ]),
       )}
       ${expiring.length > EXPIRING_SHOWN ? html`<p class="muted">The ${EXPIRING_SHOWN} that expire first.</p>` : html``}
     </section>`;
