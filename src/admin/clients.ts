@@ -16,6 +16,7 @@ import {
   type FactorSettingOptions,
 } from './factor-clients.js';
 import { ADMIN_API_SCOPES, type AdminApiScope } from './scopes.js';
+import { CLI_FLAGS, type OptionNames } from './option-names.js';
 
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 const SECRET_METHODS = new Set(['client_secret_basic', 'client_secret_post']);
@@ -82,8 +83,8 @@ export class ClientAdmin {
   }
 
   /** Registers another IdP that sends its users here to prove their device. */
-  async createFactor(idp: string, options: AddFactorOptions, origin: AdminOrigin) {
-    const { name, metadata, secret, settings } = newFactorClient(idp, options);
+  async createFactor(idp: string, options: AddFactorOptions, origin: AdminOrigin, names: OptionNames = CLI_FLAGS) {
+    const { name, metadata, secret, settings } = newFactorClient(idp, options, names);
     const created = await this.store({ name, kind: 'factor', metadata, secret, factor: settings }, origin, [
       `factor ${settings.idp}`,
     ]);
@@ -115,10 +116,15 @@ export class ClientAdmin {
   }
 
   /** Changes what a factor client is set up to do. */
-  async updateFactor(clientId: string, options: FactorSettingOptions, origin: AdminOrigin): Promise<ClientView> {
+  async updateFactor(
+    clientId: string,
+    options: FactorSettingOptions,
+    origin: AdminOrigin,
+    names: OptionNames = CLI_FLAGS,
+  ): Promise<ClientView> {
     await this.refuseForeignAdmin(clientId, origin);
     const client = asFactorClient(await this.deps.clients.require(clientId));
-    await this.deps.clients.setFactor(clientId, applySettingOptions(client.factor, options));
+    await this.deps.clients.setFactor(clientId, applySettingOptions(client.factor, options, names));
     await recordChange(this.deps.audit, origin, 'admin.client.update', { clientId });
     return this.show(clientId);
   }

@@ -1,6 +1,7 @@
 // Factor clients: another IdP (Okta, Microsoft Entra, any OpenID Connect IdP) sends its users here to
 // prove their device. These functions turn the options an administrator gives (CLI flags, admin API
-// fields: the same names) into validated metadata and factor settings, before anything is stored.
+// fields, console form fields) into validated metadata and factor settings, before anything is stored;
+// a refusal names the option as the caller knows it (OptionNames).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidInputError } from '../errors.js';
@@ -29,6 +30,7 @@ import {
 import { parseUserField } from '../federation/user-fields.js';
 import { formatDuration, parseDuration } from '../policies/duration.js';
 import { ClientRepository, type StoredClient } from '../store/clients.js';
+import { CLI_FLAGS, type OptionNames } from './option-names.js';
 
 export interface FactorSettingOptions {
   preferredUsername?: string;
@@ -53,18 +55,22 @@ export interface AddFactorOptions extends FactorSettingOptions {
 }
 
 /** Applies the setting options to `settings`, refusing bad values with what is accepted. */
-export function applySettingOptions(settings: FactorSettings, options: FactorSettingOptions): FactorSettings {
+export function applySettingOptions(
+  settings: FactorSettings,
+  options: FactorSettingOptions,
+  name: OptionNames = CLI_FLAGS,
+): FactorSettings {
   const next: FactorSettings = { ...settings, entra: settings.entra && { ...settings.entra } };
   if (options.preferredUsername !== undefined) {
-    next.preferredUsername = parseUserField(options.preferredUsername, '--preferred-username');
+    next.preferredUsername = parseUserField(options.preferredUsername, name('preferredUsername'));
   }
-  if (options.unmanaged !== undefined) next.unmanaged = parseUnmanaged(options.unmanaged);
+  if (options.unmanaged !== undefined) next.unmanaged = parseUnmanaged(options.unmanaged, name);
   if (options.sessionLifetime !== undefined) {
     const seconds = parseDuration(options.sessionLifetime);
     if (seconds === null) {
       throw new InvalidInputError(
         'ERR_USAGE_SESSION_LIFETIME',
-        `--session-lifetime must be a duration such as 30m, 12h or 7d (at most a year), not "${options.sessionLifetime}"`,
+        `${name('sessionLifetime')} must be a duration such as 30m, 12h or 7d (at most a year), not "${options.sessionLifetime}"`,
       );
     }
     next.sessionSeconds = seconds;
@@ -74,22 +80,25 @@ export function applySettingOptions(settings: FactorSettings, options: FactorSet
     if (entraOptions.some((value) => value !== undefined)) {
       throw new InvalidInputError(
         'ERR_USAGE_ENTRA_ONLY',
-        '--app-id, --match, --entra-jwks-uri and --entra-jwks-file are for Microsoft Entra factor clients only',
+        `${[name('appId'), name('match'), name('entraJwksUri')].join(', ')} and ${name('entraJwksFile')} are for Microsoft Entra factor clients only`,
       );
     }
     return next;
   }
   if (options.appId !== undefined) next.entra!.appId = options.appId || null;
-  if (options.match !== undefined) Object.assign(next.entra!, parseMatch(options.match));
+  if (options.match !== undefined) Object.assign(next.entra!, parseMatch(options.match, name));
   if (options.entraJwksUri !== undefined && options.entraJwksFile !== undefined) {
-    throw new InvalidInputError('ERR_USAGE_ENTRA_JWKS', 'give --entra-jwks-uri or --entra-jwks-file, not both');
+    throw new InvalidInputError(
+      'ERR_USAGE_ENTRA_JWKS',
+      `give ${name('entraJwksUri')} or ${name('entraJwksFile')}, not both`,
+    );
   }
   if (options.entraJwksUri !== undefined) {
-    next.entra!.jwksUri = checkKeysUrl(options.entraJwksUri);
+    next.entra!.jwksUri = checkKeysUrl(options.entraJwksUri, name('entraJwksUri'));
     next.entra!.jwksFile = null;
   }
   if (options.entraJwksFile !== undefined) {
-    checkKeysFile(options.entraJwksFile, '--entra-jwks-file');
+    checkKeysFile(options.entraJwksFile, name('entraJwksFile'));
     // Absolute: every node reads it, from wherever it was started.
     next.entra!.jwksFile = path.resolve(options.entraJwksFile);
     next.entra!.jwksUri = null;
@@ -97,38 +106,38 @@ export function applySettingOptions(settings: FactorSettings, options: FactorSet
   if (next.entra && next.unmanaged !== 'deny') {
     throw new InvalidInputError(
       'ERR_USAGE_UNMANAGED',
-      '--unmanaged device-context is for Okta and generic IdPs: Entra reads no device_context, so it would accept a sign-in without a device',
+      `${name('unmanaged')} device-context is for Okta and generic IdPs: Entra reads no device_context, so it would accept a sign-in without a device`,
     );
   }
   return next;
 }
 
-function parseUnmanaged(text: string): UnmanagedAnswer {
+function parseUnmanaged(text: string, name: OptionNames): UnmanagedAnswer {
   if (text === 'deny') return 'deny';
   if (text === 'device-context' || text === 'device_context') return 'device_context';
   throw new InvalidInputError(
     'ERR_USAGE_UNMANAGED',
-    `--unmanaged must be deny (access_denied) or device-context (an id_token with device_context.managed false), not "${text}"`,
+    `${name('unmanaged')} must be deny (access_denied) or device-context (an id_token with device_context.managed false), not "${text}"`,
   );
 }
 
 /** `--match CLAIM=FIELD`: the hint claim that names the user and the user value it must equal. */
-function parseMatch(text: string): Pick<EntraSettings, 'matchClaim' | 'matchField'> {
+function parseMatch(text: string, name: OptionNames): Pick<EntraSettings, 'matchClaim' | 'matchField'> {
   const [claim, field, ...rest] = text.split('=');
   if (!claim || !field || rest.length || !(ENTRA_MATCH_CLAIMS as readonly string[]).includes(claim)) {
     throw new InvalidInputError(
       'ERR_USAGE_MATCH',
-      `--match must be CLAIM=FIELD with CLAIM one of ${ENTRA_MATCH_CLAIMS.join(', ')} and FIELD email, username or attribute:NAME, not "${text}"`,
+      `${name('match')} must be CLAIM=FIELD with CLAIM one of ${ENTRA_MATCH_CLAIMS.join(', ')} and FIELD email, username or attribute:NAME, not "${text}"`,
     );
   }
-  return { matchClaim: claim as EntraMatchClaim, matchField: parseUserField(field, '--match FIELD') };
+  return { matchClaim: claim as EntraMatchClaim, matchField: parseUserField(field, `${name('match')} FIELD`) };
 }
 
-function checkKeysUrl(text: string): string {
+function checkKeysUrl(text: string, option: string): string {
   const url = URL.canParse(text) ? new URL(text) : undefined;
   const local = url && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && local)) || url.hash) {
-    throw new InvalidInputError('ERR_USAGE_ENTRA_JWKS', `--entra-jwks-uri must be an https URL, not "${text}"`);
+    throw new InvalidInputError('ERR_USAGE_ENTRA_JWKS', `${option} must be an https URL, not "${text}"`);
   }
   return url.href;
 }
@@ -148,13 +157,13 @@ function checkKeysFile(file: string, option: string): unknown {
 }
 
 /** A redirect URI of another IdP: https (http only on this machine, for trying things out). */
-function checkRedirectUri(text: string): string {
+function checkRedirectUri(text: string, option: string): string {
   const url = URL.canParse(text) ? new URL(text) : undefined;
   const local = url && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && local)) || url.hash) {
     throw new InvalidInputError(
       'ERR_USAGE_REDIRECT_URI',
-      `--redirect-uri must be the other IdP's https callback URL (no fragment), not "${text}"`,
+      `${option} must be the other IdP's https callback URL (no fragment), not "${text}"`,
     );
   }
   return text;
@@ -165,43 +174,48 @@ function parseIdp(text: string): FactorIdp {
   throw new InvalidInputError('ERR_USAGE_IDP', `the IdP must be one of ${FACTOR_IDPS.join(', ')}, not "${text}"`);
 }
 
-function parseAuthMethod(text: string | undefined): FactorAuthMethod {
+function parseAuthMethod(text: string | undefined, option: string): FactorAuthMethod {
   const method = text ?? 'client_secret_post';
   if ((FACTOR_AUTH_METHODS as readonly string[]).includes(method)) return method as FactorAuthMethod;
   throw new InvalidInputError(
     'ERR_USAGE_AUTH_METHOD',
-    `--auth-method must be one of ${FACTOR_AUTH_METHODS.join(', ')}, not "${method}"`,
+    `${option} must be one of ${FACTOR_AUTH_METHODS.join(', ')}, not "${method}"`,
   );
 }
 
 /** Everything add-factor creates, before anything is stored. */
-export function newFactorClient(idpText: string, options: AddFactorOptions) {
+export function newFactorClient(idpText: string, options: AddFactorOptions, optionName: OptionNames = CLI_FLAGS) {
   const idp = parseIdp(idpText);
-  const only = (flag: string, value: unknown, owner: FactorIdp) => {
-    if (value !== undefined && idp !== owner) {
-      throw new InvalidInputError('ERR_USAGE_FACTOR_OPTION', `${flag} is for ${owner} factor clients only`);
+  const only = (option: 'oktaDomain' | 'tenantId' | 'cloud' | 'redirectUri', owner: FactorIdp) => {
+    if (options[option] !== undefined && idp !== owner) {
+      throw new InvalidInputError(
+        'ERR_USAGE_FACTOR_OPTION',
+        `${optionName(option)} is for ${owner} factor clients only`,
+      );
     }
   };
-  only('--okta-domain', options.oktaDomain, 'okta');
-  only('--tenant-id', options.tenantId, 'entra');
-  only('--cloud', options.cloud, 'entra');
-  only('--redirect-uri', options.redirectUri, 'generic');
+  only('oktaDomain', 'okta');
+  only('tenantId', 'entra');
+  only('cloud', 'entra');
+  only('redirectUri', 'generic');
   let settings = defaultFactorSettings(idp);
   let redirectUris: string[];
   let name: string;
   if (idp === 'okta') {
     if (!options.oktaDomain)
-      throw new InvalidInputError('ERR_USAGE_OKTA_DOMAIN', 'okta needs --okta-domain ORG.okta.com');
+      throw new InvalidInputError('ERR_USAGE_OKTA_DOMAIN', `okta needs ${optionName('oktaDomain')} ORG.okta.com`);
     redirectUris = [oktaRedirectUri(options.oktaDomain)];
     name = options.name ?? `Okta (${new URL(redirectUris[0]!).host})`;
   } else if (idp === 'entra') {
-    if (!options.tenantId) throw new InvalidInputError('ERR_USAGE_TENANT_ID', 'entra needs --tenant-id TENANT_ID');
+    if (!options.tenantId) {
+      throw new InvalidInputError('ERR_USAGE_TENANT_ID', `entra needs ${optionName('tenantId')} TENANT_ID`);
+    }
     const cloud = (options.cloud ?? 'global') as EntraCloud;
     const authority = Object.hasOwn(ENTRA_CLOUDS, cloud) ? ENTRA_CLOUDS[cloud] : undefined;
     if (!authority) {
       throw new InvalidInputError(
         'ERR_USAGE_CLOUD',
-        `--cloud must be one of ${Object.keys(ENTRA_CLOUDS).join(', ')}, not "${options.cloud}"`,
+        `${optionName('cloud')} must be one of ${Object.keys(ENTRA_CLOUDS).join(', ')}, not "${options.cloud}"`,
       );
     }
     redirectUris = [entraRedirectUri(authority)];
@@ -222,21 +236,24 @@ export function newFactorClient(idpText: string, options: AddFactorOptions) {
     if (!options.redirectUri?.length) {
       throw new InvalidInputError(
         'ERR_USAGE_REDIRECT_URI',
-        "generic needs --redirect-uri (the other IdP's callback URL)",
+        `generic needs ${optionName('redirectUri')} (the other IdP's callback URL)`,
       );
     }
-    redirectUris = options.redirectUri.map(checkRedirectUri);
+    redirectUris = options.redirectUri.map((uri) => checkRedirectUri(uri, optionName('redirectUri')));
     name = options.name ?? 'Federated identity provider';
   }
-  settings = applySettingOptions(settings, options);
-  const authMethod = idp === 'entra' ? 'none' : parseAuthMethod(options.authMethod);
+  settings = applySettingOptions(settings, options, optionName);
+  const authMethod = idp === 'entra' ? 'none' : parseAuthMethod(options.authMethod, optionName('authMethod'));
   if (authMethod !== 'private_key_jwt' && (options.jwksUri !== undefined || options.jwksFile !== undefined)) {
-    throw new InvalidInputError('ERR_USAGE_JWKS', '--jwks-uri and --jwks-file are for --auth-method private_key_jwt');
+    throw new InvalidInputError(
+      'ERR_USAGE_JWKS',
+      `${optionName('jwksUri')} and ${optionName('jwksFile')} are for ${optionName('authMethod')} private_key_jwt`,
+    );
   }
   if (idp === 'entra' && options.authMethod !== undefined) {
     throw new InvalidInputError(
       'ERR_USAGE_AUTH_METHOD',
-      'Entra never calls the token endpoint: --auth-method does not apply',
+      `Entra never calls the token endpoint: ${optionName('authMethod')} does not apply`,
     );
   }
   const metadata = factorMetadata({
@@ -247,7 +264,7 @@ export function newFactorClient(idpText: string, options: AddFactorOptions) {
     authMethod: authMethod === 'none' ? 'client_secret_post' : authMethod,
     jwks: {
       uri: options.jwksUri,
-      keys: options.jwksFile ? checkKeysFile(options.jwksFile, '--jwks-file') : undefined,
+      keys: options.jwksFile ? checkKeysFile(options.jwksFile, optionName('jwksFile')) : undefined,
     },
   });
   const secret =

@@ -33,6 +33,7 @@ import {
 } from '../policies/index.js';
 import { closestMatch } from '../policies/suggest.js';
 import type { GroupRepository, User } from '../store/users.js';
+import { CLI_FLAGS, type OptionNames } from './option-names.js';
 
 export interface WhatIfOptions {
   client: string;
@@ -48,6 +49,8 @@ export interface WhatIfOptions {
   methods?: string;
   methodsAge: string;
   acrValues?: string;
+  /** How the caller named these options, for refusals (default: the CLI's flags). */
+  optionNames?: OptionNames;
 }
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
@@ -64,35 +67,45 @@ function oneOf<T extends string>(flag: string, value: string | undefined, allowe
 
 /** Checks the what-if flags and turns them into overrides of the gathered facts. */
 export function whatIfOverrides(options: WhatIfOptions, now: number) {
+  const name = options.optionNames ?? CLI_FLAGS;
   if (!isIP(options.ip))
-    throw new InvalidInputError('ERR_USAGE_IP', `--ip must be an IPv4 or IPv6 address, not "${options.ip}"`);
+    throw new InvalidInputError('ERR_USAGE_IP', `${name('ip')} must be an IPv4 or IPv6 address, not "${options.ip}"`);
   const methodNames = options.methods
     ? options.methods
         .split(',')
         .map((m) => m.trim())
         .filter(Boolean)
     : [];
-  const methods = methodNames.map((m) => oneOf('--methods', m, AUTH_METHODS)!);
+  const methods = methodNames.map((m) => oneOf(name('methods'), m, AUTH_METHODS)!);
   const age = Number(options.methodsAge);
   if (!Number.isInteger(age) || age < 0)
-    throw new InvalidInputError('ERR_USAGE_AGE', `--methods-age must be whole seconds, not "${options.methodsAge}"`);
+    throw new InvalidInputError(
+      'ERR_USAGE_AGE',
+      `${name('methodsAge')} must be whole seconds, not "${options.methodsAge}"`,
+    );
   if (methods.length > 0 && !options.user)
-    throw new InvalidInputError('ERR_USAGE_METHODS', '--methods describes a session: name its user with --user');
+    throw new InvalidInputError(
+      'ERR_USAGE_METHODS',
+      `${name('methods')} describes a session: name its user with ${name('user')}`,
+    );
   if (options.group?.length && !options.user)
-    throw new InvalidInputError('ERR_USAGE_GROUP', '--group adds groups to a user: name the user with --user');
+    throw new InvalidInputError(
+      'ERR_USAGE_GROUP',
+      `${name('group')} adds groups to a user: name the user with ${name('user')}`,
+    );
   let country: string | null | undefined;
   if (options.country !== undefined) {
     country = options.country.toLowerCase() === 'unknown' ? null : normaliseCountryCode(options.country);
     if (country === undefined)
       throw new InvalidInputError(
         'ERR_USAGE_COUNTRY',
-        `--country must be an ISO 3166 alpha-2 code or "unknown", not "${options.country}"`,
+        `${name('country')} must be an ISO 3166 alpha-2 code or "unknown", not "${options.country}"`,
       );
   }
   return {
-    clientType: oneOf<ClientType>('--client-type', options.clientType, CLIENT_TYPES),
-    platform: oneOf<Platform>('--platform', options.platform, PLATFORMS),
-    deviceTrust: oneOf<DeviceTrust>('--device-trust', options.deviceTrust, DEVICE_TRUST_LEVELS),
+    clientType: oneOf<ClientType>(name('clientType'), options.clientType, CLIENT_TYPES),
+    platform: oneOf<Platform>(name('platform'), options.platform, PLATFORMS),
+    deviceTrust: oneOf<DeviceTrust>(name('deviceTrust'), options.deviceTrust, DEVICE_TRUST_LEVELS),
     country,
     methods: Object.fromEntries(methods.map((m) => [m, now - age])) as Partial<Record<MethodName, number>>,
   };

@@ -5,11 +5,22 @@ import { NotFoundError } from '../errors.js';
 import { isBuiltInClient } from '../policies/index.js';
 import type { ClientView, ClientWithSecret } from '../admin/clients.js';
 import { ADMIN_API_SCOPES } from '../admin/scopes.js';
+import { namedBy } from '../admin/option-names.js';
 import { html } from '../views/html.js';
 import type { ConsoleDeps, ConsoleRequest } from './deps.js';
 import { render } from './render.js';
 import type { ConsoleRoutes } from './router.js';
 import { actionButton, consolePage, csrfField, details, field, select, table, text, when } from './views/layout.js';
+
+/** The factor client options as this page's forms label them, for the services' refusals. */
+const FORM_LABELS = namedBy({
+  oktaDomain: '"Okta: your org domain"',
+  tenantId: '"Entra: directory (tenant) id"',
+  redirectUri: '"Other IdP: its callback URLs"',
+  sessionLifetime: '"How long a proven device is relied on"',
+  unmanaged: '"A sign-in without a trusted device gets"',
+  preferredUsername: '"preferred_username carries"',
+});
 
 export function clientRoutes(routes: ConsoleRoutes, deps: ConsoleDeps): void {
   routes.get('/clients', (request) => showClients(request, deps));
@@ -48,6 +59,7 @@ export function clientRoutes(routes: ConsoleRoutes, deps: ConsoleDeps): void {
           redirectUri: f.idp === 'generic' ? lines(f.redirect_uris) : undefined,
         },
         request.origin,
+        FORM_LABELS,
       );
       await created_(request, deps, created, `Factor client ${created.client.name} was registered.`);
     },
@@ -86,6 +98,7 @@ export function clientRoutes(routes: ConsoleRoutes, deps: ConsoleDeps): void {
           preferredUsername: f.preferred_username?.trim() || undefined,
         },
         request.origin,
+        FORM_LABELS,
       );
       await showClient(request, deps, clientParam(request), { notice: 'The factor settings were saved.' });
     },

@@ -4,6 +4,7 @@
 // editor, it runs against that draft instead of the set in force.
 import type { WhatIfOptions, WhatIfResult } from '../admin/what-if.js';
 import { describeReason, renderPrediction } from '../admin/what-if.js';
+import { namedBy } from '../admin/option-names.js';
 import {
   ACCOUNT_CLIENT_ID,
   AUTH_METHODS,
@@ -55,8 +56,21 @@ function optionsFrom(request: ConsoleRequest): WhatIfOptions {
     methods: methods.length ? methods.join(',') : undefined,
     methodsAge: (f.methods_age ?? '').trim() || '0',
     acrValues: f.acr_values?.trim() || undefined,
+    optionNames: FORM_LABELS,
   };
 }
+
+/** The what-if options as this page's form labels them, for refusals. */
+const FORM_LABELS = namedBy({
+  user: '"User"',
+  group: '"Extra groups"',
+  ip: '"IP address"',
+  country: '"Country"',
+  deviceTrust: '"Device"',
+  platform: '"Platform"',
+  methods: '"Already proved in the session"',
+  methodsAge: '"Proved how many seconds ago"',
+});
 
 export async function showWhatIf(
   request: ConsoleRequest,

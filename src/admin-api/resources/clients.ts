@@ -2,6 +2,7 @@
 // in the answer that creates or rotates it, and never again.
 import { z } from 'zod';
 import { FACTOR_IDPS } from '../../federation/settings.js';
+import { namedBy } from '../../admin/option-names.js';
 import { route, text } from '../route.js';
 import type { ResourceDeps } from './deps.js';
 
@@ -19,6 +20,9 @@ const factorSettings = {
   match: text(128).optional(),
   entraJwksUri: uri.optional(),
 };
+
+/** The factor client options as this API's fields name them, for the services' refusals. */
+const API_FIELDS = namedBy({ redirectUri: 'redirectUris' });
 
 export function clientRoutes({ admin }: ResourceDeps) {
   return [
@@ -84,7 +88,7 @@ export function clientRoutes({ admin }: ResourceDeps) {
       }),
       handle: ({ body, origin }) => {
         const { idp, redirectUris, ...options } = body;
-        return admin.clients.createFactor(idp, { ...options, redirectUri: redirectUris }, origin);
+        return admin.clients.createFactor(idp, { ...options, redirectUri: redirectUris }, origin, API_FIELDS);
       },
     }),
     route({
@@ -124,7 +128,7 @@ export function clientRoutes({ admin }: ResourceDeps) {
       tag: 'clients',
       summary: 'Change what a factor client is set up to do',
       body: z.strictObject(factorSettings),
-      handle: ({ params, body, origin }) => admin.clients.updateFactor(params.clientId!, body, origin),
+      handle: ({ params, body, origin }) => admin.clients.updateFactor(params.clientId!, body, origin, API_FIELDS),
     }),
     route({
       method: 'post',

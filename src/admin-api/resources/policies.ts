@@ -2,6 +2,7 @@
 // check), switching one policy's state, and the what-if itself.
 import { z } from 'zod';
 import { whatIfToJson, type WhatIfOptions } from '../../admin/what-if.js';
+import { namedBy } from '../../admin/option-names.js';
 import { MAX_POLICY_TEXT } from '../../admin/policies.js';
 import { POLICY_STATES } from '../../policies/index.js';
 import { route, text } from '../route.js';
@@ -27,9 +28,18 @@ const signIn = z.strictObject({
   acrValues: text(512).optional(),
 });
 
+/** The what-if options as this API's fields name them, for refusals. */
+const API_FIELDS = namedBy({ group: 'groups', methodsAge: 'methodsAgeSeconds' });
+
 function whatIfOptions(input: z.infer<typeof signIn>): WhatIfOptions {
   const { groups, methods, methodsAgeSeconds, ...rest } = input;
-  return { ...rest, group: groups, methods: methods?.join(','), methodsAge: String(methodsAgeSeconds ?? 0) };
+  return {
+    ...rest,
+    group: groups,
+    methods: methods?.join(','),
+    methodsAge: String(methodsAgeSeconds ?? 0),
+    optionNames: API_FIELDS,
+  };
 }
 
 export function policyRoutes({ admin, whatIf }: ResourceDeps) {

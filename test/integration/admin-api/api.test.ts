@@ -239,6 +239,43 @@ describe(`admin API [${backendName()}]`, () => {
       expect(changed.body.factor).toMatchObject({ session_seconds: 1800 });
     });
 
+    it("names this API's fields, not the CLI's flags, when it refuses factor client options", async () => {
+      // The service is shared with the CLI, whose refusals named --okta-domain and the like.
+      const cases: Array<[string, string, unknown, string, string]> = [
+        ['POST', '/clients/factor', { idp: 'okta' }, 'ERR_USAGE_OKTA_DOMAIN', 'okta needs oktaDomain ORG.okta.com'],
+        ['POST', '/clients/factor', { idp: 'generic' }, 'ERR_USAGE_REDIRECT_URI', 'generic needs redirectUris'],
+        [
+          'POST',
+          '/clients/factor',
+          { idp: 'okta', oktaDomain: 'acme.okta.com', tenantId: 'x' },
+          'ERR_USAGE_FACTOR_OPTION',
+          'tenantId is for entra factor clients only',
+        ],
+        [
+          'POST',
+          '/clients/factor',
+          { idp: 'okta', oktaDomain: 'acme.okta.com', sessionLifetime: 'forever' },
+          'ERR_USAGE_SESSION_LIFETIME',
+          'sessionLifetime must be a duration',
+        ],
+      ];
+      const before = (await api('GET', '/clients')).body.clients.length;
+      for (const [method, path, body, code, message] of cases) {
+        const answer = await api(method, path, body);
+        expect({ body, status: answer.status, code: answer.body.code }).toEqual({ body, status: 400, code });
+        expect(answer.body.detail).toContain(message);
+        expect(answer.body.detail).not.toContain('--');
+      }
+      expect((await api('GET', '/clients')).body.clients).toHaveLength(before);
+      const what = await api('POST', '/policies/what-if', {
+        client: 'latchkey-account',
+        ip: '203.0.113.9',
+        methods: ['password'],
+      });
+      expect(what.body).toMatchObject({ code: 'ERR_USAGE_METHODS' });
+      expect(what.body.detail).toBe('methods describes a session: name its user with user');
+    });
+
     it('registers an admin client whose token works at once, and refuses an unknown scope', async () => {
       const created = await api('POST', '/clients/admin', { name: 'terraform', scopes: ['latchkey.audit.read'] });
       expect(created.status).toBe(201);

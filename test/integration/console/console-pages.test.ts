@@ -160,6 +160,8 @@ describe(`admin console pages [${backendName()}]`, () => {
         preferred_username: 'email',
       });
       expect(saved.html).toContain('The factor settings were saved.');
+      const refused = await post(saved, '/factor', { session_lifetime: 'forever', unmanaged: 'deny' });
+      expect(refused.html).toContain('&#34;How long a proven device is relied on&#34; must be a duration such as 30m');
       const client = (await server.app.services.clients.list()).find((c) => c.name.includes('acme2'))!;
       expect(client.factor?.sessionSeconds).toBe(2700);
       expect((await lastAdminEvent('admin.client.update'))?.clientId).toBe(client.clientId);
@@ -330,7 +332,9 @@ describe(`admin console pages [${backendName()}]`, () => {
         ip: 'not-an-ip',
       });
       expect(page.status).toBe(400);
-      expect(page.html).toContain('--ip must be an IPv4 or IPv6 address');
+      // The form's label, not the CLI's --ip (the what-if is shared with the CLI).
+      expect(page.html).toContain('&#34;IP address&#34; must be an IPv4 or IPv6 address');
+      expect(page.html).not.toContain('--ip');
     });
   });
 
