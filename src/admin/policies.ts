@@ -56,8 +56,8 @@ export interface Published {
   rollout: Rollout;
 }
 
-/** A draft's name in messages and in the policy set's `source`. */
-const DRAFT_SOURCE = 'policies.yaml';
+/** What a draft's problems name as their file (it was sent, not read from a file). */
+const DRAFT_SOURCE = 'draft';
 /** Largest policy text accepted (a generous multiple of the biggest real sets). */
 export const MAX_POLICY_TEXT = 256 * 1024;
 
