@@ -6,7 +6,7 @@ import { setPageCsp } from '../http/security-headers.js';
 import { consentPage } from '../views/pages.js';
 import type { InteractionDeps } from './deps.js';
 import { finish } from './finish.js';
-import { auditFacts, type Loaded } from './loading.js';
+import { auditFacts, formTargets, type Loaded } from './loading.js';
 
 export async function showConsent(ctx: Context, deps: InteractionDeps, loaded: Loaded): Promise<void> {
   if (loaded.clientKind !== 'third_party') return grantConsent(ctx, deps, loaded);
@@ -16,7 +16,7 @@ export async function showConsent(ctx: Context, deps: InteractionDeps, loaded: L
     csrf: deps.csrf.issue(loaded.uid),
     clientName: loaded.clientName,
   };
-  setPageCsp(ctx, loaded.redirectOrigin ? [loaded.redirectOrigin] : []);
+  setPageCsp(ctx, formTargets(deps, loaded));
   ctx.type = 'html';
   ctx.body = consentPage(form, details.missingOIDCScope ?? [], details.missingOIDCClaims ?? []);
 }

@@ -26,5 +26,11 @@ export interface InteractionDeps {
   sessionProofs: SessionProofService;
   /** What factor clients (other IdPs) are set up to do, and whom their requests name. */
   federation: FederatedSignIn;
+  /**
+   * Origins of Latchkey's own that a form posted on a sign-in page may be redirected to: the device-check
+   * listener, where a step after the password (a device certificate as the second factor) sends the
+   * browser. Browsers apply the page's CSP form-action to every redirect after a post, so each page lists them.
+   */
+  formTargets: readonly string[];
   log: Logger;
 }

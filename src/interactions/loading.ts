@@ -11,6 +11,14 @@ import type { FactorSignIn } from './federation.js';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
+/**
+ * Where a form posted on this interaction's pages may end up: browsers apply form-action to the redirects
+ * after a post, so the relying party's origin (its redirect_uri) and Latchkey's own other origins.
+ */
+export function formTargets(deps: Pick<InteractionDeps, 'formTargets'>, loaded: Loaded): string[] {
+  return [...deps.formTargets, ...(loaded.redirectOrigin ? [loaded.redirectOrigin] : [])];
+}
+
 export interface Loaded {
   details: Details;
   uid: string;

@@ -8,7 +8,7 @@ import { isStorableId } from '../store/oidc-adapter.js';
 import type { User } from '../store/users.js';
 import type { InteractionDeps } from './deps.js';
 import { finish } from './finish.js';
-import { auditFacts, type Loaded } from './loading.js';
+import { auditFacts, formTargets, type Loaded } from './loading.js';
 import type { MethodContext, MethodInput, RetryableFailure, SignInMethod } from './methods/types.js';
 import type { MethodName } from '../policies/index.js';
 import type { FactorSignIn } from './federation.js';
@@ -153,8 +153,7 @@ async function show(
   }
   if (started.status) ctx.status = started.status;
   if (started.retryAfter) ctx.set('Retry-After', String(started.retryAfter));
-  // Browsers apply form-action to the redirects after a post: allow the relying party's origin.
-  setPageCsp(ctx, loaded.redirectOrigin ? [loaded.redirectOrigin] : [], started.scripts);
+  setPageCsp(ctx, formTargets(deps, loaded), started.scripts);
   ctx.type = 'html';
   ctx.body = started.html;
 }

@@ -202,6 +202,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
     evaluator,
     sessionProofs,
     federation,
+    formTargets: [new URL(services.deviceTrust.deviceCheckUrl).origin],
     log,
   });
 
