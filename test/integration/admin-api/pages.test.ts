@@ -96,7 +96,12 @@ describe(`admin API pages [${backendName()}]`, () => {
     expect((await walk('/devices?username=owner-a', 'devices', 1)).items.map((d) => d.id)).toEqual(
       newestFirst.filter((_, i) => i % 2 === 0),
     );
-    expect((await walk('/certificates', 'certificates', 2)).items).toHaveLength(5);
+    const certificates = (await walk('/certificates', 'certificates', 2)).items;
+    expect(certificates).toHaveLength(5);
+    // Every time is an RFC 3339 string, a certificate's validity included (it was epoch milliseconds).
+    for (const field of ['notBefore', 'notAfter', 'issuedAt']) {
+      expect(certificates.every((c) => /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(String(c[field])))).toBe(true);
+    }
 
     // The same enrollment time for all: the id decides, and no page repeats or skips one.
     await server.app.services.db('devices').whereIn('id', ids).update({ enrolled_at: Date.now() });
