@@ -10,6 +10,7 @@ import * as passkeys from './006_passkeys.js';
 import * as federation from './007_federation.js';
 import * as cacheRevisions from './008_cache_revisions.js';
 import * as auditSignIn from './009_audit_sign_in.js';
+import * as listIndexes from './010_list_indexes.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -26,4 +27,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['007_federation', federation],
   ['008_cache_revisions', cacheRevisions],
   ['009_audit_sign_in', auditSignIn],
+  ['010_list_indexes', listIndexes],
 ];

@@ -1,10 +1,10 @@
 // How much room a table takes, from the database's own accounting: SQLite's dbstat virtual table (pages
 // of the table and its indexes), PostgreSQL's pg_total_relation_size (heap, indexes and TOAST).
-import type { Database } from '../../src/store/database.js';
+import { isSqlite, type Database } from '../../src/store/database.js';
 
 /** Bytes used by `table` with its indexes. */
 export async function tableBytes(db: Database, table: string): Promise<number> {
-  if (db.client.config.client === 'pg') {
+  if (!isSqlite(db)) {
     const result = (await db.raw('select pg_total_relation_size(?::regclass) as bytes', [table])) as {
       rows: Array<{ bytes: number | string }>;
     };

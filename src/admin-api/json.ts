@@ -1,7 +1,7 @@
 // What the admin API answers with: the services' values as JSON, with every time (a Date, or a field named
 // ...At, notBefore or notAfter holding epoch milliseconds) as an RFC 3339 string, so clients never guess
-// the unit. The policy
-// engine's own times are epoch seconds (evaluatedAt in a decision): those stay numbers, as in the CLI's JSON.
+// the unit. The policy engine's own times are epoch seconds (evaluatedAt in a decision): those stay
+// numbers, as in the CLI's JSON.
 /** Epoch milliseconds of 2001-09-09: below it, a number named ...At is epoch seconds, not milliseconds. */
 const EPOCH_MS_2001 = 1e12;
 

@@ -2,8 +2,9 @@
 // id of the last event of the previous page, so pages stay stable while new events are appended).
 import { InvalidInputError } from '../errors.js';
 import type { AuditLog, AuditQuery, StoredAuditEvent } from '../store/audit.js';
+import { MAX_PAGE_SIZE, pageSize } from '../store/pages.js';
 
-export const MAX_AUDIT_PAGE = 500;
+export const MAX_AUDIT_PAGE = MAX_PAGE_SIZE;
 
 export interface AuditPage {
   events: StoredAuditEvent[];
@@ -16,9 +17,7 @@ export class AuditAdmin {
 
   /** One page of events matching `query`, older than the cursor `before` when given. */
   async search(query: Omit<AuditQuery, 'beforeId'> & { before?: string }): Promise<AuditPage> {
-    const limit = query.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_AUDIT_PAGE)
-      throw new InvalidInputError('ERR_USAGE_LIMIT', `limit must be a whole number from 1 to ${MAX_AUDIT_PAGE}`);
+    const limit = pageSize({ limit: query.limit ?? 50 });
     let beforeId: number | undefined;
     if (query.before !== undefined) {
       if (!/^[1-9]\d{0,15}$/.test(query.before))

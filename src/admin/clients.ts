@@ -77,8 +77,12 @@ export class ClientAdmin {
   }
 
   /** Registers a relying party (first_party or third_party). */
-  async create(options: ClientAddOptions, origin: AdminOrigin): Promise<ClientWithSecret> {
-    const { metadata, kind, secret } = clientMetadataFrom(options);
+  async create(
+    options: ClientAddOptions,
+    origin: AdminOrigin,
+    names: OptionNames = CLI_FLAGS,
+  ): Promise<ClientWithSecret> {
+    const { metadata, kind, secret } = clientMetadataFrom(options, names);
     return this.store({ name: options.name, kind, metadata, secret }, origin, []);
   }
 
@@ -204,8 +208,14 @@ function adminScopes(requested: readonly string[]): AdminApiScope[] {
   return [...new Set(requested)] as AdminApiScope[];
 }
 
-/** Turns client options into metadata, refusing contradictions before oidc-provider sees them. */
-export function clientMetadataFrom(options: ClientAddOptions): {
+/**
+ * Turns client options into metadata, refusing contradictions before oidc-provider sees them (a refusal
+ * names the options as `name` says the caller calls them).
+ */
+export function clientMetadataFrom(
+  options: ClientAddOptions,
+  name: OptionNames = CLI_FLAGS,
+): {
   metadata: ClientMetadata;
   kind: ClientKind;
   secret: string | null;
@@ -221,14 +231,14 @@ export function clientMetadataFrom(options: ClientAddOptions): {
   if (!(RELYING_PARTY_KINDS as readonly string[]).includes(options.kind)) {
     throw new InvalidInputError(
       'ERR_USAGE_KIND',
-      `--kind must be one of first_party, third_party, not "${options.kind}"`,
+      `${name('kind')} must be one of first_party, third_party, not "${options.kind}"`,
     );
   }
   const authMethod = options.public ? 'none' : (options.authMethod ?? 'client_secret_basic');
   if (!(AUTH_METHODS as readonly string[]).includes(authMethod)) {
     throw new InvalidInputError(
       'ERR_USAGE_AUTH_METHOD',
-      `--auth-method must be one of ${AUTH_METHODS.join(', ')}, not "${authMethod}"`,
+      `${name('authMethod')} must be one of ${AUTH_METHODS.join(', ')}, not "${authMethod}"`,
     );
   }
   const grantTypes = options.grantType?.length ? options.grantType : ['authorization_code', 'refresh_token'];
@@ -236,11 +246,14 @@ export function clientMetadataFrom(options: ClientAddOptions): {
   if (interactive && !options.redirectUri?.length) {
     throw new InvalidInputError(
       'ERR_USAGE_REDIRECT_URI',
-      'a client using authorization_code needs at least one --redirect-uri',
+      `a client using authorization_code needs at least one ${name('redirectUri')}`,
     );
   }
   if (authMethod === 'none' && grantTypes.includes('client_credentials')) {
-    throw new InvalidInputError('ERR_USAGE_PUBLIC_CC', 'a public client (--public) cannot use client_credentials');
+    throw new InvalidInputError(
+      'ERR_USAGE_PUBLIC_CC',
+      `a public client (${name('public')}) cannot use client_credentials`,
+    );
   }
   const metadata: ClientMetadata = {
     client_id: options.clientId ?? ClientRepository.newClientId(),
@@ -259,7 +272,7 @@ export function clientMetadataFrom(options: ClientAddOptions): {
     else
       throw new InvalidInputError(
         'ERR_USAGE_JWKS',
-        'private_key_jwt needs --jwks-uri or --jwks-file with the client public keys',
+        `private_key_jwt needs ${name('jwksUri')} or ${name('jwksFile')} with the client public keys`,
       );
   }
   const secret = SECRET_METHODS.has(authMethod) ? ClientRepository.newClientSecret() : null;

@@ -54,6 +54,9 @@ export interface AddFactorOptions extends FactorSettingOptions {
   jwksFile?: string;
 }
 
+/** The setting options that only an Entra factor client takes. */
+const ENTRA_OPTIONS = ['appId', 'match', 'entraJwksUri', 'entraJwksFile'] as const;
+
 /** Applies the setting options to `settings`, refusing bad values with what is accepted. */
 export function applySettingOptions(
   settings: FactorSettings,
@@ -75,12 +78,12 @@ export function applySettingOptions(
     }
     next.sessionSeconds = seconds;
   }
-  const entraOptions = [options.appId, options.match, options.entraJwksUri, options.entraJwksFile];
   if (!next.entra) {
-    if (entraOptions.some((value) => value !== undefined)) {
+    const given = ENTRA_OPTIONS.filter((option) => options[option] !== undefined);
+    if (given.length > 0) {
       throw new InvalidInputError(
         'ERR_USAGE_ENTRA_ONLY',
-        `${[name('appId'), name('match'), name('entraJwksUri')].join(', ')} and ${name('entraJwksFile')} are for Microsoft Entra factor clients only`,
+        `${given.map(name).join(', ')} ${given.length === 1 ? 'is' : 'are'} for Microsoft Entra factor clients only`,
       );
     }
     return next;
@@ -244,10 +247,11 @@ export function newFactorClient(idpText: string, options: AddFactorOptions, opti
   }
   settings = applySettingOptions(settings, options, optionName);
   const authMethod = idp === 'entra' ? 'none' : parseAuthMethod(options.authMethod, optionName('authMethod'));
-  if (authMethod !== 'private_key_jwt' && (options.jwksUri !== undefined || options.jwksFile !== undefined)) {
+  const keyOptions = (['jwksUri', 'jwksFile'] as const).filter((option) => options[option] !== undefined);
+  if (authMethod !== 'private_key_jwt' && keyOptions.length > 0) {
     throw new InvalidInputError(
       'ERR_USAGE_JWKS',
-      `${optionName('jwksUri')} and ${optionName('jwksFile')} are for ${optionName('authMethod')} private_key_jwt`,
+      `${keyOptions.map(optionName).join(' and ')} ${keyOptions.length === 1 ? 'is' : 'are'} for ${optionName('authMethod')} private_key_jwt`,
     );
   }
   if (idp === 'entra' && options.authMethod !== undefined) {

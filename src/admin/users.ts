@@ -65,16 +65,19 @@ export class UserAdmin {
     return this.refuseAdministrator(await this.deps.users.require(username), origin);
   }
 
-  /** As changeable, for a username or an email (SCEP challenges name users either way). */
-  async changeableLogin(login: string, origin: AdminOrigin): Promise<User> {
+  /**
+   * As changeable, for a username or an email (SCEP challenges name users either way); `doing` names the
+   * change in a refusal ("a SCEP challenge for").
+   */
+  async changeableLogin(login: string, origin: AdminOrigin, doing = 'changing'): Promise<User> {
     const user = await this.deps.users.findByLogin(login);
     if (!user) throw new NotFoundError('ERR_USER_NOT_FOUND', `no user named "${login}"`);
-    return this.refuseAdministrator(user, origin);
+    return this.refuseAdministrator(user, origin, doing);
   }
 
-  private async refuseAdministrator(user: User, origin: AdminOrigin): Promise<User> {
+  private async refuseAdministrator(user: User, origin: AdminOrigin, doing = 'changing'): Promise<User> {
     if (origin.grants !== undefined && (await this.deps.users.groupNames(user.id)).includes(this.deps.adminGroup)) {
-      refuseEscalation(origin, [ADMINS_SCOPE], `changing ${user.username}, a member of the admin group`);
+      refuseEscalation(origin, [ADMINS_SCOPE], `${doing} ${user.username}, a member of the admin group,`);
     }
     return user;
   }
@@ -86,6 +89,8 @@ export class UserAdmin {
 
   /** One page of users by username; `search` keeps those whose username, email or name contains it. */
   async page(request: PageRequest & { search?: string }): Promise<Page<UserSummary>> {
+    if (request.search !== undefined && (request.search.length > 255 || /[\u0000-\u001f\u007f]/.test(request.search)))
+      throw new InvalidInputError('ERR_USER_SEARCH', 'a user search is one line of at most 255 characters');
     const page = await this.deps.users.listPage(request);
     return { ...page, items: page.items.map(summary) };
   }

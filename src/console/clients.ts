@@ -12,8 +12,16 @@ import { render } from './render.js';
 import type { ConsoleRoutes } from './router.js';
 import { actionButton, consolePage, csrfField, details, field, select, table, text, when } from './views/layout.js';
 
-/** The factor client options as this page's forms label them, for the services' refusals. */
-const FORM_LABELS = namedBy({
+/** The relying party form's labels, for the services' refusals. */
+const RP_FORM_LABELS = namedBy({
+  redirectUri: '"Redirect URIs"',
+  kind: '"Kind"',
+  authMethod: '"Token endpoint authentication"',
+  public: '"None (public client with PKCE)"',
+});
+
+/** The factor client forms' labels, for the services' refusals. */
+const FACTOR_FORM_LABELS = namedBy({
   oktaDomain: '"Okta: your org domain"',
   tenantId: '"Entra: directory (tenant) id"',
   redirectUri: '"Other IdP: its callback URLs"',
@@ -38,6 +46,7 @@ export function clientRoutes(routes: ConsoleRoutes, deps: ConsoleDeps): void {
           idTokenAlg: f.id_token_alg === 'ES256' ? 'ES256' : 'RS256',
         },
         request.origin,
+        RP_FORM_LABELS,
       );
       await showClient(request, deps, created.client.clientId, {
         notice: `Client ${created.client.name} was registered.`,
@@ -59,7 +68,7 @@ export function clientRoutes(routes: ConsoleRoutes, deps: ConsoleDeps): void {
           redirectUri: f.idp === 'generic' ? lines(f.redirect_uris) : undefined,
         },
         request.origin,
-        FORM_LABELS,
+        FACTOR_FORM_LABELS,
       );
       await created_(request, deps, created, `Factor client ${created.client.name} was registered.`);
     },
@@ -98,7 +107,7 @@ export function clientRoutes(routes: ConsoleRoutes, deps: ConsoleDeps): void {
           preferredUsername: f.preferred_username?.trim() || undefined,
         },
         request.origin,
-        FORM_LABELS,
+        FACTOR_FORM_LABELS,
       );
       await showClient(request, deps, clientParam(request), { notice: 'The factor settings were saved.' });
     },

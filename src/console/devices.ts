@@ -122,7 +122,7 @@ async function showDevices(
     );
   } catch (failure) {
     if (!(failure instanceof LatchkeyError)) throw failure;
-    error = failure.message;
+    error ??= failure.message;
     request.ctx.status = failure.status;
   }
   const body = html`<form method="get" action="/admin/devices" class="filters" role="search">

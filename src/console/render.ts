@@ -16,5 +16,6 @@ export function render(request: ConsoleRequest, document: string, status?: numbe
 export function queryValue(request: ConsoleRequest, name: string): string {
   const value = request.ctx.query[name];
   const first = Array.isArray(value) ? value[0] : value;
-  return typeof first === 'string' ? first.trim() : '';
+  // A filter typed in a form is one line: control characters (which PostgreSQL refuses in text) are dropped.
+  return typeof first === 'string' ? first.replace(/[\u0000-\u001f\u007f]/g, '').trim() : '';
 }

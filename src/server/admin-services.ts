@@ -10,6 +10,9 @@ import { PolicyAdmin } from '../admin/policies.js';
 import { UserAdmin } from '../admin/users.js';
 import type { ClientMetadata } from '../store/clients.js';
 import { PasskeyRepository } from '../store/passkeys.js';
+import { ForbiddenError } from '../errors.js';
+import type { AuditLog } from '../store/audit.js';
+import type { ChallengeGuard } from '../trust/service/scep/http.js';
 import type { Services } from './services.js';
 
 export interface AdminPorts {
@@ -54,5 +57,30 @@ export function adminServices(s: Services, ports: AdminPorts): AdminServices {
       activationDelaySeconds: s.config.cluster.key_activation_delay_seconds,
       now,
     }),
+  };
+}
+
+/**
+ * The MDM challenge route's check (POST /admin/scep/challenges, static API tokens): a challenge for an
+ * administrator needs latchkey.admins.manage, as on the admin API's own route; a refusal is audited as the
+ * admin API audits its refusals.
+ */
+export function scepChallengeGuard(admin: AdminServices, audit: Pick<AuditLog, 'record'>): ChallengeGuard {
+  return async (login, { scopes, ...caller }) => {
+    try {
+      await admin.users.changeableLogin(login, { ...caller, grants: scopes }, 'a SCEP challenge for');
+    } catch (error) {
+      if (error instanceof ForbiddenError) {
+        await audit.record({
+          event: 'admin.api.refused',
+          outcome: 'failure',
+          actor: caller.actor,
+          ip: caller.ip ?? null,
+          userAgent: caller.userAgent ?? null,
+          reasons: [error.code, 'POST /admin/scep/challenges', error.message],
+        });
+      }
+      throw error;
+    }
   };
 }

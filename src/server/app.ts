@@ -56,7 +56,7 @@ import { listenScepPlainHttp } from './scep-listener.js';
 import { TicketStore } from '../store/tickets.js';
 import { whatIf, type AdminWhatIf } from '../admin/what-if.js';
 import { clientMetadataValidator } from '../oidc/client-validation.js';
-import { adminServices } from './admin-services.js';
+import { adminServices, scepChallengeGuard } from './admin-services.js';
 import { adminApi } from '../admin-api/router.js';
 import { adminApiRoutes } from '../admin-api/resources/index.js';
 import { adminBearerVerifier } from '../oidc/admin-tokens.js';
@@ -298,9 +298,7 @@ async function assemble(services: Services): Promise<LatchkeyApp> {
   const scepChallenges = scepAdminRouter({
     ...scepHttp,
     adminTokens: services.adminTokens,
-    mayChallenge: async (login, caller) => {
-      await admin.users.changeableLogin(login, { actor: caller.actor, grants: caller.scopes });
-    },
+    mayChallenge: scepChallengeGuard(admin, services.audit),
   });
   for (const router of [scepRouter(scepHttp), scepChallenges]) {
     koa.use(router.routes());

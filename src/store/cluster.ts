@@ -97,7 +97,8 @@ export class PolicySetRepository {
   }> {
     const sha256 = sha256Hex(input.text);
     return this.db.transaction(async (trx) => {
-      // SQLite runs one write transaction at a time already; PostgreSQL needs the lock for the version check.
+      // SQLite transactions begin IMMEDIATE (database.ts), one writer at a time already; PostgreSQL needs the
+      // lock for the version check.
       if (!isSqlite(this.db)) await trx.raw('LOCK TABLE policy_sets IN SHARE ROW EXCLUSIVE MODE');
       const row = await trx<PolicySetRow>('policy_sets').orderBy('version', 'desc').first();
       const latest = row ? toPolicySet(row) : undefined;

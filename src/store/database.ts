@@ -80,6 +80,10 @@ export function openDatabase(options: DatabaseOptions): Database {
         connection.pragma(`synchronous = ${(options.sqliteSynchronous ?? 'normal').toUpperCase()}`);
         connection.pragma('foreign_keys = ON');
         connection.pragma('busy_timeout = 5000');
+        // SQLite's lower() folds ASCII only; searches fold names as JavaScript (and PostgreSQL) do.
+        connection.function(UNICODE_LOWER, { deterministic: true }, (value: unknown) =>
+          typeof value === 'string' ? value.toLowerCase() : value,
+        );
         reusePreparedStatements(connection);
         done(null);
       },
@@ -121,6 +125,7 @@ interface SqliteStatement {
 }
 interface SqliteConnection {
   pragma(source: string): unknown;
+  function(name: string, options: { deterministic: boolean }, fn: (value: unknown) => unknown): unknown;
   prepare(sql: string): SqliteStatement;
 }
 
@@ -168,6 +173,14 @@ function knexLog(log: Logger | undefined): Knex.Logger {
     deprecate: (method, alternative) => warn(`${method} is deprecated: use ${alternative}`),
     debug: (message) => log?.debug({ driver: 'knex' }, text(message)),
   };
+}
+
+/** The SQL function that lower-cases text with Unicode rules on both backends. */
+const UNICODE_LOWER = 'latchkey_lower';
+
+/** `lower` on PostgreSQL (Unicode already), our own Unicode `latchkey_lower` on SQLite. */
+export function unicodeLower(db: Database): string {
+  return isSqlite(db) ? UNICODE_LOWER : 'lower';
 }
 
 export function isSqlite(db: Database): boolean {

@@ -311,9 +311,9 @@ export class DeviceTrustStore {
     const trusted = { status: 'active', managed: true, integrity: 'passed' };
     if (filter.trust === 'trusted') q.where(trusted);
     if (filter.trust === 'managed') q.where({ status: 'active' }).whereNot((w) => w.where(trusted));
-    if (request.after !== undefined) olderThan(q, 'enrolled_at', 'id', decodeCursor(request.after, [0, '']));
+    if (request.after !== undefined) olderThan(q, 'enrolled_at', 'id', decodeCursor(request.after, 'devices', [0, '']));
     const rows = (await q.limit(size + 1)).map(toDevice);
-    return pageOf(rows, size, (device) => [device.enrolledAt, device.id]);
+    return pageOf(rows, size, 'devices', (device) => [device.enrolledAt, device.id]);
   }
 
   async updatePosture(
@@ -433,9 +433,10 @@ export class DeviceTrustStore {
     ]);
     if (filter.deviceId) q.where({ device_id: filter.deviceId });
     if (filter.userId) q.where({ user_id: filter.userId });
-    if (request.after !== undefined) olderThan(q, 'issued_at', 'serial', decodeCursor(request.after, [0, '']));
+    if (request.after !== undefined)
+      olderThan(q, 'issued_at', 'serial', decodeCursor(request.after, 'certificates', [0, '']));
     const rows = (await q.limit(size + 1)).map(toCertificate);
-    return pageOf(rows, size, (certificate) => [certificate.issuedAt, certificate.serial]);
+    return pageOf(rows, size, 'certificates', (certificate) => [certificate.issuedAt, certificate.serial]);
   }
 
   /** Revokes one certificate; false when it was already revoked or does not exist. */

@@ -1,6 +1,6 @@
 // Users and groups in SQL. Usernames are stored lower-case and matched case-insensitively.
 import { randomUUID } from 'node:crypto';
-import type { Database } from './database.js';
+import { unicodeLower, type Database } from './database.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { isForeignKeyViolation, uniquely } from './constraints.js';
 import { decodeCursor, pageOf, pageSize, type Page, type PageRequest } from './pages.js';
@@ -220,17 +220,17 @@ export class UserRepository {
     const q = this.db<UserRow>('users')
       .orderBy('username')
       .limit(size + 1);
-    if (request.after !== undefined) q.where('username', '>', decodeCursor(request.after, [''])[0]);
+    if (request.after !== undefined) q.where('username', '>', decodeCursor(request.after, 'users', [''])[0]);
     if (request.search) {
       const pattern = containing(request.search.toLowerCase());
       q.where((w) =>
         w
           .whereRaw(`username like ? escape '\\'`, [pattern])
           .orWhereRaw(`email like ? escape '\\'`, [pattern])
-          .orWhereRaw(`lower(name) like ? escape '\\'`, [pattern]),
+          .orWhereRaw(`${unicodeLower(this.db)}(name) like ? escape '\\'`, [pattern]),
       );
     }
-    return pageOf((await q).map(toUser), size, (user) => [user.username]);
+    return pageOf((await q).map(toUser), size, 'users', (user) => [user.username]);
   }
 
   async setDisabled(id: string, disabled: boolean): Promise<void> {

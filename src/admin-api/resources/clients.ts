@@ -21,8 +21,14 @@ const factorSettings = {
   entraJwksUri: uri.optional(),
 };
 
-/** The factor client options as this API's fields name them, for the services' refusals. */
-const API_FIELDS = namedBy({ redirectUri: 'redirectUris' });
+/** The client options as this API's fields name them, for the services' refusals. */
+const API_FIELDS = namedBy({
+  redirectUri: 'redirectUris',
+  postLogoutRedirectUri: 'postLogoutRedirectUris',
+  grantType: 'grantTypes',
+  jwksFile: 'jwks',
+  public: 'authMethod "none"',
+});
 
 export function clientRoutes({ admin }: ResourceDeps) {
   return [
@@ -65,6 +71,7 @@ export function clientRoutes({ admin }: ResourceDeps) {
             grantType: body.grantTypes,
           },
           origin,
+          API_FIELDS,
         ),
     }),
     route({

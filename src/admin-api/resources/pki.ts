@@ -2,6 +2,7 @@
 // trust, a new intermediate) and SCEP for MDMs (the RA, static and one-time challenges). Creating or
 // importing a CA from key files stays with the CLI, on a node: no private key ever crosses this API.
 import { z } from 'zod';
+import { ADMINS_SCOPE, refuseEscalation } from '../../admin/context.js';
 import { InvalidInputError } from '../../errors.js';
 import { route, text } from '../route.js';
 import type { ResourceDeps } from './deps.js';
@@ -86,12 +87,15 @@ export function pkiRoutes({ admin, devices, scep, scepUrl }: ResourceDeps) {
       path: '/scep/profiles/:profile/static-challenge',
       scope: 'latchkey.keys.manage',
       tag: 'scep',
-      summary: 'A new static challenge for the profile (in this answer only); the previous one stops working at once',
+      summary:
+        'A new static challenge for the profile (in this answer only; needs latchkey.admins.manage too); the previous one stops working at once',
       status: 201,
-      handle: async ({ params, origin }) => ({
-        profile: params.profile,
-        challenge: await scep.rotateStaticChallenge(params.profile!, origin),
-      }),
+      handle: async ({ params, origin }) => {
+        // A static challenge enrolls a device for whichever user its request names, administrators too,
+        // and a device of an administrator's opens the console: that needs latchkey.admins.manage as well.
+        refuseEscalation(origin, [ADMINS_SCOPE], 'a static SCEP challenge (it can enroll a device for any user)');
+        return { profile: params.profile, challenge: await scep.rotateStaticChallenge(params.profile!, origin) };
+      },
     }),
     route({
       method: 'delete',
@@ -115,7 +119,7 @@ export function pkiRoutes({ admin, devices, scep, scepUrl }: ResourceDeps) {
       }),
       handle: async ({ body, origin }) => {
         // A device certificate for an administrator opens the console: that needs latchkey.admins.manage.
-        await admin.users.changeableLogin(body.username, origin);
+        await admin.users.changeableLogin(body.username, origin, 'a SCEP challenge for');
         return scep.createChallenge(body.username, body.profile ?? scep.defaultProfile(), {
           ttlSeconds: body.ttlSeconds,
           ...origin,

@@ -11,6 +11,7 @@ import { CrlPublisher } from './crl.js';
 import { type CreatedEnrollmentToken, createEnrollmentToken, enroll } from './enrollment.js';
 import {
   certificatesPage,
+  countByTrustLevel,
   type DeviceDetails,
   deviceDetails,
   type DeviceListing,
@@ -114,9 +115,8 @@ export class DeviceTrustService {
     return devicesPage(this.#ctx, filter, page);
   }
 
-  /** How many devices are trusted, managed (not proven) and revoked. */
   countByTrustLevel(): Promise<Record<DeviceTrustLevel, number>> {
-    return this.#ctx.store.countByTrustLevel();
+    return countByTrustLevel(this.#ctx);
   }
 
   expiringCertificates(

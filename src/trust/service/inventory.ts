@@ -41,6 +41,11 @@ export async function certificatesPage(
   return ctx.store.listCertificatesPage({ deviceId: filter.deviceId, userId: user?.id }, request);
 }
 
+/** How many devices are trusted, managed (not proven) and revoked. */
+export function countByTrustLevel(ctx: TrustContext): Promise<Record<DeviceTrustLevel, number>> {
+  return ctx.store.countByTrustLevel();
+}
+
 /** The unrevoked certificates of active devices that expire by `before`, soonest first, with owners' usernames. */
 export async function expiringCertificates(
   ctx: TrustContext,

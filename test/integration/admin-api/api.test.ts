@@ -239,7 +239,7 @@ describe(`admin API [${backendName()}]`, () => {
       expect(changed.body.factor).toMatchObject({ session_seconds: 1800 });
     });
 
-    it("names this API's fields, not the CLI's flags, when it refuses factor client options", async () => {
+    it("names this API's fields, not the CLI's flags, when it refuses client options", async () => {
       // The service is shared with the CLI, whose refusals named --okta-domain and the like.
       const cases: Array<[string, string, unknown, string, string]> = [
         ['POST', '/clients/factor', { idp: 'okta' }, 'ERR_USAGE_OKTA_DOMAIN', 'okta needs oktaDomain ORG.okta.com'],
@@ -259,6 +259,16 @@ describe(`admin API [${backendName()}]`, () => {
           'sessionLifetime must be a duration',
         ],
       ];
+      cases.push(
+        ['POST', '/clients', { name: 'No URI' }, 'ERR_USAGE_REDIRECT_URI', 'needs at least one redirectUris'],
+        [
+          'POST',
+          '/clients/factor',
+          { idp: 'okta', oktaDomain: 'acme.okta.com', appId: 'x' },
+          'ERR_USAGE_ENTRA_ONLY',
+          'appId is for Microsoft Entra factor clients only',
+        ],
+      );
       const before = (await api('GET', '/clients')).body.clients.length;
       for (const [method, path, body, code, message] of cases) {
         const answer = await api(method, path, body);
@@ -329,7 +339,8 @@ describe(`admin API [${backendName()}]`, () => {
         text: GOOD_POLICIES.replace('outcome: deny', 'outcome: nope'),
       });
       expect(bad.body.ok).toBe(false);
-      expect(bad.body.issues[0]).toMatchObject({ line: 7, message: expect.any(String) });
+      // A draft was sent, not read from a file: its problems say so (they named policies.yaml).
+      expect(bad.body.issues[0]).toMatchObject({ file: 'draft', line: 7, message: expect.any(String) });
     });
 
     it('previews a draft with what-if, publishes it to every node, and refuses a stale edit', async () => {

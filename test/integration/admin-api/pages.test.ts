@@ -25,6 +25,7 @@ describe(`admin API pages [${backendName()}]`, () => {
     }
     await users.create({ username: 'a_b', email: null, name: '100% sure', passwordHash: null });
     await users.create({ username: 'axb', email: null, name: null, passwordHash: null });
+    await users.create({ username: 'ezola', email: null, name: 'Émile Zola', passwordHash: null });
   });
   afterAll(async () => server?.close());
 
@@ -81,6 +82,9 @@ describe(`admin API pages [${backendName()}]`, () => {
     expect(await found('100%')).toEqual(['a_b']);
     expect(await found('_')).toEqual(['a_b']);
     expect(await found('no such text')).toEqual([]);
+    // Folded with Unicode rules on SQLite too, whose own lower() folds ASCII only.
+    expect(await found('ÉMILE')).toEqual(['ezola']);
+    expect(await found('émile')).toEqual(['ezola']);
   });
 
   it('walks devices newest first, each once, also when they were enrolled in the same millisecond', async () => {
@@ -125,12 +129,19 @@ describe(`admin API pages [${backendName()}]`, () => {
 
   it('refuses a cursor it did not hand out, and a limit out of range, with a 400 problem', async () => {
     const userCursor = (await api('/users?limit=1')).body.nextCursor as string;
+    const certificateCursor = (await api('/certificates?limit=1')).body.nextCursor as string;
+    const forged = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
     const cases: Array<[string, string]> = [
       ['/users?after=not-a-cursor!', 'ERR_PAGE_CURSOR'],
       ['/users?after=bm90IGpzb24', 'ERR_PAGE_CURSOR'],
       [`/users?after=${Buffer.from('[1,2]').toString('base64url')}`, 'ERR_PAGE_CURSOR'],
       [`/devices?after=${userCursor}`, 'ERR_PAGE_CURSOR'],
       [`/certificates?after=${userCursor}`, 'ERR_PAGE_CURSOR'],
+      // Same key shape as a device cursor, but another list's: refused, not a wrong page.
+      [`/devices?after=${certificateCursor}`, 'ERR_PAGE_CURSOR'],
+      // A NUL inside the key would reach PostgreSQL as text, which it refuses (a 500 before).
+      [`/users?after=${forged(['users', 'a\u0000b'])}`, 'ERR_PAGE_CURSOR'],
+      ['/users?q=a%00b', 'ERR_REQUEST_INVALID_FIELD'],
       ['/users?limit=0', 'ERR_REQUEST_INVALID_FIELD'],
       ['/users?limit=501', 'ERR_REQUEST_INVALID_FIELD'],
       ['/devices?limit=ten', 'ERR_REQUEST_INVALID_FIELD'],

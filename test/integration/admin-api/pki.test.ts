@@ -59,7 +59,14 @@ describe(`admin API keys, CA and SCEP [${backendName()}]`, () => {
     const shown = await call(server, reader.token, 'GET', '/scep');
     expect(shown.body.profiles.map((p: { name: string }) => p.name)).toContain('ios');
     expect(shown.body.profiles[0].url).toBe(`${server.issuer}/scep/${shown.body.profiles[0].name}`);
-    const rotated = await api('POST', '/scep/profiles/ios/static-challenge');
+    // A static challenge enrolls any user's device, an administrator's too: keys.manage alone is refused.
+    const refused = await api('POST', '/scep/profiles/ios/static-challenge');
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('ERR_ADMIN_SCOPE_ESCALATION');
+    const untouched = (await call(server, reader.token, 'GET', '/scep')).body.profiles;
+    expect(untouched.find((p: { name: string }) => p.name === 'ios').staticChallengeSince).toBeFalsy();
+    const admins = await adminToken(server, ['latchkey.keys.manage', 'latchkey.admins.manage'], 'pki-admin');
+    const rotated = await call(server, admins.token, 'POST', '/scep/profiles/ios/static-challenge');
     expect(rotated.status).toBe(201);
     expect(rotated.body.challenge).toEqual(expect.any(String));
     const after = await call(server, reader.token, 'GET', '/scep');

@@ -117,6 +117,11 @@ describe(`admin console over HTTP [${backendName()}]`, () => {
     expect(rows(second)).toEqual(Array.from({ length: 20 }, (_, i) => `paged${100 + i}`));
     expect(second.html).not.toContain('rel="next"');
     expect(second.html).toContain('<a href="/admin/users?q=paged">First page</a>');
+    // A NUL typed into a filter is dropped, not sent to the database (PostgreSQL refuses it in text).
+    expect((await open(browser, '/admin/users?q=pag%00ed')).status).toBe(200);
+    const devices = await open(browser, '/admin/devices?after=bogus&user=root');
+    expect(devices.status).toBe(400);
+    expect(devices.html).toContain('is not a cursor this list returned');
     const refused = await open(browser, '/admin/users?after=bogus');
     expect(refused.status).toBe(400);
     expect(refused.html).toContain('is not a cursor this list returned');

@@ -221,7 +221,7 @@ describe(`a generic federating IdP [${backendName()}]`, () => {
       [['users', 'set-attribute', 'alice', '1bad', 'x'], 'attribute names start with a letter'],
       [
         ['clients', 'add-factor', 'okta', '--okta-domain', 'a.okta.com', '--jwks-uri', 'https://x.example/jwks'],
-        '--jwks-uri and --jwks-file are for --auth-method private_key_jwt',
+        '--jwks-uri is for --auth-method private_key_jwt',
       ],
       [
         [

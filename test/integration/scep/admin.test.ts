@@ -98,10 +98,13 @@ describe(`SCEP administration [${backendName()}]`, () => {
         expect(await refused.json()).toMatchObject({
           error: 'ERR_ADMIN_SCOPE_ESCALATION',
           error_description:
-            'changing root-admin, a member of the admin group needs latchkey.admins.manage, which this caller does not hold',
+            'a SCEP challenge for root-admin, a member of the admin group, needs latchkey.admins.manage, which this caller does not hold',
         });
       }
       expect(await count()).toBe(before);
+      const [refusal] = await server.app.services.audit.search({ event: 'admin.api.refused', limit: 1 });
+      expect(refusal).toMatchObject({ outcome: 'failure', actor: 'api:mdm' });
+      expect(refusal?.reasons).toContain('ERR_ADMIN_SCOPE_ESCALATION');
       const allowed = await challenges(
         { user: 'root-admin', profile: 'ios' },
         await token(['scep:challenges', 'latchkey.admins.manage']),

@@ -83,7 +83,10 @@ export function scepRouter(deps: ScepHttpDeps): Router {
  * enrolled for an administrator opens the admin console, so that takes latchkey.admins.manage, as it does on
  * the admin API's own route (the admin services implement it).
  */
-export type ChallengeGuard = (login: string, caller: { actor: string; scopes: readonly string[] }) => Promise<void>;
+export type ChallengeGuard = (
+  login: string,
+  caller: Origin & { actor: string; scopes: readonly string[] },
+) => Promise<void>;
 
 /** The admin API route for one-time challenges (main listener only). */
 export function scepAdminRouter(deps: {
@@ -97,11 +100,12 @@ export function scepAdminRouter(deps: {
   router.post('/admin/scep/challenges', api, requireAdminScope(deps.adminTokens, 'scep:challenges'), async (ctx) => {
     const request = parseRequest(challengeRequestSchema, await readJsonBody(ctx, { limitBytes: 4096 }));
     const caller = (ctx.state as AdminCaller).adminToken;
-    await deps.mayChallenge(request.user, { actor: `api:${caller.name}`, scopes: caller.scopes });
+    const asked = { ...origin(ctx, `api:${caller.name}`), actor: `api:${caller.name}` };
+    await deps.mayChallenge(request.user, { ...asked, scopes: caller.scopes });
     const profile = request.profile ?? deps.service.defaultProfile();
     const created = await deps.service.createChallenge(request.user, profile, {
       ttlSeconds: request.ttl_seconds,
-      ...origin(ctx, `api:${caller.name}`),
+      ...asked,
     });
     ctx.status = 201;
     ctx.set('Cache-Control', 'no-store');
