@@ -6,7 +6,7 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
-import type { AdminOrigin, AuditPort } from '../admin/context.js';
+import { recordChange, type AdminOrigin, type AuditPort } from '../admin/context.js';
 import type { AdminApiCaller, AdminApiState, AdminBearerVerifier } from '../http/admin-auth.js';
 import { requireAdminApiScope } from '../http/admin-auth.js';
 import { parseRequest, readJsonBody } from '../http/json-body.js';
@@ -115,14 +115,8 @@ function auditRefusals(audit: AuditPort): Middleware {
     } catch (error) {
       const caller = (ctx.state as Partial<AdminApiState>).adminCaller;
       if (caller && isLatchkeyError(error) && error.status === 403) {
-        await audit.record({
-          event: 'admin.api.refused',
-          outcome: 'failure',
-          actor: caller.actor,
-          ip: ctx.ip,
-          userAgent: ctx.get('user-agent') || null,
-          reasons: [error.code, `${ctx.method} ${ctx.path}`],
-        });
+        const reasons = [error.code, `${ctx.method} ${ctx.path}`];
+        await recordChange(audit, originOf(ctx, caller), 'admin.api.refused', { reasons }, 'failure');
       }
       throw error;
     }

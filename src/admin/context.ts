@@ -46,7 +46,7 @@ export interface AuditPort {
   record(event: AuditEvent): Promise<void>;
 }
 
-/** Records a successful administrative change `event` by `origin`. */
+/** Records administrative event `event` by `origin`: a change (success), or one refused (`outcome` failure). */
 export function recordChange(
   audit: AuditPort,
   origin: AdminOrigin,

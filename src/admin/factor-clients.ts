@@ -136,12 +136,16 @@ function parseMatch(text: string, name: OptionNames): Pick<EntraSettings, 'match
   return { matchClaim: claim as EntraMatchClaim, matchField: parseUserField(field, `${name('match')} FIELD`) };
 }
 
-function checkKeysUrl(text: string, option: string): string {
+/** `text` as an https URL without a fragment (http only on this machine, for trying things out), else undefined. */
+function httpsUrl(text: string): URL | undefined {
   const url = URL.canParse(text) ? new URL(text) : undefined;
   const local = url && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && local)) || url.hash) {
-    throw new InvalidInputError('ERR_USAGE_ENTRA_JWKS', `${option} must be an https URL, not "${text}"`);
-  }
+  return url && (url.protocol === 'https:' || (url.protocol === 'http:' && local)) && !url.hash ? url : undefined;
+}
+
+function checkKeysUrl(text: string, option: string): string {
+  const url = httpsUrl(text);
+  if (!url) throw new InvalidInputError('ERR_USAGE_ENTRA_JWKS', `${option} must be an https URL, not "${text}"`);
   return url.href;
 }
 
@@ -159,11 +163,9 @@ function checkKeysFile(file: string, option: string): unknown {
   return keys;
 }
 
-/** A redirect URI of another IdP: https (http only on this machine, for trying things out). */
+/** A redirect URI of another IdP (httpsUrl), kept as given. */
 function checkRedirectUri(text: string, option: string): string {
-  const url = URL.canParse(text) ? new URL(text) : undefined;
-  const local = url && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && local)) || url.hash) {
+  if (!httpsUrl(text)) {
     throw new InvalidInputError(
       'ERR_USAGE_REDIRECT_URI',
       `${option} must be the other IdP's https callback URL (no fragment), not "${text}"`,

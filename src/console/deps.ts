@@ -7,7 +7,7 @@ import type { WhatIfOptions, WhatIfResult } from '../admin/what-if.js';
 import type { CsrfTokens } from '../http/csrf.js';
 import type { Logger } from '../log.js';
 import type { PolicySet } from '../policies/index.js';
-import type { DeviceCertificateRecord, DeviceTrustLevel } from '../store/device-trust.js';
+import type { DeviceCertificateRecord, InventoryTrustLevel } from '../store/device-trust.js';
 import type { Page, PageRequest } from '../store/pages.js';
 import type { ClientRepository } from '../store/clients.js';
 import type { User, UserRepository } from '../store/users.js';
@@ -20,9 +20,12 @@ import type { Chrome } from './views/layout.js';
 /** The device-trust operations the console uses (DeviceTrustService provides them). */
 export interface ConsoleDevices {
   listDevices(filter?: { username?: string }): Promise<DeviceListing[]>;
-  devicesPage(filter: { username?: string; trust?: DeviceTrustLevel }, page: PageRequest): Promise<Page<DeviceListing>>;
+  devicesPage(
+    filter: { username?: string; trust?: InventoryTrustLevel },
+    page: PageRequest,
+  ): Promise<Page<DeviceListing>>;
   device(deviceId: string): Promise<DeviceDetails>;
-  countByTrustLevel(): Promise<Record<DeviceTrustLevel, number>>;
+  countByTrustLevel(): Promise<Record<InventoryTrustLevel, number>>;
   expiringCertificates(
     before: Date,
     limit: number,

@@ -3,7 +3,7 @@
 // Revocation is database state: Latchkey's own checks refuse the device at once; the CRL follows.
 import { LatchkeyError } from '../errors.js';
 import { REVOCATION_REASONS } from '../trust/index.js';
-import { deviceTrustLevel, type DeviceTrustLevel } from '../store/device-trust.js';
+import { INVENTORY_TRUST_LEVELS, inventoryTrustLevel } from '../store/device-trust.js';
 import type { Page } from '../store/pages.js';
 import type { DeviceDetails, DeviceListing } from '../trust/service/index.js';
 import { html, type SafeHtml } from '../views/html.js';
@@ -23,8 +23,6 @@ import {
   text,
   when,
 } from './views/layout.js';
-
-const TRUST_LEVELS: readonly DeviceTrustLevel[] = ['trusted', 'managed', 'revoked'];
 
 const REASON_LABELS: Record<string, string> = {
   cessationOfOperation: 'No longer used (cessationOfOperation)',
@@ -117,7 +115,7 @@ async function showDevices(
   const distribution = await deps.devices.distributionEnabled();
   try {
     page = await deps.devices.devicesPage(
-      { username: user || undefined, trust: TRUST_LEVELS.find((level) => level === trust) },
+      { username: user || undefined, trust: INVENTORY_TRUST_LEVELS.find((level) => level === trust) },
       { after: after || undefined },
     );
   } catch (failure) {
@@ -147,7 +145,7 @@ async function showDevices(
         html`<a href="/admin/devices/${encodeURIComponent(d.id)}">${d.hostname ?? d.id}</a>`,
         text(d.username),
         text([d.platform, d.osVersion].filter(Boolean).join(' ')),
-        badge(deviceTrustLevel(d)),
+        badge(inventoryTrustLevel(d)),
         when(d.enrolledAt),
         when(d.lastSeenAt),
       ]),
@@ -212,7 +210,7 @@ async function showDevice(
       ['Platform', text([device.platform, device.osVersion].filter(Boolean).join(' '))],
       ['Managed', device.managed ? 'yes' : 'no'],
       ['Integrity', device.integrity],
-      ['Trust', badge(deviceTrustLevel(device))],
+      ['Trust', badge(inventoryTrustLevel(device))],
       ['Enrolled', when(device.enrolledAt)],
       ['Last seen', when(device.lastSeenAt)],
       ...(device.revokedAt

@@ -1,5 +1,6 @@
 // Builds the administration services (src/admin/) over open stores, for the server (admin API, console)
 // and the CLI alike.
+import { recordChange, type AuditPort } from '../admin/context.js';
 import type { AdminServices } from '../admin/index.js';
 import { AuditAdmin } from '../admin/audit.js';
 import { ClientAdmin } from '../admin/clients.js';
@@ -11,7 +12,6 @@ import { UserAdmin } from '../admin/users.js';
 import type { ClientMetadata } from '../store/clients.js';
 import { PasskeyRepository } from '../store/passkeys.js';
 import { ForbiddenError } from '../errors.js';
-import type { AuditLog } from '../store/audit.js';
 import type { ChallengeGuard } from '../trust/service/scep/http.js';
 import type { Services } from './services.js';
 
@@ -65,20 +65,14 @@ export function adminServices(s: Services, ports: AdminPorts): AdminServices {
  * administrator needs latchkey.admins.manage, as on the admin API's own route; a refusal is audited as the
  * admin API audits its refusals.
  */
-export function scepChallengeGuard(admin: AdminServices, audit: Pick<AuditLog, 'record'>): ChallengeGuard {
+export function scepChallengeGuard(admin: AdminServices, audit: AuditPort): ChallengeGuard {
   return async (login, { scopes, ...caller }) => {
     try {
       await admin.users.changeableLogin(login, { ...caller, grants: scopes }, 'a SCEP challenge for');
     } catch (error) {
       if (error instanceof ForbiddenError) {
-        await audit.record({
-          event: 'admin.api.refused',
-          outcome: 'failure',
-          actor: caller.actor,
-          ip: caller.ip ?? null,
-          userAgent: caller.userAgent ?? null,
-          reasons: [error.code, 'POST /admin/scep/challenges', error.message],
-        });
+        const reasons = [error.code, 'POST /admin/scep/challenges', error.message];
+        await recordChange(audit, caller, 'admin.api.refused', { reasons }, 'failure');
       }
       throw error;
     }

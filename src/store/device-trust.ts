@@ -44,14 +44,23 @@ export interface DeviceRecord {
 }
 
 /**
- * How much a device is trusted, as the console shows it: revoked, trusted (managed with integrity passed),
- * or managed (enrolled, not yet proven). listDevicesPage filters by the same rule in SQL.
+ * How much an enrolled device is trusted, as the console's inventory and the admin API show it: revoked,
+ * trusted (managed with integrity passed) or managed (enrolled, not yet proven). Not the policies' device
+ * trust of a sign-in (policies/device-trust.ts), which also knows unmanaged.
  */
-export type DeviceTrustLevel = 'trusted' | 'managed' | 'revoked';
+export const INVENTORY_TRUST_LEVELS = ['trusted', 'managed', 'revoked'] as const;
+export type InventoryTrustLevel = (typeof INVENTORY_TRUST_LEVELS)[number];
 
-export function deviceTrustLevel(device: Pick<DeviceRecord, 'status' | 'managed' | 'integrity'>): DeviceTrustLevel {
+/** Whether an active device counts as trusted: managed, with integrity passed (listDevicesPage: the same in SQL). */
+export function isTrustedDevice(device: Pick<DeviceRecord, 'managed' | 'integrity'>): boolean {
+  return device.managed && device.integrity === 'passed';
+}
+
+export function inventoryTrustLevel(
+  device: Pick<DeviceRecord, 'status' | 'managed' | 'integrity'>,
+): InventoryTrustLevel {
   if (device.status !== 'active') return 'revoked';
-  return device.managed && device.integrity === 'passed' ? 'trusted' : 'managed';
+  return isTrustedDevice(device) ? 'trusted' : 'managed';
 }
 
 export interface DeviceCertificateRecord {
@@ -298,7 +307,7 @@ export class DeviceTrustStore {
 
   /** One page of devices, newest first, filtered by owner and trust level (as the console names them). */
   async listDevicesPage(
-    filter: { userId?: string; trust?: DeviceTrustLevel },
+    filter: { userId?: string; trust?: InventoryTrustLevel },
     request: PageRequest,
   ): Promise<Page<DeviceRecord>> {
     const size = pageSize(request);
@@ -384,15 +393,15 @@ export class DeviceTrustStore {
     return (await q).map(toCertificate);
   }
 
-  /** How many devices there are at each trust level (deviceTrustLevel's rule, counted in SQL). */
-  async countByTrustLevel(): Promise<Record<DeviceTrustLevel, number>> {
+  /** How many devices there are at each trust level (inventoryTrustLevel's rule, counted in SQL). */
+  async countByTrustLevel(): Promise<Record<InventoryTrustLevel, number>> {
     const rows = await this.db('devices')
       .groupBy('status', 'managed', 'integrity')
       .select('status', 'managed', 'integrity')
       .count<Array<{ status: string; managed: unknown; integrity: string; n: number | string }>>({ n: '*' });
-    const counts: Record<DeviceTrustLevel, number> = { trusted: 0, managed: 0, revoked: 0 };
+    const counts: Record<InventoryTrustLevel, number> = { trusted: 0, managed: 0, revoked: 0 };
     for (const row of rows) {
-      const level = deviceTrustLevel({
+      const level = inventoryTrustLevel({
         status: row.status as DeviceRecord['status'],
         managed: Boolean(row.managed),
         integrity: row.integrity as DeviceRecord['integrity'],

@@ -1,6 +1,7 @@
 // /devices, /certificates, /enrollment-tokens, /distribution: the device-trust service's administration
 // (it audits every change with the caller as actor), and /passkeys (admin/passkeys.ts).
 import { z } from 'zod';
+import { INVENTORY_TRUST_LEVELS } from '../../store/device-trust.js';
 import { REVOCATION_REASONS, type RevocationReason } from '../../trust/ca/crl.js';
 import { pageBody, pageQuery, route, text } from '../route.js';
 import type { ResourceDeps } from './deps.js';
@@ -17,7 +18,7 @@ export function deviceRoutes({ admin, devices }: ResourceDeps) {
       summary: "List devices, newest first, a page at a time (one user's with ?username=, by ?trust=)",
       query: z.strictObject({
         username: text(255).optional(),
-        trust: z.enum(['trusted', 'managed', 'revoked']).optional(),
+        trust: z.enum(INVENTORY_TRUST_LEVELS).optional(),
         ...pageQuery,
       }),
       handle: async ({ query }) => {

@@ -4,7 +4,7 @@
 import { renewalStatus, renewalWindow } from '../renewal.js';
 import type { DeviceCertificateVerification } from '../verify.js';
 import type { Refusal } from './errors.js';
-import { deviceTrustLevel } from '../../store/device-trust.js';
+import { isTrustedDevice } from '../../store/device-trust.js';
 
 /** What the database says about a certificate. */
 export interface CertificateStanding {
@@ -140,9 +140,9 @@ export function deviceCheckDecision(facts: DeviceCheckFacts): DeviceCheckDecisio
     : { status: 'managed', reason: `enrolled device (integrity ${device.integrity})` };
 }
 
-/** A standing device is trusted when managed with integrity passed, else managed (deviceTrustLevel's rule). */
+/** A standing device is trusted when managed with integrity passed, else managed. */
 export function trustOf(device: Pick<DeviceStanding, 'managed' | 'integrity'>): 'trusted' | 'managed' {
-  return deviceTrustLevel({ ...device, status: 'active' }) === 'trusted' ? 'trusted' : 'managed';
+  return isTrustedDevice(device) ? 'trusted' : 'managed';
 }
 
 /** The device record's integrity from what the agent reported (self-reported: a hint, not proof). */

@@ -1,7 +1,7 @@
 // DeviceTrustService: the device PKI with storage around it, as the HTTP handlers and the admin CLI use
 // it. Each operation lives in its own module (enrollment, renewal, check, revocation, CRL, CA admin) over
 // one TrustContext; pure decisions are in decisions.ts. Built once in services.ts from the ports it needs.
-import type { DeviceCertificateRecord, DeviceTrustLevel } from '../../store/device-trust.js';
+import type { DeviceCertificateRecord, InventoryTrustLevel } from '../../store/device-trust.js';
 import type { Page, PageRequest } from '../../store/pages.js';
 import type { BuiltCrl } from '../ca/crl.js';
 import { type CaSummary, type ImportCaInput, importCa, initCa, rotateIntermediate, showCa } from './ca-admin.js';
@@ -109,13 +109,13 @@ export class DeviceTrustService {
   }
 
   devicesPage(
-    filter: { username?: string; trust?: DeviceTrustLevel },
+    filter: { username?: string; trust?: InventoryTrustLevel },
     page: PageRequest,
   ): Promise<Page<DeviceListing>> {
     return devicesPage(this.#ctx, filter, page);
   }
 
-  countByTrustLevel(): Promise<Record<DeviceTrustLevel, number>> {
+  countByTrustLevel(): Promise<Record<InventoryTrustLevel, number>> {
     return countByTrustLevel(this.#ctx);
   }
 

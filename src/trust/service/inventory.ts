@@ -1,6 +1,6 @@
 // Reading what device trust holds, for administrators: devices and certificates, with owners' usernames;
 // whole lists for the CLI, pages (store/pages.ts) for the admin API and console.
-import type { DeviceCertificateRecord, DeviceRecord, DeviceTrustLevel } from '../../store/device-trust.js';
+import type { DeviceCertificateRecord, DeviceRecord, InventoryTrustLevel } from '../../store/device-trust.js';
 import type { Page, PageRequest } from '../../store/pages.js';
 import type { TrustContext } from './context.js';
 import { DeviceTrustError } from './errors.js';
@@ -23,7 +23,7 @@ export async function listDevices(ctx: TrustContext, filter: { username?: string
 /** One page of devices, newest first, filtered by owner and trust level. */
 export async function devicesPage(
   ctx: TrustContext,
-  filter: { username?: string; trust?: DeviceTrustLevel },
+  filter: { username?: string; trust?: InventoryTrustLevel },
   request: PageRequest,
 ): Promise<Page<DeviceListing>> {
   const user = filter.username ? await ctx.users.require(filter.username) : undefined;
@@ -42,7 +42,7 @@ export async function certificatesPage(
 }
 
 /** How many devices are trusted, managed (not proven) and revoked. */
-export function countByTrustLevel(ctx: TrustContext): Promise<Record<DeviceTrustLevel, number>> {
+export function countByTrustLevel(ctx: TrustContext): Promise<Record<InventoryTrustLevel, number>> {
   return ctx.store.countByTrustLevel();
 }
 

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { backendName } from '../../helpers/backend.js';
 import type { HttpUser, Page } from '../../helpers/http-user.js';
-import { deviceTrustLevel } from '../../../src/store/device-trust.js';
+import { inventoryTrustLevel } from '../../../src/store/device-trust.js';
 import { PASSWORD, startServer, type TestServer } from '../../helpers/server.js';
 import { deviceBrowsers, enrolledDevice, type DeviceCredentials } from '../device-trust/helpers.js';
 
@@ -211,7 +211,7 @@ describe(`admin console over HTTP [${backendName()}]`, () => {
   it('shows devices by trust level and the certificates about to expire, counted by the database', async () => {
     const s = server.app.services;
     const expected = { trusted: 0, managed: 0, revoked: 0 };
-    for (const device of await s.deviceTrust.listDevices()) expected[deviceTrustLevel(device)] += 1;
+    for (const device of await s.deviceTrust.listDevices()) expected[inventoryTrustLevel(device)] += 1;
     expect(expected.revoked).toBeGreaterThan(0);
     await s
       .db('device_certificates')

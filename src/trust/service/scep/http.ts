@@ -100,7 +100,7 @@ export function scepAdminRouter(deps: {
   router.post('/admin/scep/challenges', api, requireAdminScope(deps.adminTokens, 'scep:challenges'), async (ctx) => {
     const request = parseRequest(challengeRequestSchema, await readJsonBody(ctx, { limitBytes: 4096 }));
     const caller = (ctx.state as AdminCaller).adminToken;
-    const asked = { ...origin(ctx, `api:${caller.name}`), actor: `api:${caller.name}` };
+    const asked = origin(ctx, `api:${caller.name}`);
     await deps.mayChallenge(request.user, { ...asked, scopes: caller.scopes });
     const profile = request.profile ?? deps.service.defaultProfile();
     const created = await deps.service.createChallenge(request.user, profile, {
@@ -224,6 +224,6 @@ function tooLarge(ctx: Context): LatchkeyError {
   });
 }
 
-function origin(ctx: Context, actor: string): Origin {
+function origin(ctx: Context, actor: string): Origin & { actor: string } {
   return { actor, ip: ctx.ip, userAgent: ctx.get('user-agent') || null };
 }
